@@ -1,0 +1,51 @@
+# apigw_add_module(<name> SOURCES ... [DEPS ...])
+# Declares library apigw_<name> (alias apigw::<name>) from src/<name>/, with the public headers in
+# include/apigw/<name>/. DEPS lists what it may use: other modules by short name (core, net, ...) or
+# imported targets. The dependency rule of DESIGN.md §2 is visible here, one line per module.
+function(apigw_add_module name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(apigw_${name} STATIC ${ARG_SOURCES})
+  add_library(apigw::${name} ALIAS apigw_${name})
+  target_include_directories(apigw_${name}
+    PUBLIC ${PROJECT_SOURCE_DIR}/include
+    PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(apigw_${name} PUBLIC apigw_settings)
+  foreach(dep IN LISTS ARG_DEPS)
+    if(TARGET apigw_${dep})
+      target_link_libraries(apigw_${name} PUBLIC apigw_${dep})
+    else()
+      target_link_libraries(apigw_${name} PUBLIC ${dep})
+    endif()
+  endforeach()
+  foreach(dep IN LISTS ARG_PRIVATE_DEPS)
+    if(TARGET apigw_${dep})
+      target_link_libraries(apigw_${name} PRIVATE apigw_${dep})
+    else()
+      target_link_libraries(apigw_${name} PRIVATE ${dep})
+    endif()
+  endforeach()
+endfunction()
+
+# apigw_add_test(<name> SOURCES ... DEPS ... LABELS ...)
+# A GoogleTest executable whose tests are registered with ctest under the given labels
+# (unit, integration, pg).
+function(apigw_add_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PRIVATE apigw_settings GTest::gtest GTest::gmock GTest::gtest_main)
+  foreach(dep IN LISTS ARG_DEPS)
+    if(TARGET apigw_${dep})
+      target_link_libraries(${name} PRIVATE apigw_${dep})
+    else()
+      target_link_libraries(${name} PRIVATE ${dep})
+    endif()
+  endforeach()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  gtest_discover_tests(${name}
+    DISCOVERY_TIMEOUT 60
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+               ENVIRONMENT "APIGW_SHARED_DIR=${PROJECT_SOURCE_DIR}/../shared;APIGW_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+endfunction()
