@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# scripts/test.sh: the whole test suite, from a fresh Debian 12 machine: installs what is missing,
+# builds the release preset, and runs every test (labels: unit, integration, pg).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+jobs=$(nproc)
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$jobs"
+ctest --preset release -j "$jobs"
