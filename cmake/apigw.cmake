@@ -26,11 +26,13 @@ function(apigw_add_module name)
   endforeach()
 endfunction()
 
-# apigw_add_test(<name> SOURCES ... DEPS ... LABELS ...)
+# apigw_add_test(<name> SOURCES ... DEPS ... LABELS ... [TIMEOUT s] [ONE_PROCESS])
 # A GoogleTest executable whose tests are registered with ctest under the given labels
-# (unit, integration, pg).
+# (unit, integration, pg). Each test is its own ctest entry (and process), unless ONE_PROCESS:
+# then the whole executable is one ctest entry named <name>, for suites that share an expensive
+# fixture such as a throwaway PostgreSQL server started once by a global environment.
 function(apigw_add_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "ONE_PROCESS" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(${name} PRIVATE apigw_settings GTest::gtest GTest::gmock GTest::gtest_main)
@@ -44,8 +46,13 @@ function(apigw_add_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
-  gtest_discover_tests(${name}
-    DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
-               ENVIRONMENT "APIGW_SHARED_DIR=${PROJECT_SOURCE_DIR}/../shared;APIGW_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  set(test_env "APIGW_SHARED_DIR=${PROJECT_SOURCE_DIR}/../shared;APIGW_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  if(ARG_ONE_PROCESS)
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "${test_env}")
+  else()
+    gtest_discover_tests(${name}
+      DISCOVERY_TIMEOUT 60
+      PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "${test_env}")
+  endif()
 endfunction()
