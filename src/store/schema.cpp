@@ -1,0 +1,139 @@
+// The schema of both stores (DESIGN.md §5). Times are BIGINT unix milliseconds in both dialects;
+// booleans are BOOLEAN (stored as 0/1 by SQLite). User ids are plain BIGINTs, not references to
+// `users`: applications may authenticate against their own user store.
+#include "store/schema.hpp"
+
+#include "apigw/store/session_store.hpp"
+
+#include <array>
+
+namespace apigw::store::detail {
+namespace {
+
+constexpr migration_step same(std::string_view sql) noexcept {
+  return {sql, sql};
+}
+
+// Version 1: every table of DESIGN.md §5 and the indexes of the hot queries.
+constexpr std::array k_v1_steps{
+    same("CREATE TABLE api_gateways ("
+         "id {pk}, "
+         "name TEXT NOT NULL UNIQUE, "
+         "api_id TEXT NOT NULL DEFAULT '', "
+         "endpoint TEXT NOT NULL DEFAULT '', "
+         "region TEXT NOT NULL DEFAULT '', "
+         "stage TEXT NOT NULL DEFAULT '', "
+         "domain TEXT NOT NULL DEFAULT '', "
+         "default_channel TEXT NOT NULL DEFAULT '', "
+         "route_selection_expression TEXT NOT NULL DEFAULT '$request.body.action', "
+         "target_base TEXT NOT NULL DEFAULT '', "
+         "api_created BOOLEAN NOT NULL DEFAULT FALSE, "
+         "custom_domain_created BOOLEAN NOT NULL DEFAULT FALSE, "
+         "deployment_id TEXT NOT NULL DEFAULT '', "
+         "created_at BIGINT NOT NULL, "
+         "updated_at BIGINT NOT NULL)"),
+    // The dispatcher checks X-Amzn-Apigateway-Api-Id against registered gateways.
+    same("CREATE INDEX api_gateways_api_id_idx ON api_gateways (api_id)"),
+
+    same("CREATE TABLE api_gateway_routes ("
+         "id {pk}, "
+         "gateway_id BIGINT NOT NULL REFERENCES api_gateways (id) ON DELETE CASCADE, "
+         "name TEXT NOT NULL DEFAULT '', "
+         "route_key TEXT NOT NULL, "
+         "integration_url TEXT NOT NULL, "
+         "deployed BOOLEAN NOT NULL DEFAULT FALSE, "
+         "created_at BIGINT NOT NULL, "
+         "updated_at BIGINT NOT NULL, "
+         "UNIQUE (gateway_id, route_key))"),
+
+    same("CREATE TABLE websocket_sessions ("
+         "id {pk}, "
+         "connection_id TEXT NOT NULL UNIQUE, "
+         "user_id BIGINT, "
+         "connected BOOLEAN NOT NULL DEFAULT TRUE, "
+         "gateway_id BIGINT REFERENCES api_gateways (id) ON DELETE SET NULL, "
+         "request_count BIGINT NOT NULL DEFAULT 1, "
+         "created_at BIGINT NOT NULL, "
+         "updated_at BIGINT NOT NULL, "
+         "last_seen_at BIGINT NOT NULL)"),
+    // Each index ends in id so keyset pages (id > $after ORDER BY id) are range scans in order.
+    // Broadcast: every connected session.
+    same("CREATE INDEX websocket_sessions_connected_idx ON websocket_sessions (connected, id)"),
+    // Send to a user.
+    same("CREATE INDEX websocket_sessions_user_idx ON websocket_sessions (user_id, connected, id)"),
+    // Send through one gateway; also serves ON DELETE SET NULL when a gateway is deleted.
+    same("CREATE INDEX websocket_sessions_gateway_idx ON websocket_sessions (gateway_id, connected, id)"),
+    // Cleanup: disconnected sessions older than T.
+    same("CREATE INDEX websocket_sessions_cleanup_idx ON websocket_sessions (connected, updated_at)"),
+
+    // A session may be in several channels. SQLite stores this pure key table as a WITHOUT ROWID
+    // b-tree (no hidden rowid, no second lookup).
+    migration_step{"CREATE TABLE session_channels ("
+                   "session_id BIGINT NOT NULL REFERENCES websocket_sessions (id) ON DELETE CASCADE, "
+                   "channel TEXT NOT NULL, "
+                   "joined_at BIGINT NOT NULL, "
+                   "PRIMARY KEY (session_id, channel)) WITHOUT ROWID",
+                   "CREATE TABLE session_channels ("
+                   "session_id BIGINT NOT NULL REFERENCES websocket_sessions (id) ON DELETE CASCADE, "
+                   "channel TEXT NOT NULL, "
+                   "joined_at BIGINT NOT NULL, "
+                   "PRIMARY KEY (session_id, channel))"},
+    // Send to a channel: the members in session id order.
+    same("CREATE INDEX session_channels_channel_idx ON session_channels (channel, session_id)"),
+
+    same("CREATE TABLE websocket_tokens ("
+         "id {pk}, "
+         "token_hash TEXT NOT NULL UNIQUE, "
+         "user_id BIGINT NOT NULL, "
+         "session_key_hash TEXT NOT NULL, "
+         "created_at BIGINT NOT NULL, "
+         "used_at BIGINT)"),
+    same("CREATE INDEX websocket_tokens_created_idx ON websocket_tokens (created_at)"),
+    same("CREATE INDEX websocket_tokens_user_idx ON websocket_tokens (user_id, created_at)"),
+
+    same("CREATE TABLE connection_attempts ("
+         "id {pk}, "
+         "ip TEXT NOT NULL, "
+         "user_id BIGINT, "
+         "at BIGINT NOT NULL, "
+         "successful BOOLEAN NOT NULL DEFAULT FALSE)"),
+    same("CREATE INDEX connection_attempts_ip_idx ON connection_attempts (ip, at)"),
+    same("CREATE INDEX connection_attempts_user_idx ON connection_attempts (user_id, at)"),
+    same("CREATE INDEX connection_attempts_at_idx ON connection_attempts (at)"),
+
+    same("CREATE TABLE users ("
+         "id {pk}, "
+         "username TEXT NOT NULL UNIQUE, "
+         "password_hash TEXT NOT NULL, "
+         "created_at BIGINT NOT NULL)"),
+    same("CREATE TABLE user_permissions ("
+         "user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE, "
+         "permission TEXT NOT NULL, "
+         "PRIMARY KEY (user_id, permission))"),
+};
+
+constexpr std::array k_migrations{
+    migration{1, "sessions, channels, gateways, routes, tokens, connection attempts, users", k_v1_steps},
+};
+static_assert(k_migrations.back().version == k_schema_version, "k_schema_version must name the last migration");
+
+}  // namespace
+
+std::span<const migration> migrations() noexcept {
+  return k_migrations;
+}
+
+std::string step_sql(const migration_step& step, dialect d) {
+  // SQLite: INTEGER PRIMARY KEY is the rowid; AUTOINCREMENT keeps ids from being reused after the
+  // newest row is deleted, so an id names one session forever.
+  static constexpr std::string_view k_token = "{pk}";
+  const std::string_view pk = d == dialect::sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT"
+                                                   : "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY";
+  std::string sql{d == dialect::sqlite ? step.sqlite : step.postgresql};
+  for (auto at = sql.find(k_token); at != std::string::npos; at = sql.find(k_token, at + pk.size())) {
+    sql.replace(at, k_token.size(), pk);
+  }
+  return sql;
+}
+
+}  // namespace apigw::store::detail

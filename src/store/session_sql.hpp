@@ -1,0 +1,124 @@
+// store/session_sql.hpp (private): the SQL text of every store operation, in one place, so the
+// index tests can EXPLAIN exactly the statements the store runs. Parameters are `$1`, `$2`... in
+// both dialects.
+#pragma once
+
+#include "apigw/store/session_query.hpp"
+#include "store/database.hpp"
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace apigw::store::detail {
+
+// statement: SQL text and its parameters.
+struct statement {
+  std::string sql;
+  std::vector<param> params;
+};
+
+// page_statement: the sessions matching `q` with id > after_id, in id order, at most `limit`.
+statement page_statement(const session_query& q, session_id after_id, std::size_t limit);
+// count_statement: COUNT(*) of the sessions matching `q`.
+statement count_statement(const session_query& q);
+// mark_disconnected_statement: sets connected = false on the listed connection ids in one
+// statement (PostgreSQL: = ANY($1::text[]); SQLite: IN json_each($1)).
+statement mark_disconnected_statement(dialect d, std::span<const std::string> connection_ids, std::int64_t now_ms);
+
+// encode_pg_text_array: {"a","b"} with quotes and backslashes escaped.
+std::string encode_pg_text_array(std::span<const std::string> items);
+// encode_json_string_array: ["a","b"] with JSON string escapes.
+std::string encode_json_string_array(std::span<const std::string> items);
+
+namespace sql {
+
+// The columns of a session row, in the order read_session expects.
+inline constexpr std::string_view session_columns =
+    "s.id, s.connection_id, s.user_id, s.connected, s.gateway_id, s.request_count, s.created_at, s.updated_at, "
+    "s.last_seen_at";
+
+// insert_session: $1 connection id, $2 user, $3 gateway, $4 now. No row back means a duplicate.
+inline constexpr std::string_view insert_session =
+    "INSERT INTO websocket_sessions (connection_id, user_id, connected, gateway_id, request_count, created_at, "
+    "updated_at, last_seen_at) VALUES ($1, $2, TRUE, $3, 1, $4, $4, $4) ON CONFLICT (connection_id) DO NOTHING "
+    "RETURNING id, connection_id, user_id, connected, gateway_id, request_count, created_at, updated_at, "
+    "last_seen_at";
+// insert_channel: $1 session id, $2 channel, $3 now.
+inline constexpr std::string_view insert_channel =
+    "INSERT INTO session_channels (session_id, channel, joined_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+// session_by_id: $1 id.
+inline constexpr std::string_view session_by_id =
+    "SELECT s.id, s.connection_id, s.user_id, s.connected, s.gateway_id, s.request_count, s.created_at, "
+    "s.updated_at, s.last_seen_at FROM websocket_sessions s WHERE s.id = $1";
+// session_by_connection_id: $1 connection id.
+inline constexpr std::string_view session_by_connection_id =
+    "SELECT s.id, s.connection_id, s.user_id, s.connected, s.gateway_id, s.request_count, s.created_at, "
+    "s.updated_at, s.last_seen_at FROM websocket_sessions s WHERE s.connection_id = $1";
+// touch: $1 connection id, $2 now.
+inline constexpr std::string_view touch =
+    "UPDATE websocket_sessions SET request_count = request_count + 1, last_seen_at = $2 WHERE connection_id = $1 "
+    "RETURNING id, connection_id, user_id, connected, gateway_id, request_count, created_at, updated_at, "
+    "last_seen_at";
+// join_channel: $1 connection id, $2 channel, $3 now. Zero rows: unknown session or already a member.
+inline constexpr std::string_view join_channel =
+    "INSERT INTO session_channels (session_id, channel, joined_at) SELECT id, $2, $3 FROM websocket_sessions "
+    "WHERE connection_id = $1 ON CONFLICT DO NOTHING";
+// leave_channel: $1 connection id, $2 channel. Zero rows: unknown session or not a member.
+inline constexpr std::string_view leave_channel =
+    "DELETE FROM session_channels WHERE channel = $2 AND session_id = (SELECT id FROM websocket_sessions WHERE "
+    "connection_id = $1)";
+// session_exists: $1 connection id.
+inline constexpr std::string_view session_exists = "SELECT id FROM websocket_sessions WHERE connection_id = $1";
+// channels_of: $1 connection id. No row: unknown session; one row with NULL channel: no channels.
+inline constexpr std::string_view channels_of =
+    "SELECT s.id, c.channel FROM websocket_sessions s LEFT JOIN session_channels c ON c.session_id = s.id WHERE "
+    "s.connection_id = $1 ORDER BY c.channel";
+// delete_disconnected: $1 cutoff. Channel memberships go by ON DELETE CASCADE.
+inline constexpr std::string_view delete_disconnected =
+    "DELETE FROM websocket_sessions WHERE connected = FALSE AND updated_at < $1";
+// delete_tokens: $1 cutoff.
+inline constexpr std::string_view delete_tokens = "DELETE FROM websocket_tokens WHERE created_at < $1";
+
+// upsert_gateway: $1 name ... $12 deployment id, $13 now.
+inline constexpr std::string_view upsert_gateway =
+    "INSERT INTO api_gateways (name, api_id, endpoint, region, stage, domain, default_channel, "
+    "route_selection_expression, target_base, api_created, custom_domain_created, deployment_id, created_at, "
+    "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) ON CONFLICT (name) DO UPDATE "
+    "SET api_id = excluded.api_id, endpoint = excluded.endpoint, region = excluded.region, stage = excluded.stage, "
+    "domain = excluded.domain, default_channel = excluded.default_channel, route_selection_expression = "
+    "excluded.route_selection_expression, target_base = excluded.target_base, api_created = excluded.api_created, "
+    "custom_domain_created = excluded.custom_domain_created, deployment_id = excluded.deployment_id, updated_at = "
+    "excluded.updated_at RETURNING id, name, api_id, endpoint, region, stage, domain, default_channel, "
+    "route_selection_expression, target_base, api_created, custom_domain_created, deployment_id, created_at, "
+    "updated_at";
+inline constexpr std::string_view gateway_by_id =
+    "SELECT id, name, api_id, endpoint, region, stage, domain, default_channel, route_selection_expression, "
+    "target_base, api_created, custom_domain_created, deployment_id, created_at, updated_at FROM api_gateways WHERE "
+    "id = $1";
+inline constexpr std::string_view gateway_by_api_id =
+    "SELECT id, name, api_id, endpoint, region, stage, domain, default_channel, route_selection_expression, "
+    "target_base, api_created, custom_domain_created, deployment_id, created_at, updated_at FROM api_gateways WHERE "
+    "api_id = $1 ORDER BY id LIMIT 1";
+inline constexpr std::string_view all_gateways =
+    "SELECT id, name, api_id, endpoint, region, stage, domain, default_channel, route_selection_expression, "
+    "target_base, api_created, custom_domain_created, deployment_id, created_at, updated_at FROM api_gateways ORDER "
+    "BY id";
+
+// Schema bookkeeping.
+inline constexpr std::string_view schema_version_max = "SELECT MAX(version) FROM schema_version";
+inline constexpr std::string_view insert_schema_version =
+    "INSERT INTO schema_version (version, description, applied_at) VALUES ($1, $2, $3)";
+inline constexpr std::string_view sqlite_has_schema_version =
+    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'";
+inline constexpr std::string_view pg_has_schema_version =
+    "SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE "
+    "schemaname = current_schema() AND tablename = "
+    "'schema_version'";
+// pg_migration_lock: serialises concurrent migrate() calls across processes (held to commit).
+inline constexpr std::string_view pg_migration_lock = "SELECT pg_advisory_xact_lock(4242000001)";
+
+}  // namespace sql
+}  // namespace apigw::store::detail

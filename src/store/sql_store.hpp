@@ -1,0 +1,57 @@
+// store/sql_store.hpp (private): session_store implemented once, in SQL, over a `database` driver.
+// The SQLite and PostgreSQL stores are this class over sqlite_database and pg_database.
+#pragma once
+
+#include "apigw/store/session_store.hpp"
+#include "store/database.hpp"
+#include "store/session_sql.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace apigw::store::detail {
+
+class sql_store final : public session_store {
+ public:
+  sql_store(std::unique_ptr<database> db, const clock& clk) noexcept : db_(std::move(db)), clock_(clk) {}
+
+  store::backend kind() const noexcept override;
+  std::string location() const override;
+  result<migration_outcome> migrate() override;
+  result<int> schema_version() override;
+
+  result<session> create_session(std::string_view connection_id, std::optional<user_id> user,
+                                 std::optional<gateway_id> gateway, std::span<const std::string> channels) override;
+  result<session> get_session(session_id id) override;
+  result<session> find_session(std::string_view connection_id) override;
+  result<session> touch(std::string_view connection_id) override;
+  result<bool> join_channel(std::string_view connection_id, std::string_view channel) override;
+  result<bool> leave_channel(std::string_view connection_id, std::string_view channel) override;
+  result<std::vector<std::string>> channels_of(std::string_view connection_id) override;
+  result<std::size_t> mark_disconnected(std::span<const std::string> connection_ids) override;
+  result<std::size_t> delete_disconnected_older_than(clock::time_point cutoff) override;
+  result<std::int64_t> count(const session_query& q) override;
+  result<std::vector<session>> page(const session_query& q, session_id after_id, std::size_t limit) override;
+
+  result<gateway> upsert_gateway(const gateway& g) override;
+  result<gateway> get_gateway(gateway_id id) override;
+  result<gateway> find_gateway_by_api_id(std::string_view api_id) override;
+  result<std::vector<gateway>> list_gateways() override;
+
+  result<std::size_t> delete_tokens_older_than(clock::time_point cutoff) override;
+
+  // dialect: the SQL dialect of the database underneath.
+  detail::dialect dialect() const noexcept { return db_->kind(); }
+  // explain: the database's plan for `st`, one line per plan node (SQLite: the details of EXPLAIN
+  // QUERY PLAN; PostgreSQL: the lines of EXPLAIN). Nothing is executed.
+  result<std::vector<std::string>> explain(const statement& st);
+  // execute: runs `st` as is (tests use it to seed rows the API does not write, e.g. tokens).
+  result<rows> execute(const statement& st);
+
+ private:
+  std::unique_ptr<database> db_;
+  const clock& clock_;
+};
+
+}  // namespace apigw::store::detail
