@@ -24,11 +24,21 @@ struct result_deleter {
 };
 using pg_result = std::unique_ptr<PGresult, result_deleter>;
 
-// trim: libpq messages end in a newline.
-std::string trim(const char* message) {
-  std::string s = message != nullptr ? message : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
+// one_line: a libpq message as one line (they end in a newline and may continue on indented lines,
+// e.g. "...Connection refused\n\tIs the server running on that host...").
+std::string one_line(const char* message) {
+  std::string out;
+  bool space = false;
+  for (const char* p = message != nullptr ? message : ""; *p != '\0'; ++p) {
+    if (*p == '\n' || *p == '\t' || *p == '\r' || *p == ' ') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += *p;
+  }
+  return out;
 }
 
 class pg_connection final : public connection {
@@ -120,7 +130,7 @@ class pg_connection final : public connection {
   // fail: the failure for a failed statement (`r` may be null when libpq ran out of memory or lost
   // the connection).
   failure fail(PGresult* r) {
-    const std::string detail = trim(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
+    const std::string detail = one_line(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
     const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
     const std::string_view sqlstate = state != nullptr ? state : "";
     if (PQstatus(conn_) != CONNECTION_OK || sqlstate.starts_with("08") || sqlstate.starts_with("57P")) {
@@ -194,7 +204,7 @@ class pg_database final : public database {
       return failure{error::unreachable, fmt::format("cannot connect to PostgreSQL at {}: out of memory", location_)};
     }
     if (PQstatus(conn) != CONNECTION_OK) {
-      auto detail = trim(PQerrorMessage(conn));
+      auto detail = one_line(PQerrorMessage(conn));
       PQfinish(conn);
       return failure{error::unreachable, fmt::format("cannot connect to PostgreSQL at {}: {}", location_, detail)};
     }
@@ -254,7 +264,7 @@ result<std::unique_ptr<database>> open_postgresql(const std::string& url, const 
   char* parse_error = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &parse_error);
   if (parsed == nullptr) {
-    auto detail = trim(parse_error != nullptr ? parse_error : "out of memory");
+    auto detail = one_line(parse_error != nullptr ? parse_error : "out of memory");
     PQfreemem(parse_error);
     return failure{error::invalid_url, fmt::format("invalid PostgreSQL URL {}: {}", location, detail)};
   }
