@@ -1,0 +1,40 @@
+// apigw-ws: the command-line tool. Each command lives in commands/<command>.cpp; this file parses
+// the global options, picks the command and turns its outcome into the exit code.
+#include "cli_common.hpp"
+
+#include <cstdio>
+#include <exception>
+
+int main(int argc, char** argv) {
+  using namespace apigw::cli;
+  CLI::App app{
+      "apigw-ws: live messages (chat, toasts, progress, invalidation) over AWS API Gateway WebSocket APIs.\n"
+      "Sends through the Management API (@connections) and manages the session store."};
+  app.name("apigw-ws");
+  app.require_subcommand(1);
+  app.fallthrough();
+  globals g;
+  app.add_option("--db", g.db, "Session store: a SQLite file path (sqlite:PATH also works) or a postgresql:// URL")
+      ->envname("APIGW_DB")
+      ->capture_default_str();
+  app.add_flag("-q,--quiet", g.quiet, "Print only errors");
+
+  command_runner run;
+  register_send(app, g, run);
+  register_sessions(app, g, run);
+  register_tokens(app, g, run);
+  register_migrate(app, g, run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? k_exit_ok : k_exit_usage;
+  }
+  try {
+    return run ? run() : k_exit_usage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "apigw-ws: %s\n", e.what());
+    return k_exit_failed;
+  }
+}
