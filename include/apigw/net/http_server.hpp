@@ -1,0 +1,71 @@
+// apigw/net/http_server.hpp: a small HTTP/1.1 server: one listener, one coroutine per
+// connection (on its own strand), keep-alive, a timeout on every read and write, and a handler
+// coroutine per request. Tests build fake peers on it (the @connections server); the embedded
+// backend server and the local gateway build on it too.
+#pragma once
+
+#include "apigw/core/error.hpp"
+#include "apigw/net/http_message.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace apigw::net {
+
+// request_handler: answers one request. Returning std::nullopt closes the connection without an
+// answer (a peer that drops the connection). An exception thrown by the handler becomes a 500.
+using request_handler = std::function<boost::asio::awaitable<std::optional<http_response>>(incoming_request)>;
+
+// http_server_options: where to listen and the limits.
+struct http_server_options {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 0;                          // 0: the kernel picks a free port; see http_server::port()
+  std::chrono::milliseconds idle_timeout{30000};   // waiting for the next request on a kept-alive connection
+  std::chrono::milliseconds read_timeout{30000};   // reading one request once it started
+  std::chrono::milliseconds write_timeout{30000};  // writing one response
+  std::size_t max_body_bytes = 1024 * 1024;        // larger requests get 413 and the connection is closed
+  std::size_t max_connections = 4096;              // further connections are accepted and closed at once
+  std::shared_ptr<boost::asio::ssl::context> tls;  // when set, every connection is TLS (https)
+};
+
+// http_server: see the file comment. Destroying it stops it; the handler must stay valid until
+// the executor's io_context has stopped running or every connection has ended.
+class http_server {
+ public:
+  // http_server: a server whose connections run on `ex`. Nothing is bound until start().
+  http_server(boost::asio::any_io_executor ex, request_handler handler, http_server_options options = {});
+  ~http_server();
+  http_server(const http_server&) = delete;
+  http_server& operator=(const http_server&) = delete;
+
+  // start: binds, listens and begins accepting. Fails with net::error::bind_failed (condition
+  // unavailable) naming the address, or invalid_url when the address is not an IP literal.
+  result<void> start();
+
+  // port: the bound port (after start).
+  std::uint16_t port() const noexcept;
+
+  // stop: stops accepting and closes every open connection (responses being written are cut).
+  void stop();
+
+  // connections_accepted: how many connections were accepted since start.
+  std::uint64_t connections_accepted() const noexcept;
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace apigw::net

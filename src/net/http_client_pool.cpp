@@ -1,0 +1,480 @@
+// The keep-alive HTTP/1.1 client pool: per-origin bookkeeping under one mutex, one strand and one
+// coroutine per request exchange, Beast's tcp_stream timeouts on every socket operation.
+#include "apigw/net/http_client_pool.hpp"
+
+#include "net/beast_convert.hpp"
+
+#include <fmt/format.h>
+#include <openssl/x509.h>
+#include <sys/socket.h>
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+namespace apigw::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using steady = std::chrono::steady_clock;
+
+namespace detail {
+bool is_timeout(const boost::system::error_code& ec) noexcept {
+  return ec == beast::error::timeout || ec == asio::error::timed_out;
+}
+}  // namespace detail
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// connection: one TCP (and maybe TLS) connection to an origin, with its own strand. Used by one
+// request at a time; between requests it sits in its origin's idle list.
+struct connection {
+  connection(asio::any_io_executor ex, ssl::context& tls_ctx, const origin& o, std::string k)
+      : strand(asio::make_strand(ex)), org(o), key(std::move(k)) {
+    if (org.scheme == scheme::https) {
+      tls.emplace(strand, tls_ctx);
+    } else {
+      plain.emplace(strand);
+    }
+  }
+
+  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+
+  // peer_is_done: true when an idle connection can no longer be used: the peer closed it (a
+  // zero-byte peek), sent unsolicited bytes, or the socket reports an error.
+  bool peer_is_done() {
+    if (buffer.size() != 0) return true;
+    char byte = 0;
+    const ssize_t n = ::recv(lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
+    return true;
+  }
+
+  void close() {
+    boost::system::error_code ignored;
+    lowest().socket().close(ignored);
+  }
+
+  asio::strand<asio::any_io_executor> strand;
+  origin org;
+  std::string key;
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+  beast::flat_buffer buffer;
+  bool connected = false;
+  steady::time_point idle_since{};
+};
+
+using connection_ptr = std::shared_ptr<connection>;
+using acquire_handler = asio::any_completion_handler<void(boost::system::error_code, connection_ptr)>;
+
+// waiter: a request waiting for a connection of an origin at its limit. (Handlers are moved with
+// swap(): Asio 1.81's any_completion_handler move-assignment recurses.)
+struct waiter {
+  waiter(const asio::any_io_executor& ex, acquire_handler h) : timer(ex), handler(std::move(h)) {}
+  asio::steady_timer timer;
+  acquire_handler handler;
+  bool done = false;  // guarded by the pool mutex; whoever sets it completes `handler`
+};
+
+struct origin_state {
+  std::vector<connection_ptr> idle;  // most recently used last
+  std::size_t open = 0;              // idle + busy + being opened
+  std::deque<std::shared_ptr<waiter>> waiters;
+};
+
+// exchange_outcome: what one attempt on one connection produced.
+struct exchange_outcome {
+  result<http_response> response = failure{error::read_failed};
+  bool written = false;   // at least one byte of the request went out
+  bool reusable = false;  // the connection may carry another request
+};
+
+// complete: finishes an acquire outside the pool lock, resuming the waiting coroutine through its
+// own executor (the pool executor `ex` only carries the hand-over).
+void complete(const asio::any_io_executor& ex, acquire_handler h, boost::system::error_code ec, connection_ptr c) {
+  auto handler_ex = asio::get_associated_executor(h);
+  asio::post(ex, asio::bind_executor(handler_ex, [h = std::move(h), ec, c = std::move(c)]() mutable {
+               std::move(h)(ec, std::move(c));
+             }));
+}
+
+}  // namespace
+
+struct http_client_pool::impl : std::enable_shared_from_this<impl> {
+  impl(asio::any_io_executor e, client_pool_options o) : ex(std::move(e)), opts(std::move(o)) {
+    tls_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    boost::system::error_code ec;
+    tls_ctx.set_default_verify_paths(ec);
+    if (ec) tls_setup_error = "cannot load the system CA certificates: " + ec.message();
+    if (!opts.extra_ca_pem.empty()) {
+      tls_ctx.add_certificate_authority(asio::buffer(opts.extra_ca_pem), ec);
+      if (ec) tls_setup_error = "cannot load extra_ca_pem: " + ec.message();
+    }
+    if (opts.max_connections_per_origin == 0) opts.max_connections_per_origin = 1;
+  }
+
+  connection_ptr new_connection(const origin& o, const std::string& key) {
+    return std::make_shared<connection>(ex, tls_ctx, o, key);
+  }
+
+  // acquire: an idle connection, a new (unconnected) one, or a place in line.
+  template <class Token>
+  auto async_acquire(const origin& o, const std::string& key, Token&& token) {
+    return asio::async_initiate<Token, void(boost::system::error_code, connection_ptr)>(
+        [self = shared_from_this(), &o, &key](auto handler) {
+          self->start_acquire(o, key, acquire_handler(std::move(handler)));
+        },
+        token);
+  }
+
+  void start_acquire(const origin& o, const std::string& key, acquire_handler handler) {
+    std::vector<connection_ptr> to_close;
+    connection_ptr got;
+    {
+      std::lock_guard lock(mu);
+      if (closed) {
+        complete(ex, std::move(handler), error::pool_closed, nullptr);
+        return;
+      }
+      origin_state& st = origins[key];
+      const auto now = steady::now();
+      while (!st.idle.empty() && !got) {
+        connection_ptr c = std::move(st.idle.back());
+        st.idle.pop_back();
+        if (now - c->idle_since >= opts.timeouts.idle || c->peer_is_done()) {
+          --st.open;
+          stale_replaced.fetch_add(1, std::memory_order_relaxed);
+          to_close.push_back(std::move(c));
+        } else {
+          got = std::move(c);
+        }
+      }
+      if (!got && st.open < opts.max_connections_per_origin) {
+        ++st.open;
+        got = new_connection(o, key);
+      }
+      if (!got) {
+        auto w = std::make_shared<waiter>(ex, std::move(handler));
+        w->timer.expires_after(opts.timeouts.queue);
+        w->timer.async_wait([self = shared_from_this(), w, key](boost::system::error_code ec) {
+          if (!ec) self->expire_waiter(key, w);
+        });
+        st.waiters.push_back(std::move(w));
+      }
+    }
+    for (auto& c : to_close) c->close();
+    if (got) complete(ex, std::move(handler), {}, std::move(got));
+  }
+
+  void expire_waiter(const std::string& key, const std::shared_ptr<waiter>& w) {
+    acquire_handler h;
+    {
+      std::lock_guard lock(mu);
+      if (w->done) return;
+      w->done = true;
+      auto& q = origins[key].waiters;
+      std::erase(q, w);
+      h.swap(w->handler);
+    }
+    complete(ex, std::move(h), error::timeout, nullptr);
+  }
+
+  // release: gives a connection back after a request. A reusable one goes to the first waiter
+  // or the idle list; otherwise it is closed and its slot passes to the first waiter.
+  void release(const connection_ptr& c, bool reusable) {
+    std::shared_ptr<waiter> w;
+    acquire_handler h;
+    connection_ptr handed;
+    {
+      std::lock_guard lock(mu);
+      origin_state& st = origins[c->key];
+      if (closed) reusable = false;
+      if (!st.waiters.empty()) {
+        w = std::move(st.waiters.front());
+        st.waiters.pop_front();
+        w->done = true;
+        h.swap(w->handler);
+        handed = reusable ? c : new_connection(c->org, c->key);
+      } else if (reusable) {
+        c->idle_since = steady::now();
+        st.idle.push_back(c);
+      } else {
+        --st.open;
+      }
+    }
+    if (!reusable) c->close();
+    if (w) {
+      w->timer.cancel();
+      complete(ex, std::move(h), {}, std::move(handed));
+    }
+  }
+
+  void close_all() {
+    std::vector<connection_ptr> idle;
+    std::vector<std::shared_ptr<waiter>> waiting;
+    {
+      std::lock_guard lock(mu);
+      closed = true;
+      for (auto& [key, st] : origins) {
+        for (auto& c : st.idle) idle.push_back(std::move(c));
+        st.open -= st.idle.size();
+        st.idle.clear();
+        for (auto& w : st.waiters) {
+          w->done = true;
+          waiting.push_back(std::move(w));
+        }
+        st.waiters.clear();
+      }
+    }
+    for (auto& c : idle) c->close();
+    for (auto& w : waiting) {
+      w->timer.cancel();
+      complete(ex, std::move(w->handler), error::pool_closed, nullptr);
+    }
+  }
+
+  asio::awaitable<result<void>> connect(connection& c) {
+    const origin& o = c.org;
+    const auto fail = [&](error e, std::string_view what, const boost::system::error_code& ec) {
+      return failure{e, fmt::format("{} {}: {}", what, o.key(), ec.message())};
+    };
+    tcp::resolver::results_type endpoints;
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(o.host, ec);
+    if (!ec) {
+      endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, o.port), o.host, std::to_string(o.port));
+    } else {
+      // The resolver has no timeout of its own: a timer on the same strand cancels it.
+      auto resolver = std::make_shared<tcp::resolver>(c.strand);
+      asio::steady_timer timer(c.strand);
+      timer.expires_after(opts.timeouts.connect);
+      timer.async_wait([weak = std::weak_ptr<tcp::resolver>(resolver)](boost::system::error_code wec) {
+        if (auto r = weak.lock(); r && !wec) r->cancel();
+      });
+      auto [rec, results] = co_await resolver->async_resolve(o.host, std::to_string(o.port), use_tuple);
+      timer.cancel();
+      if (rec == asio::error::operation_aborted) {
+        co_return failure{error::timeout,
+                          fmt::format("resolving {} timed out after {} ms", o.host, opts.timeouts.connect.count())};
+      }
+      if (rec) co_return fail(error::resolve_failed, "cannot resolve", rec);
+      endpoints = std::move(results);
+    }
+
+    beast::tcp_stream& stream = c.lowest();
+    stream.expires_after(opts.timeouts.connect);
+    auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
+    if (cec) {
+      if (detail::is_timeout(cec)) {
+        co_return failure{error::timeout,
+                          fmt::format("connect to {} timed out after {} ms", o.key(), opts.timeouts.connect.count())};
+      }
+      co_return fail(error::connect_failed, "cannot connect to", cec);
+    }
+    stream.socket().set_option(tcp::no_delay(true), ec);
+
+    if (c.tls) {
+      if (!tls_setup_error.empty()) co_return failure{error::tls_failed, tls_setup_error};
+      if (!is_ip_literal(o.host) && SSL_set_tlsext_host_name(c.tls->native_handle(), o.host.c_str()) != 1) {
+        co_return failure{error::tls_failed, "cannot set SNI host name " + o.host};
+      }
+      if (opts.verify_peer) {
+        c.tls->set_verify_mode(ssl::verify_peer, ec);
+        c.tls->set_verify_callback(ssl::host_name_verification(o.host), ec);
+      } else {
+        c.tls->set_verify_mode(ssl::verify_none, ec);
+      }
+      stream.expires_after(opts.timeouts.connect);
+      auto [hec] = co_await c.tls->async_handshake(ssl::stream_base::client, use_tuple);
+      if (hec) {
+        if (detail::is_timeout(hec)) {
+          co_return failure{error::timeout, fmt::format("TLS handshake with {} timed out after {} ms", o.key(),
+                                                        opts.timeouts.connect.count())};
+        }
+        std::string why = hec.message();
+        const long verify = SSL_get_verify_result(c.tls->native_handle());
+        if (verify != X509_V_OK) why = fmt::format("certificate rejected: {}", X509_verify_cert_error_string(verify));
+        co_return failure{error::tls_failed, fmt::format("TLS handshake with {} failed: {}", o.key(), why)};
+      }
+    }
+    stream.expires_never();
+    c.connected = true;
+    connections_opened.fetch_add(1, std::memory_order_relaxed);
+    co_return ok();
+  }
+
+  template <class Stream>
+  asio::awaitable<void> write_and_read(connection& c, Stream& stream, http::request<http::string_body>& req,
+                                       exchange_outcome& out) {
+    const origin& o = c.org;
+    c.lowest().expires_after(opts.timeouts.write);
+    auto [wec, written] = co_await http::async_write(stream, req, use_tuple);
+    out.written = written > 0;
+    if (wec) {
+      if (detail::is_timeout(wec)) {
+        out.response = failure{error::timeout, fmt::format("writing the request to {} timed out after {} ms", o.key(),
+                                                           opts.timeouts.write.count())};
+      } else {
+        out.response = failure{error::write_failed, fmt::format("writing to {} failed: {}", o.key(), wec.message())};
+      }
+      co_return;
+    }
+    http::response_parser<http::string_body> parser;
+    parser.header_limit(64 * 1024);
+    parser.body_limit(opts.max_response_bytes);
+    if (req.method() == http::verb::head) parser.skip(true);
+    c.lowest().expires_after(opts.timeouts.read);
+    auto [rec, n] = co_await http::async_read(stream, c.buffer, parser, use_tuple);
+    if (rec) {
+      if (detail::is_timeout(rec)) {
+        out.response = failure{error::timeout, fmt::format("waiting for the response from {} timed out after {} ms",
+                                                           o.key(), opts.timeouts.read.count())};
+      } else if (rec.category() == http::make_error_code(http::error::body_limit).category() &&
+                 rec != http::error::end_of_stream && rec != http::error::partial_message) {
+        out.response = failure{error::bad_response, fmt::format("bad response from {}: {}", o.key(), rec.message())};
+      } else {
+        out.response = failure{error::read_failed,
+                               fmt::format("connection to {} failed before the response: {}", o.key(), rec.message())};
+      }
+      co_return;
+    }
+    c.lowest().expires_never();
+    auto& msg = parser.get();
+    out.reusable = msg.keep_alive() && !msg.need_eof();
+    http_response resp;
+    resp.status = msg.result_int();
+    resp.headers = detail::to_headers(msg.base());
+    resp.body = std::move(msg.body());
+    out.response = std::move(resp);
+  }
+
+  // exchange: one attempt of one request on one connection; runs on the connection's strand and
+  // never throws.
+  asio::awaitable<exchange_outcome> exchange(connection_ptr c, http::request<http::string_body>* req) {
+    exchange_outcome out;
+    try {
+      if (!c->connected) {
+        auto r = co_await connect(*c);
+        if (!r) {
+          out.response = r.error();
+          co_return out;
+        }
+      }
+      if (c->tls) {
+        co_await write_and_read(*c, *c->tls, *req, out);
+      } else {
+        co_await write_and_read(*c, *c->plain, *req, out);
+      }
+    } catch (const std::exception& e) {
+      out.response = failure{error::read_failed, fmt::format("request to {} failed: {}", c->org.key(), e.what())};
+      out.reusable = false;
+    }
+    co_return out;
+  }
+
+  asio::any_io_executor ex;
+  client_pool_options opts;
+  ssl::context tls_ctx{ssl::context::tls_client};
+  std::string tls_setup_error;
+  mutable std::mutex mu;
+  std::unordered_map<std::string, origin_state> origins;
+  bool closed = false;
+  std::atomic<std::uint64_t> connections_opened{0};
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> reused{0};
+  std::atomic<std::uint64_t> stale_replaced{0};
+};
+
+http_client_pool::http_client_pool(asio::any_io_executor ex, client_pool_options options)
+    : impl_(std::make_shared<impl>(std::move(ex), std::move(options))) {}
+
+http_client_pool::~http_client_pool() {
+  impl_->close_all();
+}
+
+void http_client_pool::close() {
+  impl_->close_all();
+}
+
+client_pool_stats http_client_pool::stats() const {
+  client_pool_stats s;
+  s.connections_opened = impl_->connections_opened.load();
+  s.requests = impl_->requests.load();
+  s.reused = impl_->reused.load();
+  s.stale_replaced = impl_->stale_replaced.load();
+  return s;
+}
+
+asio::any_io_executor http_client_pool::executor() const {
+  return impl_->ex;
+}
+
+asio::awaitable<result<http_response>> http_client_pool::request(http_request req) {
+  std::shared_ptr<impl> self = impl_;
+  http::request<http::string_body> breq;
+  detail::set_method(breq, req.method);
+  breq.target(req.target);
+  breq.version(11);
+  for (const auto& h : req.headers) breq.insert(h.name, h.value);
+  if (!find_header(req.headers, "Host")) breq.set(http::field::host, req.origin.host_header());
+  if (!find_header(req.headers, "User-Agent") && !self->opts.user_agent.empty()) {
+    breq.set(http::field::user_agent, self->opts.user_agent);
+  }
+  breq.keep_alive(true);
+  breq.body() = std::move(req.body);
+  breq.prepare_payload();
+  const std::string key = req.origin.key();
+
+  for (int attempt = 0;; ++attempt) {
+    auto [ec, conn] = co_await self->async_acquire(req.origin, key, use_tuple);
+    if (ec) {
+      if (ec == error::timeout) {
+        co_return failure{
+            ec, fmt::format("no connection to {} became free within {} ms", key, self->opts.timeouts.queue.count())};
+      }
+      co_return failure{ec, fmt::format("request to {}: {}", key, ec.message())};
+    }
+    const bool was_used = conn->connected;
+    exchange_outcome out = co_await asio::co_spawn(conn->strand, self->exchange(conn, &breq), asio::use_awaitable);
+    self->release(conn, out.reusable);
+    if (!out.response && was_used && !out.written && attempt == 0 && out.response.error() != condition::timeout) {
+      self->stale_replaced.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    if (out.response) {
+      self->requests.fetch_add(1, std::memory_order_relaxed);
+      if (was_used) self->reused.fetch_add(1, std::memory_order_relaxed);
+    }
+    co_return std::move(out.response);
+  }
+}
+
+}  // namespace apigw::net

@@ -1,0 +1,293 @@
+// The HTTP/1.1 server helper: an accept loop on its own strand, and per connection one coroutine
+// on a strand of its own that reads a request, awaits the handler, writes the response, and loops
+// while the connection is kept alive. Every read and write has a deadline (Beast tcp_stream).
+#include "apigw/net/http_server.hpp"
+
+#include "net/beast_convert.hpp"
+
+#include <fmt/format.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <unordered_map>
+
+namespace apigw::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// session_control: what stop() needs to reach a live connection: its strand and its socket
+// (the pointer is set and cleared on that strand only).
+struct session_control {
+  explicit session_control(asio::strand<asio::any_io_executor> s) : strand(std::move(s)) {}
+  asio::strand<asio::any_io_executor> strand;
+  tcp::socket* socket = nullptr;
+};
+
+http::response<http::string_body> to_beast(http_response&& r, unsigned version, bool keep_alive) {
+  http::response<http::string_body> out;
+  out.result(r.status);
+  out.version(version);
+  for (auto& h : r.headers) out.insert(h.name, h.value);
+  out.body() = std::move(r.body);
+  out.keep_alive(keep_alive);
+  out.prepare_payload();
+  return out;
+}
+
+http_response plain_error(unsigned status, std::string_view text) {
+  return http_response{status, {{"Content-Type", "text/plain"}}, std::string(text)};
+}
+
+}  // namespace
+
+struct http_server::impl : std::enable_shared_from_this<impl> {
+  impl(asio::any_io_executor e, request_handler h, http_server_options o)
+      : ex(std::move(e)),
+        handler(std::move(h)),
+        opts(std::move(o)),
+        accept_strand(asio::make_strand(ex)),
+        acceptor(accept_strand) {}
+
+  asio::awaitable<void> accept_loop() {
+    auto self = shared_from_this();
+    try {
+      for (;;) {
+        auto conn_strand = asio::make_strand(ex);
+        auto [ec, socket] = co_await acceptor.async_accept(conn_strand, use_tuple);
+        if (ec) {
+          if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
+          // Out of descriptors or a connection reset before accept: back off a little.
+          asio::steady_timer pause(accept_strand, std::chrono::milliseconds(10));
+          co_await pause.async_wait(use_tuple);
+          continue;
+        }
+        if (active.load() >= opts.max_connections) {
+          boost::system::error_code ignored;
+          socket.close(ignored);
+          continue;
+        }
+        active.fetch_add(1);
+        accepted.fetch_add(1);
+        asio::co_spawn(conn_strand, run_session(self, std::move(socket), conn_strand),
+                       [](const std::exception_ptr&) {});
+      }
+    } catch (const std::exception&) {
+      // The accept loop ends; the server stays up for connections already open.
+    }
+  }
+
+  // run_session: one connection from accept to close. Never throws.
+  asio::awaitable<void> run_session([[maybe_unused]] std::shared_ptr<impl> keep_alive, tcp::socket socket,
+                                    asio::strand<asio::any_io_executor> strand) {
+    auto control = std::make_shared<session_control>(strand);
+    const std::uint64_t id = register_session(control);
+    std::string remote;
+    {
+      boost::system::error_code ec;
+      auto ep = socket.remote_endpoint(ec);
+      if (!ec) remote = fmt::format("{}:{}", ep.address().to_string(), ep.port());
+    }
+    try {
+      if (opts.tls) {
+        beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *opts.tls);
+        control->socket = &beast::get_lowest_layer(stream).socket();
+        if (!stopped.load()) {
+          beast::get_lowest_layer(stream).expires_after(opts.read_timeout);
+          auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, use_tuple);
+          if (!hec) {
+            co_await serve(stream, beast::get_lowest_layer(stream), remote);
+            beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(1));
+            co_await stream.async_shutdown(use_tuple);
+          }
+        }
+        control->socket = nullptr;
+      } else {
+        beast::tcp_stream stream(std::move(socket));
+        control->socket = &stream.socket();
+        if (!stopped.load()) co_await serve(stream, stream, remote);
+        boost::system::error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        control->socket = nullptr;
+      }
+    } catch (const std::exception&) {
+      control->socket = nullptr;
+    }
+    unregister_session(id);
+    active.fetch_sub(1);
+  }
+
+  template <class Stream>
+  asio::awaitable<void> serve(Stream& stream, beast::tcp_stream& lowest, const std::string& remote) {
+    beast::flat_buffer buffer;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(64 * 1024);
+      parser.body_limit(opts.max_body_bytes);
+      lowest.expires_after(opts.idle_timeout);
+      auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+      if (hec) {
+        if (hec == http::error::body_limit) {
+          co_await respond(stream, lowest, plain_error(413, "request body too large\n"), 11, false);
+        } else if (hec.category() == http::make_error_code(http::error::bad_target).category() &&
+                   hec != http::error::end_of_stream && hec != http::error::partial_message) {
+          co_await respond(stream, lowest, plain_error(400, "bad request\n"), 11, false);
+        }
+        co_return;
+      }
+      lowest.expires_after(opts.read_timeout);
+      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
+      if (bec) {
+        if (bec == http::error::body_limit) {
+          co_await respond(stream, lowest, plain_error(413, "request body too large\n"), 11, false);
+        }
+        co_return;
+      }
+      lowest.expires_never();
+      auto& msg = parser.get();
+      const bool keep_alive = msg.keep_alive();
+      const unsigned version = msg.version();
+      incoming_request req;
+      req.method = std::string(msg.method_string());
+      req.target = std::string(msg.target());
+      req.headers = detail::to_headers(msg.base());
+      req.body = std::move(msg.body());
+      req.remote_address = remote;
+
+      std::optional<http_response> resp;
+      try {
+        resp = co_await handler(std::move(req));
+      } catch (const std::exception&) {
+        resp = plain_error(500, "internal error\n");
+      }
+      if (!resp || stopped.load()) co_return;
+      if (!co_await respond(stream, lowest, std::move(*resp), version, keep_alive)) co_return;
+      if (!keep_alive) co_return;
+    }
+  }
+
+  template <class Stream>
+  asio::awaitable<bool> respond(Stream& stream, beast::tcp_stream& lowest, http_response&& r, unsigned version,
+                                bool keep_alive) {
+    auto msg = to_beast(std::move(r), version, keep_alive);
+    lowest.expires_after(opts.write_timeout);
+    auto [ec, n] = co_await http::async_write(stream, msg, use_tuple);
+    lowest.expires_never();
+    co_return !ec;
+  }
+
+  std::uint64_t register_session(const std::shared_ptr<session_control>& c) {
+    std::lock_guard lock(mu);
+    const std::uint64_t id = next_session_id++;
+    sessions.emplace(id, c);
+    return id;
+  }
+
+  void unregister_session(std::uint64_t id) {
+    std::lock_guard lock(mu);
+    sessions.erase(id);
+  }
+
+  void stop() {
+    std::vector<std::shared_ptr<session_control>> live;
+    {
+      std::lock_guard lock(mu);
+      stopped.store(true);
+      for (auto& [id, weak] : sessions) {
+        if (auto c = weak.lock()) live.push_back(std::move(c));
+      }
+    }
+    asio::post(accept_strand, [self = shared_from_this()] {
+      boost::system::error_code ignored;
+      self->acceptor.close(ignored);
+    });
+    for (auto& c : live) {
+      asio::post(c->strand, [c] {
+        boost::system::error_code ignored;
+        if (c->socket != nullptr) c->socket->close(ignored);
+      });
+    }
+  }
+
+  asio::any_io_executor ex;
+  request_handler handler;
+  http_server_options opts;
+  asio::strand<asio::any_io_executor> accept_strand;
+  tcp::acceptor acceptor;
+  std::atomic<std::uint16_t> port{0};
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::size_t> active{0};
+  std::atomic<bool> stopped{false};
+  std::mutex mu;
+  std::unordered_map<std::uint64_t, std::weak_ptr<session_control>> sessions;
+  std::uint64_t next_session_id = 1;
+};
+
+http_server::http_server(asio::any_io_executor ex, request_handler handler, http_server_options options)
+    : impl_(std::make_shared<impl>(std::move(ex), std::move(handler), std::move(options))) {}
+
+http_server::~http_server() {
+  impl_->stop();
+}
+
+result<void> http_server::start() {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(impl_->opts.address, ec);
+  if (ec) {
+    return failure{error::invalid_url, fmt::format("listen address \"{}\" is not an IP address", impl_->opts.address)};
+  }
+  const tcp::endpoint endpoint(address, impl_->opts.port);
+  auto& acceptor = impl_->acceptor;
+  const auto fail = [&](std::string_view step) {
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    return failure{error::bind_failed,
+                   fmt::format("cannot {} {}:{}: {}", step, impl_->opts.address, impl_->opts.port, ec.message())};
+  };
+  acceptor.open(endpoint.protocol(), ec);
+  if (ec) return fail("open a socket for");
+  acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (ec) return fail("set SO_REUSEADDR on");
+  acceptor.bind(endpoint, ec);
+  if (ec) return fail("bind");
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail("listen on");
+  impl_->port.store(acceptor.local_endpoint(ec).port());
+  auto self = impl_;
+  asio::co_spawn(impl_->accept_strand, self->accept_loop(), [](const std::exception_ptr&) {});
+  return ok();
+}
+
+std::uint16_t http_server::port() const noexcept {
+  return impl_->port.load();
+}
+
+void http_server::stop() {
+  impl_->stop();
+}
+
+std::uint64_t http_server::connections_accepted() const noexcept {
+  return impl_->accepted.load();
+}
+
+}  // namespace apigw::net
