@@ -1,0 +1,343 @@
+// The fan-out sender. One send = one strand: a driver coroutine reads pages and starts one
+// delivery coroutine per recipient while fewer than max_in_flight are running; deliveries retry
+// with backoff and record their outcome in the send's report. All of a send's bookkeeping lives
+// on its strand, so it needs no locks; the HTTP exchanges themselves run on the pool's
+// per-connection strands, in parallel.
+#include "apigw/mgmt/sender.hpp"
+
+#include "apigw/mgmt/token_bucket.hpp"
+
+#include <fmt/format.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+namespace apigw::mgmt {
+
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+using strand_type = asio::strand<asio::any_io_executor>;
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// endpoint_context: what a send needs per endpoint, computed once.
+struct endpoint_context {
+  endpoint ep;
+  signing_config signing;
+  std::string region;
+};
+}  // namespace
+
+result<std::vector<recipient>> vector_source::next_page() {
+  if (done_) return std::vector<recipient>{};
+  done_ = true;
+  return std::move(recipients_);
+}
+
+signing_lookup same_signing_for_all(signing_config config) {
+  return [config = std::move(config)](std::string_view) -> result<signing_config> { return config; };
+}
+
+struct detail::sender_impl {
+  sender_impl(std::unique_ptr<asio::io_context> io, asio::any_io_executor e, sender_options o)
+      : own_io(std::move(io)),
+        ex(std::move(e)),
+        opts(std::move(o)),
+        blocking(std::max<std::size_t>(1, opts.blocking_threads)) {
+    if (opts.max_in_flight == 0) opts.max_in_flight = 1;
+    if (opts.retry.max_attempts == 0) opts.retry.max_attempts = 1;
+    if (opts.max_requests_per_second > 0) {
+      const double burst = opts.burst > 0 ? opts.burst : opts.max_requests_per_second / 2;
+      bucket.emplace(opts.max_requests_per_second, burst, steady::now());
+    }
+    pool = std::make_unique<net::http_client_pool>(ex, opts.pool);
+    rng.seed(std::random_device{}());
+    if (own_io) {
+      work.emplace(own_io->get_executor());
+      for (std::size_t i = 0; i < std::max<std::size_t>(1, opts.io_threads); ++i) {
+        threads.emplace_back([io = own_io.get()] { io->run(); });
+      }
+    }
+  }
+
+  ~sender_impl() {
+    pool->close();
+    blocking.join();
+    if (own_io) {
+      work.reset();
+      own_io->stop();
+      for (auto& t : threads) t.join();
+    }
+  }
+
+  const clock& clk() const { return opts.clk != nullptr ? *opts.clk : system_clock_source::instance(); }
+
+  bool runs_in_this_thread() const {
+    if (own_io) return own_io->get_executor().running_in_this_thread();
+    if (const auto* io_ex = ex.target<asio::io_context::executor_type>()) return io_ex->running_in_this_thread();
+    return false;
+  }
+
+  std::uint64_t seed() {
+    std::lock_guard lock(rng_mu);
+    return rng();
+  }
+
+  // rate_delay: how long the next request must wait for the requests-per-second cap.
+  std::chrono::nanoseconds rate_delay() {
+    if (!bucket) return std::chrono::nanoseconds{0};
+    std::lock_guard lock(rate_mu);
+    return bucket->reserve(steady::now());
+  }
+
+  // Declaration order is destruction order in reverse: the io_context goes last.
+  std::unique_ptr<asio::io_context> own_io;
+  asio::any_io_executor ex;
+  sender_options opts;
+  asio::thread_pool blocking;
+  std::unique_ptr<net::http_client_pool> pool;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+  std::mutex rate_mu;
+  std::optional<token_bucket> bucket;
+  std::mutex rng_mu;
+  std::mt19937_64 rng;
+};
+
+namespace {
+
+// send_state: one send's bookkeeping; touched only on the send's strand.
+struct send_state {
+  send_state(detail::sender_impl& s, strand_type st, std::string m, gone_sink* g)
+      : owner(s), strand(std::move(st)), message(std::move(m)), gone(g), slot_timer(strand), rng(s.seed()) {}
+
+  // endpoint_for: the endpoint context of `url`, computed on first use.
+  const result<endpoint_context>& endpoint_for(const std::string& url) {
+    if (auto it = endpoints.find(url); it != endpoints.end()) return it->second;
+    return endpoints.emplace(url, make_context(url)).first->second;
+  }
+
+  result<endpoint_context> make_context(const std::string& url) {
+    auto ep = parse_endpoint(url);
+    if (!ep) return ep.error();
+    signing_config signing;
+    if (owner.opts.signing) {
+      try {
+        auto looked_up = owner.opts.signing(url);
+        if (!looked_up) return looked_up.error();
+        signing = std::move(*looked_up);
+      } catch (const std::exception& e) {
+        return failure{error::signing_failed, fmt::format("signing lookup for {} failed: {}", url, e.what())};
+      }
+    }
+    auto region = signing_region(*ep, signing);
+    if (!region) return region.error();
+    return endpoint_context{std::move(*ep), std::move(signing), std::move(*region)};
+  }
+
+  double random01() {
+    if (owner.opts.random) return owner.opts.random();
+    return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+  }
+
+  // wait_for_slot: sleeps until a delivery finishes (it cancels the timer).
+  asio::awaitable<void> wait_for_slot() {
+    slot_timer.expires_at(steady::time_point::max());
+    co_await slot_timer.async_wait(use_tuple);
+  }
+
+  detail::sender_impl& owner;
+  strand_type strand;
+  std::string message;
+  gone_sink* gone;
+  delivery_report report;
+  std::vector<std::string> gone_pending;
+  std::size_t in_flight = 0;
+  asio::steady_timer slot_timer;
+  std::unordered_map<std::string, result<endpoint_context>> endpoints;
+  std::mt19937_64 rng;
+};
+
+// deliver_one: all attempts for one recipient; records the outcome.
+asio::awaitable<void> deliver_one(send_state& st, const recipient& r) {
+  const auto& ctx = st.endpoint_for(r.endpoint);
+  if (!ctx) {
+    st.report.failed.push_back({r.connection_id, r.endpoint, ctx.error(), 0});
+    co_return;
+  }
+  const retry_policy& policy = st.owner.opts.retry;
+  for (std::size_t attempt = 1;; ++attempt) {
+    if (const auto wait = st.owner.rate_delay(); wait.count() > 0) {
+      asio::steady_timer t(st.strand, wait);
+      co_await t.async_wait(use_tuple);
+    }
+    auto res = co_await post_to_connection(*st.owner.pool, ctx->ep, ctx->signing, ctx->region, st.owner.clk(),
+                                           r.connection_id, st.message);
+    if (res) {
+      ++st.report.delivered;
+      co_return;
+    }
+    if (res.error() == condition::connection_gone) {
+      st.report.gone.push_back(r.connection_id);
+      st.gone_pending.push_back(r.connection_id);
+      co_return;
+    }
+    if (!is_retryable(res.error().code) || attempt >= policy.max_attempts) {
+      failure reason = res.error();
+      if (attempt > 1) reason.message += fmt::format(" (gave up after {} attempts)", attempt);
+      st.report.failed.push_back({r.connection_id, r.endpoint, std::move(reason), attempt});
+      co_return;
+    }
+    ++st.report.retries;
+    asio::steady_timer t(st.strand, backoff_delay(policy, attempt - 1, st.random01()));
+    co_await t.async_wait(use_tuple);
+  }
+}
+
+// deliver: one recipient, start to finish; frees its slot. Never throws.
+asio::awaitable<void> deliver(std::shared_ptr<send_state> st, recipient r) {
+  try {
+    co_await deliver_one(*st, r);
+  } catch (const std::exception& e) {
+    st->report.failed.push_back(
+        {r.connection_id, r.endpoint, failure{error::network_error, fmt::format("delivery failed: {}", e.what())}, 0});
+  }
+  --st->in_flight;
+  st->slot_timer.cancel();
+}
+
+// next_page / mark_gone: the blocking calls, run on the blocking pool.
+asio::awaitable<result<std::vector<recipient>>> next_page(detail::sender_impl& owner, recipient_source& source) {
+  co_return co_await asio::co_spawn(
+      owner.blocking.get_executor(),
+      [&source]() -> asio::awaitable<result<std::vector<recipient>>> {
+        try {
+          co_return source.next_page();
+        } catch (const std::exception& e) {
+          co_return failure{core::error::io_error, fmt::format("recipient source failed: {}", e.what())};
+        }
+      },
+      asio::use_awaitable);
+}
+
+asio::awaitable<void> flush_gone(send_state& st) {
+  std::vector<std::string> ids = std::move(st.gone_pending);
+  st.gone_pending.clear();
+  if (st.gone == nullptr || ids.empty()) co_return;
+  gone_sink* sink = st.gone;
+  auto r = co_await asio::co_spawn(
+      st.owner.blocking.get_executor(),
+      [sink, &ids]() -> asio::awaitable<result<void>> {
+        try {
+          co_return sink->mark_disconnected(ids);
+        } catch (const std::exception& e) {
+          co_return failure{core::error::io_error, fmt::format("gone sink failed: {}", e.what())};
+        }
+      },
+      asio::use_awaitable);
+  if (!r && !st.report.gone_sink_error) st.report.gone_sink_error = r.error();
+}
+
+// run_send: the driver; runs on the send's strand. Never throws.
+asio::awaitable<result<delivery_report>> run_send(std::shared_ptr<send_state> st, recipient_source& source) {
+  const auto start = steady::now();
+  const std::size_t max_in_flight = st->owner.opts.max_in_flight;
+  const std::size_t gone_batch = std::max<std::size_t>(1, st->owner.opts.gone_batch_size);
+  try {
+    for (;;) {
+      auto page = co_await next_page(st->owner, source);
+      if (!page) {
+        st->report.source_error = page.error();
+        break;
+      }
+      if (page->empty()) break;
+      for (auto& r : *page) {
+        while (st->in_flight >= max_in_flight) co_await st->wait_for_slot();
+        ++st->in_flight;
+        asio::co_spawn(st->strand, deliver(st, std::move(r)), asio::detached);
+        if (st->gone_pending.size() >= gone_batch) co_await flush_gone(*st);
+      }
+    }
+    while (st->in_flight > 0) co_await st->wait_for_slot();
+    co_await flush_gone(*st);
+  } catch (const std::exception& e) {
+    st->report.source_error = failure{core::error::io_error, fmt::format("send aborted: {}", e.what())};
+  }
+  st->report.elapsed = steady::now() - start;
+  co_return std::move(st->report);
+}
+
+}  // namespace
+
+sender::sender(sender_options options) {
+  auto io = std::make_unique<asio::io_context>(static_cast<int>(std::max<std::size_t>(1, options.io_threads)));
+  asio::any_io_executor ex = io->get_executor();
+  impl_ = std::make_shared<detail::sender_impl>(std::move(io), std::move(ex), std::move(options));
+}
+
+sender::sender(asio::any_io_executor ex, sender_options options)
+    : impl_(std::make_shared<detail::sender_impl>(nullptr, std::move(ex), std::move(options))) {}
+
+sender::~sender() = default;
+
+asio::any_io_executor sender::executor() const {
+  return impl_->ex;
+}
+
+net::http_client_pool& sender::pool() {
+  return *impl_->pool;
+}
+
+asio::awaitable<result<delivery_report>> sender::send(recipient_source& source, std::string message, gone_sink* gone) {
+  if (auto size = check_message_size(message.size()); !size) {
+    co_return failure{error::payload_too_large, size.error().message + "; nothing was sent"};
+  }
+  auto strand = asio::make_strand(impl_->ex);
+  auto st = std::make_shared<send_state>(*impl_, strand, std::move(message), gone);
+  co_return co_await asio::co_spawn(strand, run_send(st, source), asio::use_awaitable);
+}
+
+asio::awaitable<result<delivery_report>> sender::send(recipient_source& source, json::value message, gone_sink* gone) {
+  auto text = serialize_message(message);
+  if (!text) co_return failure{error::payload_too_large, text.error().message + "; nothing was sent"};
+  co_return co_await send(source, std::move(*text), gone);
+}
+
+asio::awaitable<result<delivery_report>> sender::send(std::vector<recipient> recipients, std::string message,
+                                                      gone_sink* gone) {
+  vector_source source(std::move(recipients));
+  co_return co_await send(source, std::move(message), gone);
+}
+
+result<delivery_report> sender::send_sync(recipient_source& source, std::string message, gone_sink* gone) {
+  if (impl_->runs_in_this_thread()) {
+    return failure{core::error::invalid_argument,
+                   "send_sync called on one of the sender's own I/O threads; co_await send() there instead"};
+  }
+  try {
+    auto done = asio::co_spawn(impl_->ex, send(source, std::move(message), gone), asio::use_future);
+    return done.get();
+  } catch (const std::exception& e) {
+    return failure{error::network_error, fmt::format("send failed: {}", e.what())};
+  }
+}
+
+result<delivery_report> sender::send_sync(std::vector<recipient> recipients, std::string message, gone_sink* gone) {
+  vector_source source(std::move(recipients));
+  return send_sync(source, std::move(message), gone);
+}
+
+}  // namespace apigw::mgmt

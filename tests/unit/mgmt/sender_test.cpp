@@ -1,0 +1,74 @@
+#include "apigw/mgmt/sender.hpp"
+
+#include <gtest/gtest.h>
+
+namespace apigw::mgmt {
+namespace {
+
+class never_called_sink final : public gone_sink {
+ public:
+  result<void> mark_disconnected(std::span<const std::string>) override {
+    ++calls;
+    return ok();
+  }
+  int calls = 0;
+};
+
+TEST(mgmt_sender, oversize_message_is_refused_before_reading_recipients) {
+  struct counting_source final : recipient_source {
+    int calls = 0;
+    result<std::vector<recipient>> next_page() override {
+      ++calls;
+      return std::vector<recipient>{};
+    }
+  } source;
+  never_called_sink sink;
+  sender s;
+  auto r = s.send_sync(source, std::string(k_max_message_bytes + 1, 'x'), &sink);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error() == condition::payload_too_large);
+  EXPECT_TRUE(r.error() == error::payload_too_large);
+  EXPECT_NE(r.error().message.find("131073 bytes"), std::string::npos) << r.error().message;
+  EXPECT_EQ(source.calls, 0);
+  EXPECT_EQ(sink.calls, 0);
+}
+
+TEST(mgmt_sender, empty_recipient_list_is_an_empty_report) {
+  sender s;
+  never_called_sink sink;
+  auto r = s.send_sync(std::vector<recipient>{}, "m", &sink);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->recipients(), 0U);
+  EXPECT_EQ(sink.calls, 0);
+}
+
+TEST(mgmt_sender, bad_recipients_fail_individually_without_a_request) {
+  sender s;
+  std::vector<recipient> rs{{"bad id", "http://127.0.0.1:1/dev"}, {"abc=", "not a url"}};
+  auto r = s.send_sync(rs, "m");
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->failed.size(), 2U);
+  for (const auto& f : r->failed) EXPECT_TRUE(f.reason == condition::invalid_argument) << f.reason.message;
+  EXPECT_EQ(r->retries, 0U);
+}
+
+TEST(mgmt_vector_source, one_page_then_done) {
+  vector_source src({{"a=", "http://h/dev"}, {"b=", "http://h/dev"}});
+  auto first = src.next_page();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->size(), 2U);
+  auto second = src.next_page();
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->empty());
+}
+
+TEST(mgmt_signing_lookup, same_for_all_endpoints) {
+  signing_config c;
+  c.region = "eu-central-1";
+  auto lookup = same_signing_for_all(c);
+  EXPECT_EQ(lookup("https://a/dev").value().region, "eu-central-1");
+  EXPECT_EQ(lookup("https://b/prod").value().region, "eu-central-1");
+}
+
+}  // namespace
+}  // namespace apigw::mgmt
