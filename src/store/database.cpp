@@ -29,13 +29,13 @@ std::string cell_text(const rows& r, std::size_t row, std::size_t column) {
 }
 
 result<void> connection::commit() {
-  auto r = run("COMMIT");
+  auto r = run("COMMIT", {});
   if (!r) return r.error();
   return ok();
 }
 
 void connection::rollback() noexcept {
-  (void)run("ROLLBACK");
+  (void)run("ROLLBACK", {});
 }
 
 }  // namespace apigw::store::detail

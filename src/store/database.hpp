@@ -57,7 +57,7 @@ class connection {
   // store::error that names the database and the cause.
   virtual result<rows> exec(std::string_view sql, std::span<const param> params) = 0;
   // run: runs one statement without caching it (DDL, transaction control, EXPLAIN).
-  virtual result<rows> run(std::string_view sql, std::span<const param> params = {}) = 0;
+  virtual result<rows> run(std::string_view sql, std::span<const param> params) = 0;
   // begin: starts a transaction that will write (SQLite takes the write lock now, so a busy
   // database fails here rather than halfway through).
   virtual result<void> begin() = 0;

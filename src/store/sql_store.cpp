@@ -124,10 +124,10 @@ result<migration_outcome> sql_store::migrate() {
   return with_connection(*db_, [&](connection& c) {
     return in_transaction(c, [&]() -> result<migration_outcome> {
       if (d == dialect::postgresql) {
-        if (auto locked = c.run(sql::pg_migration_lock); !locked) return locked.error();
+        if (auto locked = c.run(sql::pg_migration_lock, {}); !locked) return locked.error();
       }
-      if (auto created = c.run(k_create_schema_version); !created) return created.error();
-      auto current = c.run(sql::schema_version_max);
+      if (auto created = c.run(k_create_schema_version, {}); !created) return created.error();
+      auto current = c.run(sql::schema_version_max, {});
       if (!current) return current.error();
       migration_outcome outcome;
       outcome.from_version = static_cast<int>(cell_int(*current, 0, 0));
@@ -140,7 +140,7 @@ result<migration_outcome> sql_store::migrate() {
       for (const auto& m : migrations()) {
         if (m.version <= outcome.from_version) continue;
         for (const auto& step : m.steps) {
-          if (auto r = c.run(step_sql(step, d)); !r) return r.error();
+          if (auto r = c.run(step_sql(step, d), {}); !r) return r.error();
         }
         const param params[] = {std::int64_t{m.version}, std::string{m.description}, now};
         if (auto r = c.run(sql::insert_schema_version, params); !r) return r.error();

@@ -185,7 +185,7 @@ result<std::unique_ptr<database>> open_sqlite(const std::string& path, std::chro
   auto& c = **lease;
   // WAL: readers never block the writer and the writer never blocks readers. NORMAL sync is safe
   // in WAL mode (a power cut may lose the last commits, never corrupt the file).
-  auto mode = c.run("PRAGMA journal_mode = WAL");
+  auto mode = c.run("PRAGMA journal_mode = WAL", {});
   if (!mode) return mode.error();
   const auto journal = mode->empty() ? std::string{} : cell_text(*mode, 0, 0);
   if (journal != "wal" && journal != "memory") {
@@ -193,7 +193,7 @@ result<std::unique_ptr<database>> open_sqlite(const std::string& path, std::chro
                    fmt::format("cannot switch SQLite database {} to WAL mode (journal mode is '{}')", path, journal)};
   }
   for (const std::string_view pragma : {"PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"}) {
-    if (auto r = c.run(pragma); !r) return r.error();
+    if (auto r = c.run(pragma, {}); !r) return r.error();
   }
   return std::unique_ptr<database>{std::move(store)};
 }
