@@ -3,13 +3,16 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
+
 namespace apigw::cli {
 
 void session_filter::add_to(CLI::App& cmd, bool require_target) {
   auto* group = cmd.add_option_group("target", "Which sessions");
   group->add_option("--session", session, "One stored session, by its id");
   group->add_option("--connection", connection, "One stored session, by its connection id");
-  group->add_option("--user", user, "Every session of this user id");
+  group->add_option("--user", user, "Every session of this user (an id, or a name in the built-in user store)");
   group->add_option("--channel", channel, "Every session in this channel");
   group->add_flag("--all", all, "Every session");
   if (require_target) {
@@ -24,7 +27,17 @@ result<store::session_query> session_filter::query(store::session_store& st) con
   store::session_query q;
   if (session) q = q.by_id(*session);
   if (connection) q = q.by_connection_id(*connection);
-  if (user) q = q.for_user(*user);
+  if (user) {
+    std::int64_t id = 0;
+    const auto* end = user->data() + user->size();
+    auto [p, ec] = std::from_chars(user->data(), end, id);
+    if (ec != std::errc{} || p != end) {
+      auto found = st.find_user_id(*user);
+      if (!found) return found.error();
+      id = *found;
+    }
+    q = q.for_user(id);
+  }
   if (channel) q = q.in_channel(*channel);
   if (gateway) {
     auto all_gateways = st.list_gateways();

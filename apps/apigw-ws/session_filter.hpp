@@ -13,7 +13,7 @@ namespace apigw::cli {
 struct session_filter {
   std::optional<std::int64_t> session;
   std::optional<std::string> connection;
-  std::optional<std::int64_t> user;
+  std::optional<std::string> user;  // a user id, or a name in the built-in user store
   std::optional<std::string> channel;
   std::optional<std::string> gateway;  // gateway name
   bool all = false;

@@ -79,6 +79,9 @@ inline constexpr std::string_view channels_of =
 // delete_disconnected: $1 cutoff. Channel memberships go by ON DELETE CASCADE.
 inline constexpr std::string_view delete_disconnected =
     "DELETE FROM websocket_sessions WHERE connected = FALSE AND updated_at < $1";
+// user_by_name: $1 username.
+inline constexpr std::string_view user_by_name = "SELECT id FROM users WHERE username = $1";
+
 // delete_tokens: $1 cutoff.
 inline constexpr std::string_view delete_tokens = "DELETE FROM websocket_tokens WHERE created_at < $1";
 

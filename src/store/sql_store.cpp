@@ -359,6 +359,16 @@ result<std::vector<gateway>> sql_store::list_gateways() {
   });
 }
 
+result<user_id> sql_store::find_user_id(std::string_view username) {
+  return with_connection(*db_, [&](connection& c) -> result<user_id> {
+    const param params[] = {std::string{username}};
+    auto r = c.exec(sql::user_by_name, params);
+    if (!r) return r.error();
+    if (r->empty()) return failure{error::not_found, fmt::format("no user named '{}'", username)};
+    return cell_int(*r, 0, 0);
+  });
+}
+
 result<std::size_t> sql_store::delete_tokens_older_than(clock::time_point cutoff) {
   return with_connection(*db_, [&](connection& c) -> result<std::size_t> {
     const param params[] = {unix_millis(cutoff)};

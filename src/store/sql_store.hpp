@@ -39,6 +39,7 @@ class sql_store final : public session_store {
   result<gateway> find_gateway_by_api_id(std::string_view api_id) override;
   result<std::vector<gateway>> list_gateways() override;
 
+  result<user_id> find_user_id(std::string_view username) override;
   result<std::size_t> delete_tokens_older_than(clock::time_point cutoff) override;
 
   // dialect: the SQL dialect of the database underneath.

@@ -134,6 +134,12 @@ class session_store {
   // list_gateways: every gateway in id order.
   virtual result<std::vector<gateway>> list_gateways() = 0;
 
+  // --- users ------------------------------------------------------------------------------------
+
+  // find_user_id: the id of the built-in user store's user named `username` (what `apigw-ws send
+  // --user NAME` targets), or not_found.
+  virtual result<user_id> find_user_id(std::string_view username) = 0;
+
   // --- tokens -----------------------------------------------------------------------------------
 
   // delete_tokens_older_than: deletes connect tokens (used or not) created before `cutoff`. Returns

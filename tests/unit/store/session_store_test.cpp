@@ -397,6 +397,19 @@ TEST_P(store_test, delete_tokens_older_than) {
   EXPECT_EQ(detail::cell_int(*left, 0, 0), 2);
 }
 
+TEST_P(store_test, find_user_id_by_name) {
+  detail::statement st{"INSERT INTO users (username, password_hash, created_at) VALUES ($1, $2, $3)",
+                       {std::string{"alice"}, std::string{"x"}, unix_millis(clock_.now())}};
+  ASSERT_TRUE(sql().execute(st));
+  auto alice = store_->find_user_id("alice");
+  ASSERT_TRUE(alice) << why(alice);
+  EXPECT_GT(*alice, 0);
+  auto nobody = store_->find_user_id("nobody");
+  ASSERT_FALSE(nobody);
+  EXPECT_TRUE(nobody.error() == condition::not_found);
+  EXPECT_NE(nobody.error().message.find("nobody"), std::string::npos);
+}
+
 TEST_P(store_test, gateways_upsert_by_name) {
   gateway g;
   g.name = "chat";
