@@ -1,0 +1,284 @@
+// End-to-end tests of the apigw-ws CLI: the real binary in a child process, a real SQLite file, and
+// the fake @connections server on loopback recording what arrives.
+#include "support/connections_server.hpp"
+
+#include "apigw/core/clock.hpp"
+#include "apigw/core/json.hpp"
+#include "apigw/sigv4/verifier.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <boost/json/parse.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace apigw {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct run_result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class cli_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("apigw-cli-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    db_ = (dir_ / "apigw.sqlite3").string();
+    // Hermetic AWS settings: no credentials unless a test gives some.
+    env_ = {{"HOME", dir_.string()}, {"PATH", "/usr/bin:/bin"}};
+    ASSERT_EQ(run({"migrate"}).exit_code, 0);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // run: apigw-ws --db <db> args..., with env_ as the whole environment.
+  run_result run(std::vector<std::string> args) {
+    std::vector<std::string> argv_s{APIGW_CLI_PATH, "--db", db_};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_s;
+    for (const auto& [k, v] : env_) env_s.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& e : env_s) envp.push_back(e.data());
+    envp.push_back(nullptr);
+
+    const auto out_path = dir_ / "stdout";
+    const auto err_path = dir_ / "stderr";
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&fa);
+    run_result r;
+    if (rc != 0) {
+      r.err = "posix_spawn failed";
+      return r;
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(out_path);
+    r.err = slurp(err_path);
+    return r;
+  }
+
+  void add_session(const std::string& id, const std::string& channel, const std::string& endpoint) {
+    auto r = run(
+        {"sessions", "add", "--connection", id, "--channel", channel, "--gateway", "local", "--endpoint", endpoint});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  std::string count(std::vector<std::string> filter) {
+    filter.insert(filter.begin(), {"sessions", "count"});
+    auto r = run(filter);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  }
+
+  fs::path dir_;
+  std::string db_;
+  std::map<std::string, std::string> env_;
+  testing::connections_server server_;
+};
+
+const std::string k_message = R"({"type":"system","level":"warning","message":"Maintenance at 22:00 \u00e9"})";
+
+TEST_F(cli_test, send_to_a_channel_delivers_marks_gone_and_reports) {
+  add_session("AAAAAAAAAAAAAA1=", "general", server_.endpoint("/dev"));
+  add_session("AAAAAAAAAAAAAA2=", "general", server_.endpoint("/dev"));
+  add_session("AAAAAAAAAAAAAA3=", "general", server_.endpoint("/dev"));
+  add_session("AAAAAAAAAAAAAA4=", "other", server_.endpoint("/dev"));
+  server_.script("AAAAAAAAAAAAAA2=", {{.status = 410}});
+
+  auto r = run({"send", "--channel", "general", "--json", k_message});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("sent to 3 session(s)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("delivered  2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gone       1 (1 marked disconnected)"), std::string::npos) << r.out;
+
+  const auto reqs = server_.requests();
+  ASSERT_EQ(reqs.size(), 3U);
+  const std::string wire = serialize_message(boost::json::parse(k_message)).value();
+  for (const auto& q : reqs) {
+    EXPECT_EQ(q.method, "POST");
+    EXPECT_EQ(q.base_path, "/dev");
+    EXPECT_EQ(q.target, "/dev/@connections/" + q.connection_id.substr(0, 15) + "%3D");
+    EXPECT_EQ(q.body, wire);
+    EXPECT_NE(q.connection_id, "AAAAAAAAAAAAAA4=");
+  }
+  EXPECT_EQ(count({"--channel", "general", "--connected"}), "2\n");
+  EXPECT_EQ(count({"--disconnected"}), "1\n");
+
+  // A second send reaches only the sessions still connected.
+  r = run({"send", "--channel", "general", "--json", k_message, "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto report = boost::json::parse(r.out).as_object();
+  EXPECT_EQ(report["delivered"].as_int64(), 2);
+  EXPECT_TRUE(report["gone"].as_array().empty());
+  EXPECT_EQ(server_.request_count(), 5U);
+}
+
+TEST_F(cli_test, oversize_message_is_refused_before_any_request) {
+  add_session("AAAAAAAAAAAAAA1=", "general", server_.endpoint("/dev"));
+  const auto file = dir_ / "big.json";
+  std::ofstream(file) << R"({"type":"x","m":")" << std::string(131072, 'a') << R"("})";
+  auto r = run({"send", "--all", "--file", file.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("the limit is 131072 bytes"), std::string::npos) << r.err;
+  EXPECT_EQ(server_.request_count(), 0U);
+  EXPECT_EQ(count({"--connected"}), "1\n");
+}
+
+TEST_F(cli_test, unreachable_endpoint_fails_each_recipient_and_marks_nothing) {
+  // A port that was just free: connections are refused.
+  std::uint16_t closed_port = 0;
+  {
+    testing::connections_server gone_server;
+    closed_port = gone_server.port();
+  }
+  const std::string ep = "http://127.0.0.1:" + std::to_string(closed_port) + "/dev";
+  add_session("AAAAAAAAAAAAAA1=", "general", ep);
+  add_session("AAAAAAAAAAAAAA2=", "general", ep);
+  auto r = run({"send", "--channel", "general", "--json", k_message, "--attempts", "2", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 1);
+  auto report = boost::json::parse(r.out).as_object();
+  EXPECT_EQ(report["delivered"].as_int64(), 0);
+  const auto& failed = report["failed"].as_array();
+  ASSERT_EQ(failed.size(), 2U);
+  for (const auto& f : failed) {
+    EXPECT_NE(std::string(f.at("reason").as_string()).find("cannot connect"), std::string::npos) << f;
+    EXPECT_EQ(f.at("attempts").as_int64(), 2);
+  }
+  EXPECT_EQ(count({"--connected"}), "2\n");
+}
+
+TEST_F(cli_test, requests_are_signed_with_credentials_from_the_environment) {
+  add_session("AAAAAAAAAAAAAA1=", "general", server_.endpoint("/prod"));
+  env_["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE";
+  env_["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+  env_["AWS_REGION"] = "eu-west-1";
+  auto r = run({"send", "--connection", "AAAAAAAAAAAAAA1=", "--json", k_message});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto reqs = server_.requests();
+  ASSERT_EQ(reqs.size(), 1U);
+  const auto& q = reqs[0];
+  auto auth = net::find_header(q.headers, "Authorization");
+  ASSERT_TRUE(auth);
+  EXPECT_TRUE(auth->starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")) << *auth;
+  EXPECT_NE(auth->find("/eu-west-1/execute-api/aws4_request"), std::string::npos) << *auth;
+
+  // The signature verifies as AWS would check it, and not with another secret.
+  sigv4::request sr{.method = q.method, .path = q.target, .query = "", .headers = {}, .body = q.body};
+  for (const auto& h : q.headers) sr.headers.push_back({h.name, h.value});
+  sigv4::verify_params vp;
+  vp.region = "eu-west-1";
+  vp.now = system_clock_source::instance().now();
+  auto ok =
+      sigv4::verify(sr, sigv4::static_keys({{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""}}), vp);
+  EXPECT_TRUE(ok) << ok.error().message;
+  auto bad = sigv4::verify(sr, sigv4::static_keys({{"AKIDEXAMPLE", "another-secret", ""}}), vp);
+  EXPECT_FALSE(bad);
+}
+
+TEST_F(cli_test, unreadable_credentials_file_is_a_clear_error_and_sends_nothing) {
+  add_session("AAAAAAAAAAAAAA1=", "general", server_.endpoint("/dev"));
+  const auto creds = dir_ / "credentials-is-a-directory";
+  fs::create_directories(creds);
+  env_["AWS_SHARED_CREDENTIALS_FILE"] = creds.string();
+  auto r = run({"send", "--all", "--json", k_message});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(creds.string()), std::string::npos) << r.err;
+  EXPECT_EQ(server_.request_count(), 0U);
+}
+
+TEST_F(cli_test, aws_endpoint_without_credentials_fails_per_recipient_naming_where_it_looked) {
+  add_session("AAAAAAAAAAAAAA1=", "general", "https://abc123defg.execute-api.us-east-1.amazonaws.com/prod");
+  auto r = run({"send", "--all", "--json", k_message});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("no AWS credentials found"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("environment"), std::string::npos) << r.out;
+  EXPECT_EQ(count({"--connected"}), "1\n");
+}
+
+TEST_F(cli_test, bad_input_gets_clear_errors) {
+  auto r = run({"send", "--all", "--json", "{not json"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not valid JSON"), std::string::npos) << r.err;
+
+  r = run({"send", "--all"});  // no message: usage error
+  EXPECT_EQ(r.exit_code, 2);
+
+  r = run({"send", "--json", "{}"});  // no target: usage error
+  EXPECT_EQ(r.exit_code, 2);
+
+  r = run({"sessions", "add", "--connection", "bad id\r\n"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("invalid connection id"), std::string::npos) << r.err;
+
+  r = run({"send", "--user", "nobody", "--json", "{}"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no user named 'nobody'"), std::string::npos) << r.err;
+
+  r = run({"sessions", "clear", "--older-than", "7 weeks"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("invalid duration"), std::string::npos) << r.err;
+
+  db_ = "mysql://root@127.0.0.1/x";
+  r = run({"sessions", "count"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("unsupported database URL scheme 'mysql'"), std::string::npos) << r.err;
+}
+
+TEST_F(cli_test, unmigrated_database_says_to_migrate) {
+  db_ = (dir_ / "fresh.sqlite3").string();
+  auto r = run({"sessions", "list"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("apigw-ws --db " + db_ + " migrate"), std::string::npos) << r.err;
+}
+
+TEST_F(cli_test, sessions_clear_deletes_only_disconnected) {
+  add_session("AAAAAAAAAAAAAA1=", "general", server_.endpoint("/dev"));
+  add_session("AAAAAAAAAAAAAA2=", "general", server_.endpoint("/dev"));
+  server_.script("AAAAAAAAAAAAAA1=", {{.status = 410}});
+  ASSERT_EQ(run({"send", "--all", "--json", k_message}).exit_code, 0);
+  auto r = run({"sessions", "clear"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("deleted 1 disconnected session(s)"), std::string::npos) << r.out;
+  EXPECT_EQ(count({}), "1\n");
+  r = run({"sessions", "list"});
+  EXPECT_NE(r.out.find("AAAAAAAAAAAAAA2="), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("AAAAAAAAAAAAAA1="), std::string::npos) << r.out;
+  r = run({"tokens", "cleanup"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+}  // namespace
+}  // namespace apigw
