@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -129,7 +130,9 @@ result<config> config::load(const config_schema& schema, const std::optional<std
                      fmt::format("config file {}: {}", file->string(), doc.error().message)};
     std::map<std::string, const json::value*> flat;
     flatten(*doc, "", flat);
-    for (const auto& [key, v] : flat) {
+    for (const auto& entry_kv : flat) {
+      const std::string& key = entry_kv.first;
+      const json::value* v = entry_kv.second;
       auto it = std::find_if(schema.begin(), schema.end(), [&](const setting& s) { return s.key == key; });
       if (it == schema.end()) {
         return failure{core::error::invalid_config,

@@ -6,12 +6,39 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace apigw {
+namespace {
+
+// Non-finite numbers (1e999 parses to infinity) have no JSON form: Boost.JSON would write them as
+// text no parser accepts, so they are refused on the way in and on the way out.
+bool has_non_finite_number(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_:
+      return !std::isfinite(v.get_double());
+    case json::kind::array:
+      for (const auto& e : v.get_array()) {
+        if (has_non_finite_number(e)) return true;
+      }
+      return false;
+    case json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        if (has_non_finite_number(kv.value())) return true;
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
 
 result<json::value> parse_json(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
   if (ec) return failure{core::error::invalid_json, fmt::format("invalid JSON: {}", ec.message())};
+  if (has_non_finite_number(v)) return failure{core::error::invalid_json, "invalid JSON: a number is out of range"};
   return v;
 }
 
@@ -31,6 +58,9 @@ result<void> check_message_size(std::size_t bytes, std::size_t limit) {
 }
 
 result<std::string> serialize_message(const json::value& message, std::size_t limit) {
+  if (has_non_finite_number(message)) {
+    return failure{core::error::invalid_argument, "message has a number that is not finite (no JSON form)"};
+  }
   std::string text = json::serialize(message);
   if (auto r = check_message_size(text.size(), limit); !r) return r.error();
   return text;
