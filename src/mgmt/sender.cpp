@@ -1,8 +1,9 @@
-// The fan-out sender. One send = one strand: a driver coroutine reads pages and starts one
-// delivery coroutine per recipient while fewer than max_in_flight are running; deliveries retry
-// with backoff and record their outcome in the send's report. All of a send's bookkeeping lives
-// on its strand, so it needs no locks; the HTTP exchanges themselves run on the pool's
-// per-connection strands, in parallel.
+// The fan-out sender. One send = one strand: a driver coroutine reads pages; up to max_in_flight
+// worker coroutines take recipients from the current page one at a time and deliver them
+// (retrying with backoff), recording outcomes in the send's report. The driver fetches the next
+// page as soon as the current one is handed out, while the workers finish their last recipients.
+// All of a send's bookkeeping lives on its strand, so it needs no locks; the HTTP exchanges run on
+// the pool's per-connection strands, in parallel.
 #include "apigw/mgmt/sender.hpp"
 
 #include "apigw/mgmt/token_bucket.hpp"
@@ -122,7 +123,7 @@ namespace {
 // send_state: one send's bookkeeping; touched only on the send's strand.
 struct send_state {
   send_state(detail::sender_impl& s, strand_type st, std::string m, gone_sink* g)
-      : owner(s), strand(std::move(st)), message(std::move(m)), gone(g), slot_timer(strand), rng(s.seed()) {}
+      : owner(s), strand(std::move(st)), message(std::move(m)), gone(g), wake(strand), rng(s.seed()) {}
 
   // endpoint_for: the endpoint context of `url`, computed on first use.
   const result<endpoint_context>& endpoint_for(const std::string& url) {
@@ -153,10 +154,11 @@ struct send_state {
     return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
   }
 
-  // wait_for_slot: sleeps until a delivery finishes (it cancels the timer).
-  asio::awaitable<void> wait_for_slot() {
-    slot_timer.expires_at(steady::time_point::max());
-    co_await slot_timer.async_wait(use_tuple);
+  // wait: the driver sleeps until a worker takes the page's last recipient or exits (both
+  // cancel `wake`); callers re-check their condition.
+  asio::awaitable<void> wait() {
+    wake.expires_at(steady::time_point::max());
+    co_await wake.async_wait(use_tuple);
   }
 
   detail::sender_impl& owner;
@@ -165,8 +167,10 @@ struct send_state {
   gone_sink* gone;
   delivery_report report;
   std::vector<std::string> gone_pending;
-  std::size_t in_flight = 0;
-  asio::steady_timer slot_timer;
+  std::vector<recipient> page;  // the current page; recipients [next, size) are not taken yet
+  std::size_t next = 0;
+  std::size_t workers = 0;  // running worker coroutines, at most max_in_flight
+  asio::steady_timer wake;
   std::unordered_map<std::string, result<endpoint_context>> endpoints;
   std::mt19937_64 rng;
 };
@@ -207,16 +211,20 @@ asio::awaitable<void> deliver_one(send_state& st, const recipient& r) {
   }
 }
 
-// deliver: one recipient, start to finish; frees its slot. Never throws.
-asio::awaitable<void> deliver(std::shared_ptr<send_state> st, recipient r) {
-  try {
-    co_await deliver_one(*st, r);
-  } catch (const std::exception& e) {
-    st->report.failed.push_back(
-        {r.connection_id, r.endpoint, failure{error::network_error, fmt::format("delivery failed: {}", e.what())}, 0});
+// worker: delivers recipients of the current page until none is left. Never throws.
+asio::awaitable<void> worker(std::shared_ptr<send_state> st) {
+  while (st->next < st->page.size()) {
+    recipient r = std::move(st->page[st->next++]);
+    if (st->next == st->page.size()) st->wake.cancel();  // the driver may fetch the next page
+    try {
+      co_await deliver_one(*st, r);
+    } catch (const std::exception& e) {
+      st->report.failed.push_back({r.connection_id, r.endpoint,
+                                   failure{error::network_error, fmt::format("delivery failed: {}", e.what())}, 0});
+    }
   }
-  --st->in_flight;
-  st->slot_timer.cancel();
+  --st->workers;
+  st->wake.cancel();
 }
 
 // next_page / mark_gone: the blocking calls, run on the blocking pool.
@@ -264,14 +272,22 @@ asio::awaitable<result<delivery_report>> run_send(std::shared_ptr<send_state> st
         break;
       }
       if (page->empty()) break;
-      for (auto& r : *page) {
-        while (st->in_flight >= max_in_flight) co_await st->wait_for_slot();
-        ++st->in_flight;
-        asio::co_spawn(st->strand, deliver(st, std::move(r)), asio::detached);
+      st->page = std::move(*page);
+      st->next = 0;
+      // Count first: co_spawn may run a worker inline up to its first suspension, and a worker
+      // whose recipients all fail at once finishes (and decrements `workers`) right there.
+      const std::size_t wanted = std::min(max_in_flight, st->page.size());
+      const std::size_t to_start = wanted > st->workers ? wanted - st->workers : 0;
+      for (std::size_t i = 0; i < to_start; ++i) {
+        ++st->workers;
+        asio::co_spawn(st->strand, worker(st), asio::detached);
+      }
+      while (st->next < st->page.size()) {
+        co_await st->wait();
         if (st->gone_pending.size() >= gone_batch) co_await flush_gone(*st);
       }
     }
-    while (st->in_flight > 0) co_await st->wait_for_slot();
+    while (st->workers > 0) co_await st->wait();
     co_await flush_gone(*st);
   } catch (const std::exception& e) {
     st->report.source_error = failure{core::error::io_error, fmt::format("send aborted: {}", e.what())};

@@ -30,6 +30,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -131,14 +132,22 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
   impl(asio::any_io_executor e, client_pool_options o) : ex(std::move(e)), opts(std::move(o)) {
     tls_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                         ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    boost::system::error_code ec;
-    tls_ctx.set_default_verify_paths(ec);
-    if (ec) tls_setup_error = "cannot load the system CA certificates: " + ec.message();
-    if (!opts.extra_ca_pem.empty()) {
-      tls_ctx.add_certificate_authority(asio::buffer(opts.extra_ca_pem), ec);
-      if (ec) tls_setup_error = "cannot load extra_ca_pem: " + ec.message();
-    }
     if (opts.max_connections_per_origin == 0) opts.max_connections_per_origin = 1;
+  }
+
+  // load_trust_store: loads the system CAs (and extra_ca_pem) on the first https connection, so
+  // pools that only speak http never parse the CA bundle. Returns the setup error, if any.
+  const std::string& load_trust_store() {
+    std::call_once(tls_once, [this] {
+      boost::system::error_code ec;
+      tls_ctx.set_default_verify_paths(ec);
+      if (ec) tls_setup_error = "cannot load the system CA certificates: " + ec.message();
+      if (!opts.extra_ca_pem.empty()) {
+        tls_ctx.add_certificate_authority(asio::buffer(opts.extra_ca_pem), ec);
+        if (ec) tls_setup_error = "cannot load extra_ca_pem: " + ec.message();
+      }
+    });
+    return tls_setup_error;
   }
 
   connection_ptr new_connection(const origin& o, const std::string& key) {
@@ -155,6 +164,41 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
         token);
   }
 
+  // take_locked: an idle connection that is still usable, or a new (unconnected) one while the
+  // origin is below its limit; null when the origin is at its limit. Called with `mu` held;
+  // connections found dead are moved to `to_close`.
+  connection_ptr take_locked(origin_state& st, const origin& o, const std::string& key,
+                             std::vector<connection_ptr>& to_close) {
+    const auto now = steady::now();
+    while (!st.idle.empty()) {
+      connection_ptr c = std::move(st.idle.back());
+      st.idle.pop_back();
+      if (now - c->idle_since < opts.timeouts.idle && !c->peer_is_done()) return c;
+      --st.open;
+      stale_replaced.fetch_add(1, std::memory_order_relaxed);
+      to_close.push_back(std::move(c));
+    }
+    if (st.open < opts.max_connections_per_origin) {
+      ++st.open;
+      return new_connection(o, key);
+    }
+    return nullptr;
+  }
+
+  // try_acquire: the fast path of acquire, without waiting or posting: a connection, or null
+  // with `closed_pool` telling whether the pool was closed or the origin is at its limit.
+  connection_ptr try_acquire(const origin& o, const std::string& key, bool& closed_pool) {
+    std::vector<connection_ptr> to_close;
+    connection_ptr got;
+    {
+      std::lock_guard lock(mu);
+      closed_pool = closed;
+      if (!closed) got = take_locked(origins[key], o, key, to_close);
+    }
+    for (auto& c : to_close) c->close();
+    return got;
+  }
+
   void start_acquire(const origin& o, const std::string& key, acquire_handler handler) {
     std::vector<connection_ptr> to_close;
     connection_ptr got;
@@ -165,22 +209,7 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
         return;
       }
       origin_state& st = origins[key];
-      const auto now = steady::now();
-      while (!st.idle.empty() && !got) {
-        connection_ptr c = std::move(st.idle.back());
-        st.idle.pop_back();
-        if (now - c->idle_since >= opts.timeouts.idle || c->peer_is_done()) {
-          --st.open;
-          stale_replaced.fetch_add(1, std::memory_order_relaxed);
-          to_close.push_back(std::move(c));
-        } else {
-          got = std::move(c);
-        }
-      }
-      if (!got && st.open < opts.max_connections_per_origin) {
-        ++st.open;
-        got = new_connection(o, key);
-      }
+      got = take_locked(st, o, key, to_close);
       if (!got) {
         auto w = std::make_shared<waiter>(ex, std::move(handler));
         w->timer.expires_after(opts.timeouts.queue);
@@ -302,7 +331,9 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
     stream.socket().set_option(tcp::no_delay(true), ec);
 
     if (c.tls) {
-      if (!tls_setup_error.empty()) co_return failure{error::tls_failed, tls_setup_error};
+      if (const auto& setup_error = load_trust_store(); !setup_error.empty()) {
+        co_return failure{error::tls_failed, setup_error};
+      }
       if (!is_ip_literal(o.host) && SSL_set_tlsext_host_name(c.tls->native_handle(), o.host.c_str()) != 1) {
         co_return failure{error::tls_failed, "cannot set SNI host name " + o.host};
       }
@@ -403,7 +434,8 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
   asio::any_io_executor ex;
   client_pool_options opts;
   ssl::context tls_ctx{ssl::context::tls_client};
-  std::string tls_setup_error;
+  std::once_flag tls_once;
+  std::string tls_setup_error;  // written once under tls_once
   mutable std::mutex mu;
   std::unordered_map<std::string, origin_state> origins;
   bool closed = false;
@@ -454,7 +486,14 @@ asio::awaitable<result<http_response>> http_client_pool::request(http_request re
   const std::string key = req.origin.key();
 
   for (int attempt = 0;; ++attempt) {
-    auto [ec, conn] = co_await self->async_acquire(req.origin, key, use_tuple);
+    bool closed_pool = false;
+    connection_ptr conn = self->try_acquire(req.origin, key, closed_pool);
+    boost::system::error_code ec;
+    if (closed_pool) {
+      ec = error::pool_closed;
+    } else if (!conn) {
+      std::tie(ec, conn) = co_await self->async_acquire(req.origin, key, use_tuple);
+    }
     if (ec) {
       if (ec == error::timeout) {
         co_return failure{

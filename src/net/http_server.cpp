@@ -144,22 +144,16 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       http::request_parser<http::string_body> parser;
       parser.header_limit(64 * 1024);
       parser.body_limit(opts.max_body_bytes);
-      lowest.expires_after(opts.idle_timeout);
-      auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
-      if (hec) {
-        if (hec == http::error::body_limit) {
-          co_await respond(stream, lowest, plain_error(413, "request body too large\n"), 11, false);
-        } else if (hec.category() == http::make_error_code(http::error::bad_target).category() &&
-                   hec != http::error::end_of_stream && hec != http::error::partial_message) {
-          co_await respond(stream, lowest, plain_error(400, "bad request\n"), 11, false);
-        }
-        co_return;
-      }
+      // One read for the whole request: waiting for it to start and reading it share the
+      // read_timeout (a slow sender gets no more time than an idle one).
       lowest.expires_after(opts.read_timeout);
-      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
-      if (bec) {
-        if (bec == http::error::body_limit) {
+      auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+      if (ec) {
+        if (ec == http::error::body_limit) {
           co_await respond(stream, lowest, plain_error(413, "request body too large\n"), 11, false);
+        } else if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+                   ec != http::error::end_of_stream && ec != http::error::partial_message) {
+          co_await respond(stream, lowest, plain_error(400, "bad request\n"), 11, false);
         }
         co_return;
       }

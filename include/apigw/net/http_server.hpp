@@ -31,9 +31,8 @@ using request_handler = std::function<boost::asio::awaitable<std::optional<http_
 // http_server_options: where to listen and the limits.
 struct http_server_options {
   std::string address = "127.0.0.1";
-  std::uint16_t port = 0;                          // 0: the kernel picks a free port; see http_server::port()
-  std::chrono::milliseconds idle_timeout{30000};   // waiting for the next request on a kept-alive connection
-  std::chrono::milliseconds read_timeout{30000};   // reading one request once it started
+  std::uint16_t port = 0;                         // 0: the kernel picks a free port; see http_server::port()
+  std::chrono::milliseconds read_timeout{30000};  // waiting for and reading one request (also the keep-alive idle time)
   std::chrono::milliseconds write_timeout{30000};  // writing one response
   std::size_t max_body_bytes = 1024 * 1024;        // larger requests get 413 and the connection is closed
   std::size_t max_connections = 4096;              // further connections are accepted and closed at once

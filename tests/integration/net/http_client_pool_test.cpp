@@ -107,7 +107,7 @@ TEST(net_http_client_pool, replaces_a_kept_alive_connection_the_server_closed) {
   io_runner io;
   counting_handler h;
   http_server_options sopts;
-  sopts.idle_timeout = 50ms;  // the server drops idle connections quickly
+  sopts.read_timeout = 50ms;  // the server drops idle connections quickly
   http_server server(io.executor(), h.handler(), sopts);
   ASSERT_TRUE(server.start());
   http_client_pool pool(io.executor());
