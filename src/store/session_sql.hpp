@@ -82,8 +82,52 @@ inline constexpr std::string_view delete_disconnected =
 // user_by_name: $1 username.
 inline constexpr std::string_view user_by_name = "SELECT id FROM users WHERE username = $1";
 
+// Built-in users. user_columns: the order read_user expects.
+inline constexpr std::string_view insert_user =
+    "INSERT INTO users (username, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id, username, "
+    "password_hash, created_at";
+inline constexpr std::string_view user_by_id =
+    "SELECT id, username, password_hash, created_at FROM users WHERE id = $1";
+inline constexpr std::string_view user_row_by_name =
+    "SELECT id, username, password_hash, created_at FROM users WHERE username = $1";
+inline constexpr std::string_view all_users =
+    "SELECT id, username, password_hash, created_at FROM users ORDER BY username";
+inline constexpr std::string_view set_password_hash = "UPDATE users SET password_hash = $2 WHERE id = $1";
+// grant_permission: $1 user, $2 permission. Zero rows: already granted (or no such user: the
+// foreign key fails first).
+inline constexpr std::string_view grant_permission =
+    "INSERT INTO user_permissions (user_id, permission) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+inline constexpr std::string_view revoke_permission =
+    "DELETE FROM user_permissions WHERE user_id = $1 AND permission = $2";
+inline constexpr std::string_view permissions_of =
+    "SELECT permission FROM user_permissions WHERE user_id = $1 ORDER BY permission";
+
+// insert_token: $1 token hash, $2 user, $3 session key hash, $4 now.
+inline constexpr std::string_view insert_token =
+    "INSERT INTO websocket_tokens (token_hash, user_id, session_key_hash, created_at) VALUES ($1, $2, $3, $4)";
+// consume_token: $1 token hash, $2 session key hash, $3 not-before, $4 now. One statement: on
+// PostgreSQL a concurrent second UPDATE waits for the first's row lock, re-checks used_at IS NULL
+// and matches nothing; SQLite runs writers one at a time. Either way exactly one caller gets a row.
+inline constexpr std::string_view consume_token =
+    "UPDATE websocket_tokens SET used_at = $4 WHERE token_hash = $1 AND session_key_hash = $2 AND used_at IS NULL "
+    "AND created_at >= $3 RETURNING user_id";
+// count_tokens_since: $1 user, $2 since (websocket_tokens_user_idx).
+inline constexpr std::string_view count_tokens_since =
+    "SELECT COUNT(*) FROM websocket_tokens WHERE user_id = $1 AND created_at >= $2";
 // delete_tokens: $1 cutoff.
 inline constexpr std::string_view delete_tokens = "DELETE FROM websocket_tokens WHERE created_at < $1";
+
+// insert_attempt: $1 ip, $2 user, $3 now, $4 successful.
+inline constexpr std::string_view insert_attempt =
+    "INSERT INTO connection_attempts (ip, user_id, at, successful) VALUES ($1, $2, $3, $4)";
+// count_attempts_ip / count_attempts_user: $1 ip or user, $2 since (connection_attempts_ip_idx,
+// connection_attempts_user_idx).
+inline constexpr std::string_view count_attempts_ip =
+    "SELECT COUNT(*) FROM connection_attempts WHERE ip = $1 AND at >= $2";
+inline constexpr std::string_view count_attempts_user =
+    "SELECT COUNT(*) FROM connection_attempts WHERE user_id = $1 AND at >= $2";
+// delete_attempts: $1 cutoff (connection_attempts_at_idx).
+inline constexpr std::string_view delete_attempts = "DELETE FROM connection_attempts WHERE at < $1";
 
 // upsert_gateway: $1 name ... $12 deployment id, $13 now.
 inline constexpr std::string_view upsert_gateway =

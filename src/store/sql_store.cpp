@@ -49,6 +49,15 @@ gateway read_gateway(const rows& r, std::size_t i) {
   return g;
 }
 
+user read_user(const rows& r, std::size_t i) {
+  user u;
+  u.id = cell_int(r, i, 0);
+  u.username = cell_text(r, i, 1);
+  u.password_hash = cell_text(r, i, 2);
+  u.created_at = from_unix_millis(cell_int(r, i, 3));
+  return u;
+}
+
 param optional_param(const std::optional<std::int64_t>& v) {
   return v ? param{*v} : param{nullptr};
 }
@@ -366,6 +375,173 @@ result<user_id> sql_store::find_user_id(std::string_view username) {
     if (!r) return r.error();
     if (r->empty()) return failure{error::not_found, fmt::format("no user named '{}'", username)};
     return cell_int(*r, 0, 0);
+  });
+}
+
+result<user> sql_store::create_user(std::string_view username, std::string_view password_hash) {
+  if (username.empty() || password_hash.empty()) {
+    return failure{error::invalid_argument, "a user needs a name and a password hash"};
+  }
+  const auto now = unix_millis(clock_.now());
+  return with_connection(*db_, [&](connection& c) -> result<user> {
+    const param params[] = {std::string{username}, std::string{password_hash}, now};
+    auto r = c.exec(sql::insert_user, params);
+    if (!r) {
+      if (r.error() == error::duplicate_key) {
+        return failure{error::duplicate_key, fmt::format("a user named '{}' already exists", username)};
+      }
+      return r.error();
+    }
+    return read_user(*r, 0);
+  });
+}
+
+result<user> sql_store::get_user(user_id id) {
+  return with_connection(*db_, [&](connection& c) -> result<user> {
+    const param params[] = {id};
+    auto r = c.exec(sql::user_by_id, params);
+    if (!r) return r.error();
+    if (r->empty()) return failure{error::not_found, fmt::format("no user with id {}", id)};
+    return read_user(*r, 0);
+  });
+}
+
+result<user> sql_store::find_user(std::string_view username) {
+  return with_connection(*db_, [&](connection& c) -> result<user> {
+    const param params[] = {std::string{username}};
+    auto r = c.exec(sql::user_row_by_name, params);
+    if (!r) return r.error();
+    if (r->empty()) return failure{error::not_found, fmt::format("no user named '{}'", username)};
+    return read_user(*r, 0);
+  });
+}
+
+result<std::vector<user>> sql_store::list_users() {
+  return with_connection(*db_, [&](connection& c) -> result<std::vector<user>> {
+    auto r = c.exec(sql::all_users, {});
+    if (!r) return r.error();
+    std::vector<user> users;
+    for (std::size_t i = 0; i < r->size(); ++i) users.push_back(read_user(*r, i));
+    return users;
+  });
+}
+
+result<void> sql_store::set_password_hash(user_id id, std::string_view password_hash) {
+  if (password_hash.empty()) return failure{error::invalid_argument, "a password hash cannot be empty"};
+  return with_connection(*db_, [&](connection& c) -> result<void> {
+    const param params[] = {id, std::string{password_hash}};
+    auto r = c.exec(sql::set_password_hash, params);
+    if (!r) return r.error();
+    if (r->affected == 0) return failure{error::not_found, fmt::format("no user with id {}", id)};
+    return ok();
+  });
+}
+
+result<bool> sql_store::grant_permission(user_id id, std::string_view permission) {
+  if (permission.empty()) return failure{error::invalid_argument, "a permission cannot be empty"};
+  return with_connection(*db_, [&](connection& c) -> result<bool> {
+    const param params[] = {id, std::string{permission}};
+    auto r = c.exec(sql::grant_permission, params);
+    if (!r) {
+      if (r.error() == error::constraint_violation) {
+        return failure{error::not_found, fmt::format("no user with id {}", id)};
+      }
+      return r.error();
+    }
+    return r->affected > 0;
+  });
+}
+
+result<bool> sql_store::revoke_permission(user_id id, std::string_view permission) {
+  return with_connection(*db_, [&](connection& c) -> result<bool> {
+    const param params[] = {id, std::string{permission}};
+    auto r = c.exec(sql::revoke_permission, params);
+    if (!r) return r.error();
+    return r->affected > 0;
+  });
+}
+
+result<std::vector<std::string>> sql_store::permissions_of(user_id id) {
+  return with_connection(*db_, [&](connection& c) -> result<std::vector<std::string>> {
+    const param params[] = {id};
+    auto r = c.exec(sql::permissions_of, params);
+    if (!r) return r.error();
+    std::vector<std::string> permissions;
+    for (std::size_t i = 0; i < r->size(); ++i) permissions.push_back(cell_text(*r, i, 0));
+    return permissions;
+  });
+}
+
+result<void> sql_store::insert_token(std::string_view token_hash, user_id user, std::string_view session_key_hash) {
+  if (token_hash.empty() || session_key_hash.empty()) {
+    return failure{error::invalid_argument, "a token needs a hash and a session key hash"};
+  }
+  const auto now = unix_millis(clock_.now());
+  return with_connection(*db_, [&](connection& c) -> result<void> {
+    const param params[] = {std::string{token_hash}, user, std::string{session_key_hash}, now};
+    auto r = c.exec(sql::insert_token, params);
+    if (!r) return r.error();
+    return ok();
+  });
+}
+
+result<user_id> sql_store::consume_token(std::string_view token_hash, std::string_view session_key_hash,
+                                         clock::time_point not_before) {
+  const auto now = unix_millis(clock_.now());
+  return with_connection(*db_, [&](connection& c) -> result<user_id> {
+    const param params[] = {std::string{token_hash}, std::string{session_key_hash}, unix_millis(not_before), now};
+    auto r = c.exec(sql::consume_token, params);
+    if (!r) return r.error();
+    if (r->empty()) return failure{error::not_found, "no usable token (unknown, used, expired or another session's)"};
+    return cell_int(*r, 0, 0);
+  });
+}
+
+result<std::int64_t> sql_store::count_tokens_since(user_id user, clock::time_point since) {
+  return with_connection(*db_, [&](connection& c) -> result<std::int64_t> {
+    const param params[] = {user, unix_millis(since)};
+    auto r = c.exec(sql::count_tokens_since, params);
+    if (!r) return r.error();
+    return cell_int(*r, 0, 0);
+  });
+}
+
+result<void> sql_store::record_attempt(std::string_view ip, std::optional<user_id> user, bool successful) {
+  if (ip.empty()) return failure{error::invalid_argument, "a connection attempt needs an IP address"};
+  const auto now = unix_millis(clock_.now());
+  return with_connection(*db_, [&](connection& c) -> result<void> {
+    const param params[] = {std::string{ip}, optional_param(user), now, successful};
+    auto r = c.exec(sql::insert_attempt, params);
+    if (!r) return r.error();
+    return ok();
+  });
+}
+
+result<attempt_counts> sql_store::count_attempts_since(std::string_view ip, std::optional<user_id> user,
+                                                       clock::time_point since) {
+  const auto since_ms = unix_millis(since);
+  return with_connection(*db_, [&](connection& c) -> result<attempt_counts> {
+    attempt_counts counts;
+    const param by_ip[] = {std::string{ip}, since_ms};
+    auto r = c.exec(sql::count_attempts_ip, by_ip);
+    if (!r) return r.error();
+    counts.by_ip = cell_int(*r, 0, 0);
+    if (user) {
+      const param by_user[] = {*user, since_ms};
+      auto u = c.exec(sql::count_attempts_user, by_user);
+      if (!u) return u.error();
+      counts.by_user = cell_int(*u, 0, 0);
+    }
+    return counts;
+  });
+}
+
+result<std::size_t> sql_store::delete_attempts_older_than(clock::time_point cutoff) {
+  return with_connection(*db_, [&](connection& c) -> result<std::size_t> {
+    const param params[] = {unix_millis(cutoff)};
+    auto r = c.exec(sql::delete_attempts, params);
+    if (!r) return r.error();
+    return static_cast<std::size_t>(r->affected);
   });
 }
 

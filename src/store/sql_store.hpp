@@ -40,7 +40,25 @@ class sql_store final : public session_store {
   result<std::vector<gateway>> list_gateways() override;
 
   result<user_id> find_user_id(std::string_view username) override;
+  result<user> create_user(std::string_view username, std::string_view password_hash) override;
+  result<user> get_user(user_id id) override;
+  result<user> find_user(std::string_view username) override;
+  result<std::vector<user>> list_users() override;
+  result<void> set_password_hash(user_id id, std::string_view password_hash) override;
+  result<bool> grant_permission(user_id id, std::string_view permission) override;
+  result<bool> revoke_permission(user_id id, std::string_view permission) override;
+  result<std::vector<std::string>> permissions_of(user_id id) override;
+
+  result<void> insert_token(std::string_view token_hash, user_id user, std::string_view session_key_hash) override;
+  result<user_id> consume_token(std::string_view token_hash, std::string_view session_key_hash,
+                                clock::time_point not_before) override;
+  result<std::int64_t> count_tokens_since(user_id user, clock::time_point since) override;
   result<std::size_t> delete_tokens_older_than(clock::time_point cutoff) override;
+
+  result<void> record_attempt(std::string_view ip, std::optional<user_id> user, bool successful) override;
+  result<attempt_counts> count_attempts_since(std::string_view ip, std::optional<user_id> user,
+                                              clock::time_point since) override;
+  result<std::size_t> delete_attempts_older_than(clock::time_point cutoff) override;
 
   // dialect: the SQL dialect of the database underneath.
   detail::dialect dialect() const noexcept { return db_->kind(); }

@@ -58,4 +58,22 @@ struct gateway {
   friend bool operator==(const gateway&, const gateway&) = default;
 };
 
+// user: one user of the built-in user store (table users). `password_hash` is whatever the
+// authenticator stores (an Argon2id string for the built-in one); the store never interprets it.
+struct user {
+  user_id id = 0;
+  std::string username;
+  std::string password_hash;
+  clock::time_point created_at{};
+
+  friend bool operator==(const user&, const user&) = default;
+};
+
+// attempt_counts: connection attempts in a rate-limit window, by client IP and by user (0 when no
+// user was asked about).
+struct attempt_counts {
+  std::int64_t by_ip = 0;
+  std::int64_t by_user = 0;
+};
+
 }  // namespace apigw::store

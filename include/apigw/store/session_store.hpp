@@ -139,12 +139,54 @@ class session_store {
   // find_user_id: the id of the built-in user store's user named `username` (what `apigw-ws send
   // --user NAME` targets), or not_found.
   virtual result<user_id> find_user_id(std::string_view username) = 0;
+  // create_user: adds a user with this password hash (created_at now). duplicate_key (conflict) when
+  // the name is taken; invalid_argument for an empty name or hash.
+  virtual result<user> create_user(std::string_view username, std::string_view password_hash) = 0;
+  // get_user: the user with this id, or not_found.
+  virtual result<user> get_user(user_id id) = 0;
+  // find_user: the user named `username`, or not_found.
+  virtual result<user> find_user(std::string_view username) = 0;
+  // list_users: every user in name order.
+  virtual result<std::vector<user>> list_users() = 0;
+  // set_password_hash: replaces the user's password hash; not_found for an unknown user.
+  virtual result<void> set_password_hash(user_id id, std::string_view password_hash) = 0;
+  // grant_permission: gives the user `permission`. Returns true when it was new, false when the
+  // user already had it; not_found for an unknown user, invalid_argument for an empty permission.
+  virtual result<bool> grant_permission(user_id id, std::string_view permission) = 0;
+  // revoke_permission: takes `permission` away. Returns true when the user had it.
+  virtual result<bool> revoke_permission(user_id id, std::string_view permission) = 0;
+  // permissions_of: the user's permissions in name order (empty for an unknown user).
+  virtual result<std::vector<std::string>> permissions_of(user_id id) = 0;
 
   // --- tokens -----------------------------------------------------------------------------------
 
+  // insert_token: records a one-time connect token by the hash of its value, for `user`, bound to
+  // the hash of the user's session key (created_at now, unused). duplicate_key (conflict) when the
+  // hash exists; invalid_argument for an empty hash.
+  virtual result<void> insert_token(std::string_view token_hash, user_id user, std::string_view session_key_hash) = 0;
+  // consume_token: marks the token with this hash used, in one statement, if it is unused, bound to
+  // `session_key_hash` and created at or after `not_before`; returns its user. Of any number of
+  // concurrent calls with one token, exactly one succeeds. not_found when there is no such usable
+  // token (unknown, used, expired or bound to another session; the caller learns nothing more).
+  virtual result<user_id> consume_token(std::string_view token_hash, std::string_view session_key_hash,
+                                        clock::time_point not_before) = 0;
+  // count_tokens_since: how many tokens `user` was issued at or after `since` (the issue rate limit).
+  virtual result<std::int64_t> count_tokens_since(user_id user, clock::time_point since) = 0;
   // delete_tokens_older_than: deletes connect tokens (used or not) created before `cutoff`. Returns
   // how many were deleted.
   virtual result<std::size_t> delete_tokens_older_than(clock::time_point cutoff) = 0;
+
+  // --- connection attempts (rate limiting) ------------------------------------------------------
+
+  // record_attempt: logs one $connect attempt from `ip` (and `user` when known) at now, successful
+  // or not. invalid_argument for an empty ip.
+  virtual result<void> record_attempt(std::string_view ip, std::optional<user_id> user, bool successful) = 0;
+  // count_attempts_since: the attempts (successful or not) at or after `since` from `ip` and, when
+  // given, by `user`.
+  virtual result<attempt_counts> count_attempts_since(std::string_view ip, std::optional<user_id> user,
+                                                      clock::time_point since) = 0;
+  // delete_attempts_older_than: deletes attempts before `cutoff`. Returns how many were deleted.
+  virtual result<std::size_t> delete_attempts_older_than(clock::time_point cutoff) = 0;
 };
 
 // open_store: connects to the database named by `db_url` (without migrating it):
