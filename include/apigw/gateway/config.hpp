@@ -1,0 +1,100 @@
+// apigw/gateway/config.hpp: what the local gateway serves: WebSocket APIs with their stages,
+// routes, integrations and route responses, in the shape (and camelCase names) of the
+// apigatewayv2 control plane, read from a JSON file (`apigw-ws gateway --config`).
+//
+//   {"region": "us-east-1",
+//    "apis": [{"apiId": "a1b2c3d4e5", "name": "chat",
+//              "routeSelectionExpression": "$request.body.action",
+//              "stages": [{"stageName": "dev", "stageVariables": {"backend": "127.0.0.1:8000"}}],
+//              "integrations": [{"integrationId": "abc1234", "integrationType": "HTTP_PROXY",
+//                                "integrationMethod": "POST",
+//                                "integrationUri": "http://${stageVariables.backend}/ws/default",
+//                                "requestParameters": {"integration.request.header.connectionId":
+//                                                      "context.connectionId"},
+//                                "timeoutInMillis": 29000}],
+//              "routes": [{"routeKey": "$default", "target": "integrations/abc1234",
+//                          "routeResponseSelectionExpression": "$default",
+//                          "routeResponses": [{"routeResponseKey": "$default"}]}]}],
+//    "keys": [{"accessKeyId": "AKIDEXAMPLE", "secretAccessKey": "..."}]}
+//
+// With no file the gateway serves `default_dev_config()`.
+#pragma once
+
+#include "apigw/core/error.hpp"
+#include "apigw/gateway/route_selection.hpp"
+#include "apigw/sigv4/signer.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace apigw::gateway {
+
+// integration_config: an HTTP_PROXY integration (the only type served so far).
+struct integration_config {
+  std::string id;
+  std::string type = "HTTP_PROXY";
+  std::string method = "POST";
+  std::string uri;  // may contain ${stageVariables.NAME}
+  // request_parameters: target ("integration.request.header.X", ".querystring.X", ".path.X") ->
+  // source ("context.connectionId", "route.request.header.X", "stageVariables.X", "'static'").
+  std::map<std::string, std::string> request_parameters;
+  std::chrono::milliseconds timeout{29000};  // 50 ms .. 29 s
+};
+
+// route_config: a route key and the integration it targets.
+struct route_config {
+  std::string key;
+  std::string integration_id;  // from "integrations/{id}"; empty: no integration
+  bool two_way = false;        // routeResponseSelectionExpression "$default" + a $default route response
+};
+
+// stage_config: a stage and its variables.
+struct stage_config {
+  std::string name;
+  std::map<std::string, std::string> variables;
+};
+
+// api_config: one WebSocket API.
+struct api_config {
+  std::string id;  // 10 lowercase alphanumerics on AWS
+  std::string name;
+  selection_expression route_selection;
+  std::map<std::string, stage_config, std::less<>> stages;
+  std::map<std::string, route_config, std::less<>> routes;
+  std::map<std::string, integration_config, std::less<>> integrations;
+
+  // find_route: the route with exactly this key, or nullptr.
+  const route_config* find_route(std::string_view key) const;
+  // integration_of: the integration a route targets, or nullptr.
+  const integration_config* integration_of(const route_config& r) const;
+};
+
+// gateway_config: every API the gateway serves, the region it reports, and the keys accepted in
+// `--auth sigv4` mode.
+struct gateway_config {
+  std::string region = "us-east-1";
+  std::vector<api_config> apis;
+  std::vector<sigv4::credentials> keys;
+};
+
+// parse_gateway_config: reads the JSON text of a configuration. Fails with invalid_config naming
+// the API, the member and what was expected: unknown or missing members, a route target naming an
+// unknown integration, a reserved key misuse, a timeout outside 50..29000 ms, a stage served by two
+// APIs, a malformed route selection expression or integration URI.
+result<gateway_config> parse_gateway_config(std::string_view json_text);
+
+// load_gateway_config: reads and parses `file`; a file that cannot be read is invalid_config
+// naming it.
+result<gateway_config> load_gateway_config(const std::filesystem::path& file);
+
+// default_dev_config: one API ("devapi0001", stage "dev") whose $connect, $disconnect and $default
+// routes go to `{backend_base}connect`, `disconnect` and `default` (backend_base defaults to
+// "http://127.0.0.1:8000/ws/"), each mapping context.connectionId into the connectionId header.
+gateway_config default_dev_config(std::string_view backend_base = "http://127.0.0.1:8000/ws/");
+
+}  // namespace apigw::gateway

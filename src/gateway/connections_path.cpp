@@ -1,0 +1,73 @@
+// @connections request-target parsing.
+#include "apigw/gateway/connections_path.hpp"
+
+#include "apigw/core/ids.hpp"
+#include "apigw/gateway/error.hpp"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+namespace apigw::gateway {
+namespace {
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    const int hi = hex_value(s[i + 1]);
+    const int lo = hex_value(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+result<connections_target> parse_connections_path(std::string_view target) {
+  if (const auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+  const auto not_ours = [&] {
+    return failure{error::not_connections_path, fmt::format("\"{}\" is not /{{stage}}/@connections/{{id}}", target)};
+  };
+  if (!target.starts_with('/')) return not_ours();
+  std::vector<std::string_view> segments;
+  std::string_view rest = target.substr(1);
+  for (;;) {
+    const auto slash = rest.find('/');
+    segments.push_back(rest.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
+  }
+  if (segments.size() != 2 && segments.size() != 3) return not_ours();
+  const std::size_t literal = segments.size() - 2;
+  auto word = percent_decode(segments[literal]);
+  if (!word || *word != "@connections") return not_ours();
+  connections_target out;
+  if (literal == 1) {
+    auto stage = percent_decode(segments[0]);
+    if (!stage || stage->empty()) return not_ours();
+    out.stage = std::move(*stage);
+  }
+  auto id = percent_decode(segments.back());
+  if (!id || !is_valid_connection_id(*id)) {
+    return failure{error::connection_gone, fmt::format("\"{}\" is not a connection id", segments.back())};
+  }
+  out.connection_id = std::move(*id);
+  return out;
+}
+
+}  // namespace apigw::gateway

@@ -1,0 +1,999 @@
+// The local API Gateway: listener, HTTP dispatch (@connections, /metrics, 426), the WebSocket
+// session (reader, writer, watchdog), integration calls and the connection registry.
+//
+// Threading: every TCP connection runs on a strand of its own. A WebSocket connection's state
+// (queue, closing flags, stream) is touched only on its strand; @connections handlers reach it by
+// co_spawn-ing onto that strand. The registry and the counters are the only shared state
+// (a mutex and atomics).
+#include "apigw/gateway/gateway.hpp"
+
+#include "apigw/core/clock.hpp"
+#include "apigw/core/ids.hpp"
+#include "apigw/core/json.hpp"
+#include "apigw/gateway/connections_path.hpp"
+#include "apigw/gateway/error.hpp"
+#include "apigw/net/error.hpp"
+#include "apigw/net/http_client_pool.hpp"
+#include "apigw/sigv4/error.hpp"
+#include "apigw/sigv4/verifier.hpp"
+#include "gateway/frame_guard.hpp"
+#include "gateway/integration.hpp"
+#include "gateway/metrics.hpp"
+
+#include <fmt/format.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <array>
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+namespace apigw::gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using steady = std::chrono::steady_clock;
+using strand_t = asio::strand<asio::any_io_executor>;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// Requests on the HTTP side may carry a PostToConnection body a little over the limit (so it gets
+// 413 PayloadTooLargeException rather than a dropped connection); beyond this, 413 and close.
+constexpr std::size_t k_max_http_body = 4 * 1024 * 1024;
+constexpr std::size_t k_max_http_header = 16 * 1024;
+
+// logfmt_value: a value quoted when it holds spaces, quotes or '='.
+std::string logfmt_value(std::string_view v) {
+  if (!v.empty() && v.find_first_of(" \"=\t\n") == std::string_view::npos) return std::string(v);
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += (c == '\n' || c == '\t') ? ' ' : c;
+  }
+  return out + "\"";
+}
+
+// close_cause: why a connection ended, for $disconnect and the logs.
+struct close_cause {
+  close_cause(std::string n, std::uint16_t c, std::string r) : name(std::move(n)), code(c), reason(std::move(r)) {}
+  std::string name;  // client, idle, max_duration, delete, shutdown, protocol, error
+  std::uint16_t code = 1005;
+  std::string reason;
+};
+
+std::string new_id() {
+  auto id = new_connection_id();
+  return id ? std::move(*id) : std::string("AAAAAAAAAAAAAAA=");
+}
+
+std::string error_frame(std::string_view message, std::string_view connection_id, std::string_view request_id) {
+  // The exact bytes AWS sends, odd spacing included (spec §1.4).
+  return fmt::format(R"({{"message": "{}", "connectionId":"{}", "requestId":"{}"}})", message, connection_id,
+                     request_id);
+}
+
+net::http_response json_error(unsigned status, std::string_view type, std::string_view body) {
+  net::http_response r;
+  r.status = status;
+  r.headers.push_back({"x-amzn-ErrorType", std::string(type)});
+  if (!body.empty()) {
+    r.headers.push_back({"Content-Type", "application/json"});
+    r.body = std::string(body);
+  }
+  return r;
+}
+
+// text_response / with_header: response builders. (Kept out of coroutines: GCC 12 miscompiles
+// braced initializer lists inside coroutine bodies.)
+net::http_response text_response(unsigned status, std::string_view content_type, std::string body) {
+  net::http_response r;
+  r.status = status;
+  if (!content_type.empty()) r.headers.push_back({"Content-Type", std::string(content_type)});
+  r.body = std::move(body);
+  return r;
+}
+
+net::http_response with_header(net::http_response r, std::string_view name, std::string_view value) {
+  r.headers.push_back({std::string(name), std::string(value)});
+  return r;
+}
+
+net::http_response forbidden() {
+  return json_error(403, "ForbiddenException", R"({"message":"Forbidden"})");
+}
+
+net::http_response gone() {
+  return json_error(410, "GoneException", "");
+}
+
+// integration_outcome: what an integration request produced, or how it failed.
+// (Built by the functions below, never by braced temporaries inside coroutines: GCC 12
+// mishandles those.)
+struct integration_outcome {
+  std::optional<net::http_response> response;
+  bool timed_out = false;
+  std::string error;  // when no response
+};
+
+integration_outcome outcome_failed(std::string error, bool timed_out) {
+  integration_outcome o;
+  o.timed_out = timed_out;
+  o.error = std::move(error);
+  return o;
+}
+
+integration_outcome outcome_answered(net::http_response r) {
+  integration_outcome o;
+  o.response = std::move(r);
+  return o;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// connection: one accepted WebSocket client.
+
+using ws_stream = websocket::stream<detail::frame_guard_stream<beast::tcp_stream>>;
+
+struct connection : std::enable_shared_from_this<connection> {
+  connection(strand_t s, std::uint64_t max_frame, beast::tcp_stream&& stream)
+      : strand(std::move(s)), ws(max_frame, std::move(stream)), writer_wake(strand), watchdog(strand), slots(strand) {}
+
+  // enqueue result for PostToConnection.
+  enum class post_status { queued, full, closed };
+
+  strand_t strand;
+  ws_stream ws;
+  asio::steady_timer writer_wake;  // cancelled to wake the writer
+  asio::steady_timer watchdog;     // fires at the nearest deadline (idle, max duration, write stall)
+  asio::steady_timer slots;        // cancelled when a message integration finishes
+
+  std::string id;
+  const api_config* api = nullptr;
+  const stage_config* stage = nullptr;
+  detail::handshake_info handshake;
+  std::string domain_name;
+  clock::time_point connected_at;
+  std::atomic<std::int64_t> last_active_ms{0};
+
+  // Strand-only state.
+  struct outbound {
+    std::string data;
+    bool binary = false;
+  };
+  std::deque<outbound> queue;
+  std::size_t queued_bytes = 0;
+  bool closing = false;   // a close was started (by us or the peer); nothing more is written
+  bool finished = false;  // the session ended; the watchdog stops
+  std::optional<close_cause> cause;
+  steady::time_point started{};
+  steady::time_point last_activity{};
+  std::optional<steady::time_point> write_started;
+  std::size_t inflight = 0;
+
+  void touch(bool data) {
+    if (data) last_activity = steady::now();
+    last_active_ms.store(unix_millis(system_clock_source::instance().now()));
+  }
+};
+
+using connection_ptr = std::shared_ptr<connection>;
+
+// connection_json: the GetConnection body (spec §5.1): ISO-8601 times, identity always present.
+std::string connection_json(const connection& c) {
+  json::object identity{{"sourceIp", c.handshake.source_ip}, {"userAgent", c.handshake.user_agent}};
+  json::object body{{"connectedAt", format_iso8601(c.connected_at)},
+                    {"identity", std::move(identity)},
+                    {"lastActiveAt", format_iso8601(from_unix_millis(c.last_active_ms.load()))}};
+  return json::serialize(body);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct gateway::impl : std::enable_shared_from_this<impl> {
+  impl(asio::any_io_executor e, gateway_config c, gateway_options o)
+      : ex(std::move(e)),
+        config(std::move(c)),
+        opts(std::move(o)),
+        accept_strand(asio::make_strand(ex)),
+        acceptor(accept_strand),
+        new_connections(opts.limits.new_connections_per_second, opts.limits.new_connections_burst),
+        management_calls(opts.limits.management_calls_per_second, opts.limits.management_calls_burst) {
+    net::client_pool_options po;
+    po.timeouts.connect = opts.backend_connect_timeout;
+    po.timeouts.read = std::chrono::milliseconds(30000);  // >= the 29 s integration maximum
+    po.timeouts.write = std::chrono::milliseconds(30000);
+    po.max_response_bytes = 10 * 1024 * 1024;
+    pool = std::make_shared<net::http_client_pool>(ex, po);
+    for (const auto& api : config.apis) {
+      for (const auto& [name, st] : api.stages) stages.emplace(name, std::make_pair(&api, &st));
+    }
+    req_opts.forwarded_proto = opts.choices.forwarded_proto;
+    req_opts.forwarded_port = opts.choices.forwarded_port;
+    req_opts.forward_client_headers = opts.choices.forward_client_headers;
+    req_opts.json_content_type = opts.choices.json_content_type;
+  }
+
+  // -- logging --------------------------------------------------------------------------------
+
+  // log: one logfmt line: ts, level, msg, then the key/value pairs `kv` (string-like, in pairs).
+  template <class... KV>
+  void log(std::string_view level, std::string_view msg, const KV&... kv) const {
+    static_assert(sizeof...(KV) % 2 == 0, "log takes key/value pairs");
+    if (!opts.log) return;
+    std::string line = fmt::format("ts={} level={} msg={}", format_iso8601(system_clock_source::instance().now()),
+                                   level, logfmt_value(msg));
+    const std::array<std::string_view, sizeof...(KV)> fields{std::string_view(kv)...};
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
+      line += fmt::format(" {}={}", fields[i], logfmt_value(fields[i + 1]));
+    opts.log(line);
+  }
+
+  // -- accept loop ----------------------------------------------------------------------------
+
+  asio::awaitable<void> accept_loop() {
+    auto self = shared_from_this();
+    for (;;) {
+      auto conn_strand = asio::make_strand(ex);
+      auto [ec, socket] = co_await acceptor.async_accept(conn_strand, use_tuple);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open() || stopping.load()) break;
+        asio::steady_timer pause(accept_strand, std::chrono::milliseconds(10));
+        co_await pause.async_wait(use_tuple);
+        continue;
+      }
+      asio::co_spawn(conn_strand, run_http(self, std::move(socket), conn_strand), [](const std::exception_ptr&) {});
+    }
+  }
+
+  // run_http: one TCP connection: HTTP requests until one asks for an upgrade. Never throws out.
+  asio::awaitable<void> run_http(std::shared_ptr<impl> self, tcp::socket socket, strand_t strand) {
+    try {
+      std::string remote_ip;
+      {
+        boost::system::error_code ec;
+        auto ep = socket.remote_endpoint(ec);
+        if (!ec) remote_ip = ep.address().to_string();
+      }
+      beast::tcp_stream stream(std::move(socket));
+      beast::flat_buffer buffer;
+      for (;;) {
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(k_max_http_header);
+        parser.body_limit(k_max_http_body);
+        stream.expires_after(opts.limits.handshake_timeout);
+        auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+        if (ec) {
+          if (ec == http::error::body_limit) {
+            co_await write_response(
+                stream, json_error(413, "PayloadTooLargeException", R"({"message":"Request Entity Too Large"})"), 11,
+                false);
+          } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
+                     ec.category() == http::make_error_code(http::error::bad_target).category()) {
+            co_await write_response(stream, text_response(400, "text/plain", "Bad Request\n"), 11, false);
+          }
+          break;
+        }
+        stream.expires_never();
+        auto req = parser.release();
+        if (websocket::is_upgrade(req)) {
+          co_await run_websocket(self, std::move(stream), std::move(req), remote_ip, strand);
+          co_return;
+        }
+        const bool keep_alive = req.keep_alive();
+        auto resp = co_await handle_http(req, remote_ip);
+        if (!co_await write_response(stream, std::move(resp), req.version(), keep_alive) || !keep_alive) break;
+        if (stopping.load()) break;
+      }
+      boost::system::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    } catch (const std::exception& e) {
+      log("error", "http connection failed", "error", e.what());
+    }
+  }
+
+  asio::awaitable<bool> write_response(beast::tcp_stream& stream, net::http_response r, unsigned version,
+                                       bool keep_alive) {
+    http::response<http::string_body> msg;
+    msg.result(r.status);
+    msg.version(version);
+    for (auto& h : r.headers) msg.insert(h.name, h.value);
+    msg.body() = std::move(r.body);
+    msg.keep_alive(keep_alive);
+    msg.prepare_payload();
+    stream.expires_after(opts.limits.write_timeout);
+    auto [ec, n] = co_await http::async_write(stream, msg, use_tuple);
+    stream.expires_never();
+    co_return !ec;
+  }
+
+  // -- HTTP requests (not upgrades) -------------------------------------------------------------
+
+  asio::awaitable<net::http_response> handle_http(const http::request<http::string_body>& req,
+                                                  const std::string& remote_ip) {
+    const std::string target(req.target());
+    const std::string_view path = std::string_view(target).substr(0, target.find('?'));
+    if (path == "/metrics" && req.method() == http::verb::get) {
+      co_return text_response(200, "text/plain; version=0.0.4", metrics_.render());
+    }
+    auto parsed = parse_connections_path(target);
+    if (!parsed && parsed.error() == error::not_connections_path) {
+      // A plain GET of a served stage is a WebSocket endpoint hit without upgrading.
+      if (req.method() == http::verb::get && path.size() > 1 && stages.contains(std::string(path.substr(1)))) {
+        co_return with_header(text_response(426, "text/plain", "Upgrade Required\n"), "Upgrade", "websocket");
+      }
+      co_return with_request_id(forbidden());
+    }
+    const std::string method(req.method_string());
+    auto resp = co_await handle_management(req, parsed, remote_ip);
+    metrics_.management_call(method, resp.status);
+    log("info", "management call", "method", method, "target", target, "status", std::to_string(resp.status), "remote",
+        remote_ip);
+    co_return with_request_id(std::move(resp));
+  }
+
+  net::http_response with_request_id(net::http_response r) {
+    r.headers.push_back({"x-amzn-RequestId", new_id()});
+    return r;
+  }
+
+  // check_signature: nullopt when the call may proceed; otherwise AWS's 403.
+  std::optional<net::http_response> check_signature(const http::request<http::string_body>& req) {
+    if (opts.auth != auth_mode::sigv4) return std::nullopt;
+    sigv4::request sr;
+    sr.method = std::string(req.method_string());
+    const std::string target(req.target());
+    const auto q = target.find('?');
+    sr.path = target.substr(0, q);
+    if (q != std::string::npos) sr.query = target.substr(q + 1);
+    for (const auto& f : req) sr.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+    sr.body = req.body();
+    sigv4::verify_params p;
+    p.service = "execute-api";
+    p.region = config.region;
+    p.now = system_clock_source::instance().now();
+    auto v = sigv4::verify(sr, sigv4::static_keys(config.keys), p);
+    if (v) return std::nullopt;
+    log("warn", "signature rejected", "error", v.error().message);
+    if (v.error() == sigv4::error::missing_authorization) {
+      return json_error(403, "MissingAuthenticationTokenException", R"({"message":"Missing Authentication Token"})");
+    }
+    if (v.error() == sigv4::error::unknown_access_key || v.error() == sigv4::error::invalid_security_token ||
+        v.error() == sigv4::error::missing_security_token) {
+      return json_error(403, "UnrecognizedClientException",
+                        R"({"message":"The security token included in the request is invalid."})");
+    }
+    return json_error(403, "InvalidSignatureException",
+                      R"({"message":"The request signature we calculated does not match the signature you provided. )"
+                      R"(Check your AWS Secret Access Key and signing method. Consult the service documentation for )"
+                      R"(details."})");
+  }
+
+  asio::awaitable<net::http_response> handle_management(const http::request<http::string_body>& req,
+                                                        const result<connections_target>& parsed,
+                                                        const std::string& remote_ip) {
+    (void)remote_ip;
+    if (auto denied = check_signature(req)) co_return std::move(*denied);
+    if (!management_calls.take(steady::now())) co_return json_error(429, "LimitExceededException", "");
+    const auto method = req.method();
+    if (method != http::verb::post && method != http::verb::get && method != http::verb::delete_) {
+      co_return forbidden();
+    }
+    if (!parsed) co_return gone();  // malformed id (spec §5.2)
+    if (parsed->stage.empty() || !stages.contains(parsed->stage)) co_return forbidden();
+    if (method == http::verb::post && req.body().size() > opts.limits.max_message_bytes) {
+      co_return json_error(413, "PayloadTooLargeException",
+                           fmt::format(R"({{"message":"Message payload is {} bytes; the limit is {} bytes"}})",
+                                       req.body().size(), opts.limits.max_message_bytes));
+    }
+    connection_ptr conn = find(parsed->connection_id);
+    if (!conn) co_return gone();
+    if (opts.choices.cross_stage_gone && conn->stage->name != parsed->stage) co_return gone();
+
+    if (method == http::verb::get) {
+      co_return text_response(200, "application/json", connection_json(*conn));
+    }
+    if (method == http::verb::delete_) {
+      if (!unregister(conn->id)) co_return gone();
+      asio::post(conn->strand, [self = shared_from_this(), conn] {
+        self->request_close(conn, close_cause("delete", self->opts.choices.delete_close_code, ""));
+      });
+      co_return text_response(204, "", "");
+    }
+    // POST: the body as one frame (text when UTF-8, binary otherwise unless configured).
+    std::string data = req.body();
+    const bool binary = opts.choices.binary_for_non_utf8_posts && !is_valid_utf8(data);
+    const auto status =
+        co_await asio::co_spawn(conn->strand, post_on_strand(conn, std::move(data), binary), asio::use_awaitable);
+    switch (status) {
+      case connection::post_status::queued:
+        co_return text_response(200, "", "");
+      case connection::post_status::full:
+        co_return json_error(429, "LimitExceededException", "");
+      case connection::post_status::closed:
+        break;
+    }
+    co_return gone();
+  }
+
+  // post_on_strand: queues PostToConnection data; runs on the connection's strand. (A named
+  // coroutine, not a capturing lambda: GCC 12 copies lambda temporaries of a coroutine bitwise.)
+  asio::awaitable<connection::post_status> post_on_strand(connection_ptr conn, std::string data, bool binary) {
+    co_return enqueue(*conn, std::move(data), binary, true);
+  }
+
+  // request_on_pool: the pool request, as a coroutine of its own for co_spawn.
+  static asio::awaitable<result<net::http_response>> request_on_pool(std::shared_ptr<net::http_client_pool> pool,
+                                                                     net::http_request req) {
+    co_return co_await pool->request(std::move(req));
+  }
+
+  // -- registry ---------------------------------------------------------------------------------
+
+  connection_ptr find(const std::string& id) {
+    std::lock_guard lock(mu);
+    auto it = registry.find(id);
+    return it == registry.end() ? nullptr : it->second;
+  }
+
+  // unregister: true when `id` was registered (and now is not).
+  bool unregister(const std::string& id) {
+    std::lock_guard lock(mu);
+    return registry.erase(id) > 0;
+  }
+
+  // -- WebSocket --------------------------------------------------------------------------------
+
+  // resolve_stage: the API and stage of a handshake path "/{stage}".
+  std::optional<std::pair<const api_config*, const stage_config*>> resolve_stage(std::string_view path) {
+    if (path.size() < 2 || path.front() != '/') return std::nullopt;
+    auto name = percent_decode(path.substr(1));
+    if (!name) return std::nullopt;
+    auto it = stages.find(*name);
+    if (it == stages.end()) return std::nullopt;
+    return it->second;
+  }
+
+  asio::awaitable<void> reject_handshake(beast::tcp_stream& stream, net::http_response resp, unsigned version) {
+    metrics_.connections_rejected.fetch_add(1);
+    co_await write_response(stream, std::move(resp), version, false);
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> run_websocket(std::shared_ptr<impl> self, beast::tcp_stream stream,
+                                      http::request<http::string_body> req, std::string remote_ip, strand_t strand) {
+    const std::string target(req.target());
+    const auto q = target.find('?');
+    const std::string_view path = std::string_view(target).substr(0, q);
+    const unsigned version = req.version();
+
+    if (stopping.load()) {
+      co_await reject_handshake(stream, text_response(503, "", ""), version);
+      co_return;
+    }
+    auto resolved = resolve_stage(path);
+    if (!resolved) {
+      log("info", "handshake refused: unknown stage", "path", path, "remote", remote_ip);
+      auto resp = forbidden();
+      resp.status = opts.choices.unknown_stage_status;
+      co_await reject_handshake(stream, std::move(resp), version);
+      co_return;
+    }
+    if (req[http::field::sec_websocket_key].empty()) {
+      co_await reject_handshake(stream, text_response(400, "text/plain", "Missing Sec-WebSocket-Key\n"), version);
+      co_return;
+    }
+    if (req[http::field::sec_websocket_version] != "13") {
+      co_await reject_handshake(stream, with_header(text_response(426, "", ""), "Sec-WebSocket-Version", "13"),
+                                version);
+      co_return;
+    }
+    if (!new_connections.take(steady::now())) {
+      co_await reject_handshake(stream, text_response(429, "application/json", R"({"message":"Too Many Requests"})"),
+                                version);
+      co_return;
+    }
+
+    auto conn = std::make_shared<connection>(strand, opts.limits.max_frame_bytes, std::move(stream));
+    conn->id = new_id();
+    conn->api = resolved->first;
+    conn->stage = resolved->second;
+    conn->connected_at = system_clock_source::instance().now();
+    conn->domain_name = std::string(req[http::field::host]);
+    auto& hs = conn->handshake;
+    for (const auto& f : req) hs.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+    hs.query = q == std::string::npos ? std::string() : target.substr(q + 1);
+    hs.source_ip = remote_ip;
+    const auto xff = req["X-Forwarded-For"];
+    hs.forwarded_for = xff.empty() ? remote_ip : fmt::format("{}, {}", std::string_view(xff), remote_ip);
+    hs.user_agent = std::string(req[http::field::user_agent]);
+
+    // $connect: the handshake waits for the integration (spec §1.2).
+    net::http_headers extra;  // copied into the 101
+    if (const route_config* route = conn->api->find_route("$connect")) {
+      auto outcome = co_await call_integration(*conn, *route, detail::event_kind::connect, "$connect", {}, {});
+      auto& lowest = beast::get_lowest_layer(conn->ws);
+      if (outcome.timed_out) {
+        log("warn", "$connect timed out", "conn", conn->id);
+        co_await reject_handshake(lowest, text_response(opts.choices.connect_timeout_status, "", ""), version);
+        co_return;
+      }
+      if (!outcome.response) {
+        log("warn", "$connect failed", "conn", conn->id, "error", outcome.error);
+        co_await reject_handshake(lowest, text_response(opts.choices.connect_failure_status, "", ""), version);
+        co_return;
+      }
+      if (outcome.response->status < 200 || outcome.response->status > 299) {
+        log("info", "$connect rejected", "conn", conn->id, "status", std::to_string(outcome.response->status));
+        co_await reject_handshake(lowest, text_response(outcome.response->status, "", ""), version);
+        co_return;
+      }
+      for (const auto& h : outcome.response->headers) {
+        if (net::iequals(h.name, "Sec-WebSocket-Protocol") || net::iequals(h.name, "Set-Cookie")) extra.push_back(h);
+      }
+    }
+
+    // Accept: no extensions (permessage-deflate stays off), masking required (Beast's server role).
+    auto& ws = conn->ws;
+    websocket::stream_base::timeout to{};
+    to.handshake_timeout = opts.limits.handshake_timeout;
+    to.idle_timeout = websocket::stream_base::none();
+    to.keep_alive_pings = false;
+    ws.set_option(to);
+    ws.set_option(websocket::stream_base::decorator([extra](websocket::response_type& res) {
+      res.erase(http::field::server);
+      for (const auto& h : extra) res.insert(h.name, h.value);
+    }));
+    ws.read_message_max(opts.limits.max_message_bytes);
+    ws.auto_fragment(false);
+    auto [aec] = co_await ws.async_accept(req, use_tuple);
+    if (aec) {
+      // The client went away during $connect; it was accepted by the integration, so it gets its
+      // $disconnect.
+      log("info", "handshake failed after $connect", "conn", conn->id, "error", aec.message());
+      co_await fire_disconnect(*conn, close_cause("client", 1006, ""));
+      co_return;
+    }
+    co_await run_session(self, conn);
+  }
+
+  // run_session: an accepted connection until it is closed and its $disconnect sent.
+  asio::awaitable<void> run_session(std::shared_ptr<impl> self, connection_ptr conn) {
+    metrics_.connections_open.fetch_add(1);
+    metrics_.connections_total.fetch_add(1);
+    active_sessions.fetch_add(1);
+    conn->started = steady::now();
+    conn->touch(true);
+    {
+      std::lock_guard lock(mu);
+      registry.emplace(conn->id, conn);
+    }
+    log("info", "connected", "conn", conn->id, "api", conn->api->id, "stage", conn->stage->name, "remote",
+        conn->handshake.source_ip);
+    if (opts.choices.ping_resets_idle) {
+      std::weak_ptr<connection> weak = conn;
+      conn->ws.control_callback([weak](websocket::frame_type kind, beast::string_view) {
+        if (auto c = weak.lock(); c && kind == websocket::frame_type::ping) c->touch(true);
+      });
+    }
+    asio::co_spawn(conn->strand, writer(self, conn), [](const std::exception_ptr&) {});
+    asio::co_spawn(conn->strand, watch(self, conn), [](const std::exception_ptr&) {});
+    if (stopping.load()) request_close(conn, close_cause("shutdown", opts.choices.shutdown_close_code, "Going away"));
+
+    co_await read_loop(self, conn);
+
+    // Closed: no more posts, no more writes; then $disconnect exactly once.
+    unregister(conn->id);
+    conn->closing = true;
+    conn->finished = true;
+    conn->writer_wake.cancel();
+    conn->watchdog.cancel();
+    conn->slots.cancel();
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(conn->ws).socket().close(ignored);
+    metrics_.connections_open.fetch_sub(1);
+    const close_cause cause = conn->cause.value_or(close_cause("client", 1006, ""));
+    metrics_.close_cause(cause.name);
+    log("info", "closed", "conn", conn->id, "cause", cause.name, "code", std::to_string(cause.code));
+    co_await fire_disconnect(*conn, cause);
+    active_sessions.fetch_sub(1);
+  }
+
+  asio::awaitable<void> read_loop(std::shared_ptr<impl> self, connection_ptr conn) {
+    auto& ws = conn->ws;
+    beast::flat_buffer message;
+    for (;;) {
+      auto [ec, n] = co_await ws.async_read_some(message, 16 * 1024, use_tuple);
+      if (ec) {
+        if (!conn->cause) {
+          if (ec == websocket::error::closed) {
+            const auto& r = ws.reason();
+            conn->cause =
+                close_cause("client",
+                            static_cast<std::uint16_t>(
+                                r.code == websocket::close_code::none ? 1005 : static_cast<std::uint16_t>(r.code)),
+                            std::string(r.reason.c_str()));
+          } else if (ec == websocket::error::message_too_big) {
+            conn->cause = close_cause("protocol", 1009, "Message too big");
+          } else if (ec == websocket::error::bad_frame_payload) {
+            conn->cause = close_cause("protocol", 1007, "Invalid UTF-8");
+          } else if (ec.category() == websocket::make_error_code(websocket::error::closed).category()) {
+            conn->cause = close_cause("protocol", 1002, ec.message());
+          } else {
+            conn->cause = close_cause("client", 1006, "");
+          }
+        }
+        co_return;
+      }
+      if (conn->ws.next_layer().scanner().oversize()) {
+        request_close(conn, close_cause("protocol", 1009, "Frame too big"));
+        message.clear();
+        continue;
+      }
+      if (ws.got_binary()) {
+        request_close(conn, close_cause("protocol", 1003, "Binary frames are not supported"));
+        message.clear();
+        continue;
+      }
+      if (!ws.is_message_done()) continue;
+      std::string text = beast::buffers_to_string(message.data());
+      message.clear();
+      if (conn->closing) continue;
+      conn->touch(true);
+      metrics_.messages_in.fetch_add(1);
+      while (conn->inflight >= opts.limits.max_inflight_per_connection && !conn->closing) {
+        conn->slots.expires_at(steady::time_point::max());
+        co_await conn->slots.async_wait(use_tuple);
+      }
+      ++conn->inflight;
+      asio::co_spawn(conn->strand, handle_message(self, conn, std::move(text)), [](const std::exception_ptr&) {});
+    }
+  }
+
+  // handle_message: routes one message and sends what the route produces (spec §2, §1.4).
+  asio::awaitable<void> handle_message([[maybe_unused]] std::shared_ptr<impl> self, connection_ptr conn,
+                                       std::string text) {
+    try {
+      const auto& api = *conn->api;
+      auto choice = select_route(api.route_selection, text,
+                                 [&api](std::string_view key) { return api.find_route(key) != nullptr; });
+      const std::string request_id = new_id();
+      if (!choice.route_key) {
+        enqueue(*conn, error_frame("Forbidden", conn->id, request_id), false, false);
+      } else {
+        const route_config& route = *api.find_route(*choice.route_key);
+        auto outcome =
+            co_await call_integration(*conn, route, detail::event_kind::message, route.key, text, request_id);
+        if (outcome.timed_out) {
+          enqueue(*conn, error_frame("Endpoint request timed out", conn->id, request_id), false, false);
+        } else if (!outcome.response || (opts.choices.error_frame_on_5xx && outcome.response->status >= 500)) {
+          log("warn", "integration failed", "conn", conn->id, "route", route.key, "error",
+              outcome.response ? fmt::format("status {}", outcome.response->status) : outcome.error);
+          enqueue(*conn, error_frame("Internal server error", conn->id, request_id), false, false);
+        } else if (route.two_way && !outcome.response->body.empty()) {
+          auto& body = outcome.response->body;
+          const bool binary = opts.choices.binary_for_non_utf8_posts && !is_valid_utf8(body);
+          enqueue(*conn, std::move(body), binary, false);
+        }
+      }
+    } catch (const std::exception& e) {
+      log("error", "message handling failed", "conn", conn->id, "error", e.what());
+    }
+    --conn->inflight;
+    conn->slots.cancel();
+  }
+
+  // call_integration: sends the route's integration request; never throws.
+  asio::awaitable<integration_outcome> call_integration(connection& conn, const route_config& route,
+                                                        detail::event_kind kind, std::string route_key,
+                                                        std::string body, std::string request_id,
+                                                        const close_cause* cause = nullptr) {
+    const integration_config* integ = conn.api->integration_of(route);
+    if (integ == nullptr) co_return outcome_failed("route has no integration", false);
+    detail::integration_call call;
+    call.api = conn.api;
+    call.stage = conn.stage;
+    call.integration = integ;
+    call.kind = kind;
+    call.route_key = std::move(route_key);
+    call.connection_id = conn.id;
+    call.request_id = request_id.empty() ? new_id() : std::move(request_id);
+    if (kind == detail::event_kind::message) call.message_id = new_id();
+    const auto now = system_clock_source::instance().now();
+    call.trace_id = detail::new_trace_id(unix_millis(now) / 1000);
+    call.domain_name = conn.domain_name;
+    call.connected_at_ms = unix_millis(conn.connected_at);
+    call.request_time_ms = unix_millis(now);
+    call.handshake = &conn.handshake;
+    call.body = std::move(body);
+    if (cause != nullptr) {
+      call.disconnect_status_code = cause->code;
+      call.disconnect_reason = cause->reason;
+    }
+    auto req = detail::build_integration_request(call, req_opts);
+    if (!req) co_return outcome_failed(req.error().message, false);
+
+    // Race the pool's request against the integration timeout on this strand. The pool has no
+    // per-request cancellation, so a request that loses the race finishes in the background
+    // (bounded by the pool's own read timeout) and its answer is dropped.
+    struct race {
+      explicit race(asio::any_io_executor e) : timer(std::move(e)) {}
+      asio::steady_timer timer;
+      std::optional<result<net::http_response>> outcome;
+    };
+    auto r = std::make_shared<race>(co_await asio::this_coro::executor);
+    r->timer.expires_after(integ->timeout);
+    const auto started = steady::now();
+    asio::co_spawn(
+        pool->executor(), request_on_pool(pool, std::move(*req)),
+        [r](const std::exception_ptr& e, result<net::http_response> res) {
+          asio::post(r->timer.get_executor(), [r, e, res = std::move(res)]() mutable {
+            r->outcome = e ? result<net::http_response>(failure{net::error::read_failed, "exception"}) : std::move(res);
+            r->timer.cancel();
+          });
+        });
+    co_await r->timer.async_wait(use_tuple);
+    metrics_.integration_latency(steady::now() - started);
+    if (!r->outcome) co_return outcome_failed("timed out", true);
+    if (!*r->outcome) {
+      const bool timed_out = r->outcome->error() == condition::timeout;
+      co_return outcome_failed(r->outcome->error().message, timed_out);
+    }
+    co_return outcome_answered(std::move(**r->outcome));
+  }
+
+  asio::awaitable<void> fire_disconnect(connection& conn, const close_cause& cause) {
+    metrics_.disconnects_fired.fetch_add(1);
+    const route_config* route = conn.api->find_route("$disconnect");
+    if (route == nullptr) co_return;
+    auto outcome =
+        co_await call_integration(conn, *route, detail::event_kind::disconnect, "$disconnect", {}, {}, &cause);
+    if (!outcome.response) log("warn", "$disconnect failed", "conn", conn.id, "error", outcome.error);
+  }
+
+  // enqueue: adds a frame to the connection's outbound queue (strand only). `bounded` applies the
+  // byte limit (PostToConnection); replies and error frames are always queued.
+  connection::post_status enqueue(connection& conn, std::string data, bool binary, bool bounded) {
+    if (conn.closing) return connection::post_status::closed;
+    // queued_bytes counts the frame being written too, so a client that stops reading fills it.
+    if (bounded && conn.queued_bytes > 0 && conn.queued_bytes + data.size() > opts.limits.max_outbound_bytes) {
+      return connection::post_status::full;
+    }
+    conn.queued_bytes += data.size();
+    conn.queue.push_back({std::move(data), binary});
+    conn.writer_wake.cancel();
+    return connection::post_status::queued;
+  }
+
+  asio::awaitable<void> writer([[maybe_unused]] std::shared_ptr<impl> self, connection_ptr conn) {
+    auto& ws = conn->ws;
+    while (!conn->closing) {
+      if (conn->queue.empty()) {
+        conn->writer_wake.expires_at(steady::time_point::max());
+        co_await conn->writer_wake.async_wait(use_tuple);
+        continue;
+      }
+      // Fields are moved one by one: GCC 12 copies an aggregate local of a coroutine bitwise,
+      // which breaks a short (SSO) string.
+      std::string data;
+      data.swap(conn->queue.front().data);
+      const bool binary = conn->queue.front().binary;
+      conn->queue.pop_front();
+      ws.binary(binary);
+      conn->write_started = steady::now();
+      auto [ec, n] = co_await ws.async_write(asio::buffer(data), use_tuple);
+      conn->write_started.reset();
+      conn->queued_bytes -= data.size();
+      if (ec) break;
+      metrics_.messages_out.fetch_add(1);
+      conn->touch(true);
+    }
+  }
+
+  // watch: closes the connection at its idle or maximum-duration deadline, and cuts the socket
+  // when a write or a close handshake stalls.
+  asio::awaitable<void> watch([[maybe_unused]] std::shared_ptr<impl> self, connection_ptr conn) {
+    const auto& lim = opts.limits;
+    std::optional<steady::time_point> close_deadline;
+    for (;;) {
+      if (conn->finished) co_return;
+      const auto now = steady::now();
+      if (conn->closing) {
+        if (!close_deadline) close_deadline = now + lim.close_timeout;
+        if (now >= *close_deadline) break;  // the close handshake stalled
+      } else if (now - conn->last_activity >= lim.idle_timeout) {
+        request_close(conn, close_cause("idle", opts.choices.idle_close_code, opts.choices.timeout_close_reason));
+        continue;
+      } else if (now - conn->started >= lim.max_duration) {
+        request_close(
+            conn, close_cause("max_duration", opts.choices.max_duration_close_code, opts.choices.timeout_close_reason));
+        continue;
+      }
+      if (conn->write_started && now - *conn->write_started >= lim.write_timeout) break;  // the client stopped reading
+      auto next = close_deadline ? *close_deadline
+                                 : std::min(conn->last_activity + lim.idle_timeout, conn->started + lim.max_duration);
+      if (conn->write_started) next = std::min(next, *conn->write_started + lim.write_timeout);
+      conn->watchdog.expires_at(next);
+      co_await conn->watchdog.async_wait(use_tuple);
+    }
+    // Stalled: cut the socket; the read loop ends and $disconnect follows.
+    if (!conn->cause) conn->cause = close_cause("error", 1006, "stalled");
+    cut(*conn);
+  }
+
+  // cut: closes the connection's socket at once (strand only).
+  static void cut(connection& conn) {
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(conn.ws).socket().close(ignored);
+  }
+
+  // request_close: starts the close handshake with `cause` (strand only; once).
+  void request_close(const connection_ptr& conn, close_cause cause) {
+    if (conn->closing || !conn->ws.is_open()) return;
+    conn->closing = true;
+    conn->cause = std::move(cause);
+    conn->writer_wake.cancel();
+    conn->watchdog.cancel();
+    websocket::close_reason reason;
+    reason.code = conn->cause->code;
+    reason.reason = conn->cause->reason;
+    asio::co_spawn(
+        conn->strand,
+        [conn, reason]() -> asio::awaitable<void> {
+          // Waits for a write in progress; the watchdog cuts the socket if that stalls.
+          co_await conn->ws.async_close(reason, use_tuple);
+        },
+        [](const std::exception_ptr&) {});
+  }
+
+  // -- shutdown ---------------------------------------------------------------------------------
+
+  void stop_accepting() {
+    stopping.store(true);
+    asio::post(accept_strand, [self = shared_from_this()] {
+      boost::system::error_code ignored;
+      self->acceptor.close(ignored);
+    });
+  }
+
+  std::vector<connection_ptr> snapshot() {
+    std::lock_guard lock(mu);
+    std::vector<connection_ptr> out;
+    out.reserve(registry.size());
+    for (auto& [id, c] : registry) out.push_back(c);
+    return out;
+  }
+
+  asio::any_io_executor ex;
+  gateway_config config;
+  gateway_options opts;
+  detail::request_options req_opts;
+  strand_t accept_strand;
+  tcp::acceptor acceptor;
+  std::shared_ptr<net::http_client_pool> pool;
+  std::unordered_map<std::string, std::pair<const api_config*, const stage_config*>> stages;
+  detail::token_bucket new_connections;
+  detail::token_bucket management_calls;
+  detail::metrics metrics_;
+  std::atomic<std::uint16_t> port{0};
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> active_sessions{0};
+  std::mutex mu;
+  std::unordered_map<std::string, connection_ptr> registry;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+gateway::gateway(asio::any_io_executor ex, gateway_config config, gateway_options options)
+    : impl_(std::make_shared<impl>(std::move(ex), std::move(config), std::move(options))) {}
+
+gateway::~gateway() {
+  impl_->stop_accepting();
+  for (auto& c : impl_->snapshot()) {
+    asio::post(c->strand, [c] {
+      boost::system::error_code ignored;
+      beast::get_lowest_layer(c->ws).socket().close(ignored);
+    });
+  }
+}
+
+result<void> gateway::start() {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(impl_->opts.address, ec);
+  if (ec) {
+    return failure{net::error::invalid_url,
+                   fmt::format("listen address \"{}\" is not an IP address", impl_->opts.address)};
+  }
+  const tcp::endpoint endpoint(address, impl_->opts.port);
+  auto& acceptor = impl_->acceptor;
+  const auto fail = [&](std::string_view step) {
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    return failure{net::error::bind_failed,
+                   fmt::format("cannot {} {}:{}: {}", step, impl_->opts.address, impl_->opts.port, ec.message())};
+  };
+  acceptor.open(endpoint.protocol(), ec);
+  if (ec) return fail("open a socket for");
+  acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (ec) return fail("set SO_REUSEADDR on");
+  acceptor.bind(endpoint, ec);
+  if (ec) return fail("bind");
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail("listen on");
+  impl_->port.store(acceptor.local_endpoint(ec).port());
+  impl_->log("info", "listening", "address", impl_->opts.address, "port", std::to_string(impl_->port.load()), "auth",
+             impl_->opts.auth == auth_mode::sigv4 ? "sigv4" : "none");
+  auto self = impl_;
+  asio::co_spawn(impl_->accept_strand, self->accept_loop(), [](const std::exception_ptr&) {});
+  return ok();
+}
+
+std::uint16_t gateway::port() const noexcept {
+  return impl_->port.load();
+}
+
+asio::awaitable<void> gateway::shutdown(std::chrono::milliseconds grace) {
+  auto self = impl_;
+  self->log("info", "shutting down", "connections", std::to_string(self->active_sessions.load()));
+  self->stop_accepting();
+  for (auto& c : self->snapshot()) {
+    asio::post(c->strand, [self, c] {
+      self->request_close(c, close_cause("shutdown", self->opts.choices.shutdown_close_code, "Going away"));
+    });
+  }
+  // Clients get `close_timeout` (at most half the grace) to answer the close; the rest are cut,
+  // which ends their sessions and sends their $disconnect within the remaining grace.
+  const auto start = steady::now();
+  const auto soft = start + std::min<steady::duration>(self->opts.limits.close_timeout, grace / 2);
+  const auto hard = start + grace;
+  asio::steady_timer tick(co_await asio::this_coro::executor);
+  bool cut_done = false;
+  while (self->active_sessions.load() > 0 && steady::now() < hard) {
+    if (!cut_done && steady::now() >= soft) {
+      cut_done = true;
+      for (auto& c : self->snapshot()) asio::post(c->strand, [c] { impl::cut(*c); });
+    }
+    tick.expires_after(std::chrono::milliseconds(10));
+    co_await tick.async_wait(use_tuple);
+  }
+  self->pool->close();
+  self->log("info", "stopped", "left", std::to_string(self->active_sessions.load()));
+}
+
+gateway_stats gateway::stats() const {
+  const auto& m = impl_->metrics_;
+  return gateway_stats{m.connections_open.load(), m.connections_total.load(), m.messages_in.load(),
+                       m.messages_out.load(), m.disconnects_fired.load()};
+}
+
+std::string gateway::metrics_text() const {
+  return impl_->metrics_.render();
+}
+
+}  // namespace apigw::gateway
