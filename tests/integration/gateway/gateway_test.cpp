@@ -1,0 +1,739 @@
+// Integration tests of the local gateway: a real gateway on 127.0.0.1 (port 0), a recording HTTP
+// backend (net::http_server) that keeps every integration request, WebSocket clients (Beast), and
+// raw @connections calls (net::http_client_pool). Asserts headers, query strings and bodies per
+// route (spec §3), error frames (§1.4), close codes (§1.3), $disconnect once per cause (§1.5) and
+// the Management API's codes (§5).
+#include "apigw/gateway/gateway.hpp"
+
+#include "apigw/core/ids.hpp"
+#include "apigw/net/http_client_pool.hpp"
+#include "apigw/net/http_server.hpp"
+#include "support/io_runner.hpp"
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <regex>
+#include <thread>
+
+namespace apigw::gateway {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+
+const std::string k_id_regex = "[A-Za-z0-9_-]{15}=";
+
+// recording_backend: an HTTP backend that records every request and answers per path.
+class recording_backend {
+ public:
+  explicit recording_backend(asio::any_io_executor ex)
+      : server_(ex, [this](net::incoming_request r) { return handle(std::move(r)); }) {
+    EXPECT_TRUE(server_.start());
+  }
+
+  std::uint16_t port() const { return server_.port(); }
+
+  // wait: the first `n` requests whose path starts with `prefix`, waiting up to `timeout`.
+  std::vector<net::incoming_request> wait(std::string_view prefix, std::size_t n = 1,
+                                          std::chrono::milliseconds timeout = 5s) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, timeout, [&] { return matching(prefix).size() >= n; });
+    return matching(prefix);
+  }
+
+  // count: how many requests so far had a path starting with `prefix`.
+  std::size_t count(std::string_view prefix) {
+    std::lock_guard lock(mu_);
+    return matching(prefix).size();
+  }
+
+ private:
+  std::vector<net::incoming_request> matching(std::string_view prefix) const {
+    std::vector<net::incoming_request> out;
+    for (const auto& r : requests_) {
+      if (r.target.starts_with(prefix)) out.push_back(r);
+    }
+    return out;
+  }
+
+  asio::awaitable<std::optional<net::http_response>> handle(net::incoming_request r) {
+    {
+      std::lock_guard lock(mu_);
+      requests_.push_back(r);
+    }
+    cv_.notify_all();
+    net::http_response resp;
+    resp.status = 200;
+    const std::string& t = r.target;
+    if (t.starts_with("/ws/echo")) resp.body = "echo:" + r.body;
+    if (t.starts_with("/ws/fail")) resp.status = 500;
+    if (t.starts_with("/ws/slow") || t.find("slow=1") != std::string::npos) {
+      asio::steady_timer timer(co_await asio::this_coro::executor, 2s);
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+    if (t.find("reject=401") != std::string::npos) resp.status = 401;
+    if (t.find("proto=1") != std::string::npos) {
+      resp.headers.push_back({"Sec-WebSocket-Protocol", "chat"});
+      resp.headers.push_back({"Set-Cookie", "session=abc; Path=/"});
+    }
+    co_return resp;
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<net::incoming_request> requests_;
+  net::http_server server_;
+};
+
+// ws_client: a blocking WebSocket client on its own io_context; every operation has a timeout.
+class ws_client {
+ public:
+  // connect: the handshake; `status` is the server's HTTP status (101 on success).
+  ws_client(std::uint16_t port, const std::string& target,
+            std::vector<std::pair<std::string, std::string>> headers = {})
+      : ws_(io_) {
+    auto& lowest = beast::get_lowest_layer(ws_);
+    lowest.expires_after(10s);
+    lowest.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    lowest.expires_never();
+    ws_.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
+      for (const auto& [n, v] : headers) req.set(n, v);
+    }));
+    ws_.auto_fragment(false);
+    ws_.read_message_max(0);
+    bool done = false;
+    ws_.async_handshake(response_, fmt::format("127.0.0.1:{}", port), target, [&](boost::system::error_code ec) {
+      handshake_error = ec;
+      done = true;
+    });
+    run_until(done, 10s);
+    status = response_.result_int();
+  }
+
+  unsigned status = 0;
+  boost::system::error_code handshake_error;
+  const websocket::response_type& response() const { return response_; }
+  bool ok() const { return !handshake_error && status == 101; }
+
+  void send(std::string_view text, bool binary = false) {
+    ws_.binary(binary);
+    bool done = false;
+    boost::system::error_code err;
+    ws_.async_write(asio::buffer(text.data(), text.size()), [&](boost::system::error_code ec, std::size_t) {
+      err = ec;
+      done = true;
+    });
+    run_until(done, 10s);
+    ASSERT_FALSE(err) << err.message();
+  }
+
+  // send_fragmented: one message in frames of `frame` bytes.
+  void send_fragmented(const std::string& text, std::size_t frame) {
+    ws_.binary(false);
+    for (std::size_t off = 0; off < text.size(); off += frame) {
+      const bool last = off + frame >= text.size();
+      bool done = false;
+      boost::system::error_code err;
+      ws_.async_write_some(last, asio::buffer(text.data() + off, std::min(frame, text.size() - off)),
+                           [&](boost::system::error_code ec, std::size_t) {
+                             err = ec;
+                             done = true;
+                           });
+      run_until(done, 10s);
+      if (err) return;  // the server may already have closed
+    }
+  }
+
+  // read: the next message, or nullopt on timeout or close (then close_code() is set).
+  std::optional<std::string> read(std::chrono::milliseconds timeout = 5s) {
+    beast::flat_buffer buf;
+    bool done = false;
+    boost::system::error_code err;
+    ws_.async_read(buf, [&](boost::system::error_code ec, std::size_t) {
+      err = ec;
+      done = true;
+    });
+    if (!run_until(done, timeout)) return std::nullopt;
+    if (err) {
+      last_error_ = err;
+      return std::nullopt;
+    }
+    return beast::buffers_to_string(buf.data());
+  }
+
+  // close_code: reads until the server closes; the code it sent (0 when none arrived in time).
+  int wait_close(std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto m = read(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+      if (!m && last_error_) {
+        // The close frame may have arrived before a transport error (the server tears down
+        // while this client was still writing).
+        if (last_error_ == websocket::error::closed || ws_.reason().code != websocket::close_code::none) {
+          return static_cast<int>(ws_.reason().code);
+        }
+        ADD_FAILURE() << "read failed: " << last_error_.message();
+        return -1;
+      }
+      if (!m) break;
+    }
+    return 0;
+  }
+
+  void close(std::uint16_t code = 1000) {
+    bool done = false;
+    websocket::close_reason r;
+    r.code = code;
+    ws_.async_close(r, [&](boost::system::error_code) { done = true; });
+    run_until(done, 5s);
+  }
+
+ private:
+  bool run_until(bool& done, std::chrono::milliseconds timeout) {
+    io_.restart();
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done && std::chrono::steady_clock::now() < deadline)
+      io_.run_one_for(deadline - std::chrono::steady_clock::now());
+    if (!done) {
+      beast::get_lowest_layer(ws_).cancel();
+      io_.restart();
+      io_.run_for(1s);
+    }
+    return done;
+  }
+
+  asio::io_context io_;
+  websocket::stream<beast::tcp_stream> ws_;
+  websocket::response_type response_;
+  boost::system::error_code last_error_;
+};
+
+std::uint16_t free_port() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();
+}
+
+std::string test_config(std::uint16_t backend, std::uint16_t dead) {
+  const std::string b = fmt::format("http://127.0.0.1:{}", backend);
+  return fmt::format(R"({{
+  "region": "us-east-1",
+  "apis": [{{
+    "apiId": "testapi001", "name": "test", "routeSelectionExpression": "$request.body.action",
+    "stages": [{{"stageName": "dev", "stageVariables": {{"color": "blue"}}}}],
+    "integrations": [
+      {{"integrationId": "connect1", "integrationType": "HTTP_PROXY", "integrationUri": "{b}/ws/connect",
+        "timeoutInMillis": 1000,
+        "requestParameters": {{"integration.request.header.connectionId": "context.connectionId",
+                               "integration.request.header.X-Token": "route.request.querystring.ws_token",
+                               "integration.request.header.X-Origin": "route.request.header.Origin"}}}},
+      {{"integrationId": "discon1", "integrationUri": "{b}/ws/disconnect",
+        "requestParameters": {{"integration.request.header.connectionId": "context.connectionId",
+                               "integration.request.header.X-Disconnect-Status": "context.disconnectStatusCode",
+                               "integration.request.header.X-Disconnect-Reason": "context.disconnectReason"}}}},
+      {{"integrationId": "default1", "integrationUri": "{b}/ws/default",
+        "requestParameters": {{"integration.request.header.connectionId": "context.connectionId"}}}},
+      {{"integrationId": "send1", "integrationUri": "{b}/ws/sendmessage?v=1",
+        "requestParameters": {{"integration.request.header.connectionId": "context.connectionId",
+                               "integration.request.header.X-Static": "'fixed value'",
+                               "integration.request.header.X-Color": "stageVariables.color",
+                               "integration.request.header.X-Route": "context.routeKey",
+                               "integration.request.header.X-Token": "route.request.querystring.ws_token",
+                               "integration.request.querystring.room": "route.request.body.room"}}}},
+      {{"integrationId": "echo1", "integrationUri": "{b}/ws/echo"}},
+      {{"integrationId": "slow1", "integrationUri": "{b}/ws/slow", "timeoutInMillis": 300}},
+      {{"integrationId": "fail1", "integrationUri": "{b}/ws/fail"}},
+      {{"integrationId": "down1", "integrationUri": "http://127.0.0.1:{dead}/ws/down"}}
+    ],
+    "routes": [
+      {{"routeKey": "$connect", "target": "integrations/connect1"}},
+      {{"routeKey": "$disconnect", "target": "integrations/discon1"}},
+      {{"routeKey": "$default", "target": "integrations/default1"}},
+      {{"routeKey": "sendmessage", "target": "integrations/send1"}},
+      {{"routeKey": "echo", "target": "integrations/echo1", "routeResponseSelectionExpression": "$default",
+        "routeResponses": [{{"routeResponseKey": "$default"}}]}},
+      {{"routeKey": "1", "target": "integrations/echo1", "routeResponseSelectionExpression": "$default",
+        "routeResponses": [{{"routeResponseKey": "$default"}}]}},
+      {{"routeKey": "oneway", "target": "integrations/echo1"}},
+      {{"routeKey": "slow", "target": "integrations/slow1"}},
+      {{"routeKey": "fail", "target": "integrations/fail1"}},
+      {{"routeKey": "down", "target": "integrations/down1"}}
+    ]
+  }}, {{
+    "apiId": "strictapi1", "routeSelectionExpression": "${{request.body.service}}/${{request.body.action}}",
+    "stages": [{{"stageName": "strict"}}],
+    "integrations": [{{"integrationId": "echo2", "integrationUri": "{b}/ws/echo"}}],
+    "routes": [{{"routeKey": "chat/join", "target": "integrations/echo2",
+                 "routeResponseSelectionExpression": "$default", "routeResponses": [{{"routeResponseKey": "$default"}}]}}]
+  }}]
+}})",
+                     fmt::arg("b", b), fmt::arg("dead", dead));
+}
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void start(std::function<void(gateway_options&)> tweak = {}) {
+    auto cfg = parse_gateway_config(test_config(backend.port(), free_port()));
+    ASSERT_TRUE(cfg) << cfg.error().message;
+    gateway_options o;
+    o.port = 0;
+    o.log = [](std::string_view) {};
+    if (tweak) tweak(o);
+    gw = std::make_unique<gateway>(io.executor(), std::move(*cfg), std::move(o));
+    ASSERT_TRUE(gw->start());
+  }
+
+  void TearDown() override {
+    if (gw) io.run(gw->shutdown(2s));
+  }
+
+  // connect: a client on /dev that passed $connect; returns it and its connection id.
+  std::pair<std::unique_ptr<ws_client>, std::string> connect(const std::string& query = "") {
+    const std::size_t before = backend.count("/ws/connect");
+    auto c = std::make_unique<ws_client>(gw->port(), "/dev" + query);
+    EXPECT_TRUE(c->ok()) << c->status;
+    auto reqs = backend.wait("/ws/connect", before + 1);
+    std::string id;
+    if (reqs.size() > before) id = std::string(net::find_header(reqs[before].headers, "connectionId").value_or(""));
+    return {std::move(c), id};
+  }
+
+  // disconnects: the $disconnect requests for `id`, after waiting for the first one.
+  std::vector<net::incoming_request> disconnects(const std::string& id, std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<net::incoming_request> out;
+    while (std::chrono::steady_clock::now() < deadline) {
+      out.clear();
+      for (auto& r : backend.wait("/ws/disconnect", 0, 0ms)) {
+        if (net::find_header(r.headers, "connectionId").value_or("") == id) out.push_back(r);
+      }
+      if (!out.empty()) break;
+      std::this_thread::sleep_for(10ms);
+    }
+    std::this_thread::sleep_for(100ms);  // a second one would arrive now
+    out.clear();
+    for (auto& r : backend.wait("/ws/disconnect", 0, 0ms)) {
+      if (net::find_header(r.headers, "connectionId").value_or("") == id) out.push_back(r);
+    }
+    return out;
+  }
+
+  // manage: one raw @connections call.
+  net::http_response manage(std::string method, std::string target, std::string body = {},
+                            net::http_headers headers = {}) {
+    net::http_request req;
+    req.method = std::move(method);
+    req.origin = net::origin{net::scheme::http, "127.0.0.1", gw->port()};
+    req.target = std::move(target);
+    req.body = std::move(body);
+    req.headers = std::move(headers);
+    auto r = io.run(client.request(std::move(req)));
+    EXPECT_TRUE(r) << (r ? "" : r.error().message);
+    return r ? std::move(*r) : net::http_response{};
+  }
+
+  static std::string encode_id(std::string_view id) {
+    std::string out;
+    for (char c : id) out += c == '=' ? std::string("%3D") : std::string(1, c);
+    return out;
+  }
+
+  testing::io_runner io{2};
+  recording_backend backend{io.executor()};
+  net::http_client_pool client{io.executor()};
+  std::unique_ptr<gateway> gw;
+};
+
+std::string header(const net::incoming_request& r, std::string_view name) {
+  return std::string(net::find_header(r.headers, name).value_or("<absent>"));
+}
+
+// --- $connect ----------------------------------------------------------------------------------
+
+TEST_F(GatewayTest, ConnectForwardsClientHeadersQueryAndMappings) {
+  start();
+  ws_client c(gw->port(), "/dev?channel=general&ws_token=tok123",
+              {{"User-Agent", "test-agent/1.0"},
+               {"Origin", "https://app.example.com"},
+               {"Cookie", "sid=1"},
+               {"X-Custom", "custom-value"}});
+  ASSERT_TRUE(c.ok()) << c.status;
+  auto reqs = backend.wait("/ws/connect");
+  ASSERT_EQ(reqs.size(), 1u);
+  const auto& r = reqs[0];
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.target, "/ws/connect?channel=general&ws_token=tok123");
+  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(header(r, "Content-Length"), "0");
+  EXPECT_EQ(header(r, "Host"), fmt::format("127.0.0.1:{}", backend.port()));
+  EXPECT_EQ(header(r, "User-Agent"), "test-agent/1.0");
+  EXPECT_EQ(header(r, "Origin"), "https://app.example.com");
+  EXPECT_EQ(header(r, "Cookie"), "sid=1");
+  EXPECT_EQ(header(r, "X-Custom"), "custom-value");
+  EXPECT_EQ(header(r, "Sec-WebSocket-Version"), "13");
+  EXPECT_NE(header(r, "Sec-WebSocket-Key"), "<absent>");
+  EXPECT_EQ(header(r, "Connection"), "<absent>");
+  EXPECT_EQ(header(r, "Upgrade"), "<absent>");
+  EXPECT_EQ(header(r, "X-Amzn-Apigateway-Api-Id"), "testapi001");
+  EXPECT_THAT(header(r, "X-Amzn-Trace-Id"), MatchesRegex("Root=1-[0-9a-f]{8}-[0-9a-f]{24}"));
+  EXPECT_EQ(header(r, "X-Forwarded-For"), "127.0.0.1");
+  EXPECT_EQ(header(r, "X-Forwarded-Proto"), "https");
+  EXPECT_EQ(header(r, "X-Forwarded-Port"), "443");
+  EXPECT_THAT(header(r, "connectionId"), MatchesRegex(k_id_regex));
+  EXPECT_EQ(header(r, "X-Token"), "tok123");
+  EXPECT_EQ(header(r, "X-Origin"), "https://app.example.com");
+}
+
+TEST_F(GatewayTest, ConnectRejectedWithBackendStatusAndNoDisconnect) {
+  start();
+  ws_client c(gw->port(), "/dev?reject=401");
+  EXPECT_EQ(c.status, 401u);
+  auto reqs = backend.wait("/ws/connect");
+  ASSERT_EQ(reqs.size(), 1u);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(backend.count("/ws/disconnect"), 0u);
+}
+
+TEST_F(GatewayTest, ConnectCopiesSubprotocolAndSetCookie) {
+  start();
+  ws_client c(gw->port(), "/dev?proto=1", {{"Sec-WebSocket-Protocol", "chat, superchat"}});
+  ASSERT_TRUE(c.ok()) << c.status;
+  EXPECT_EQ(c.response()["Sec-WebSocket-Protocol"], "chat");
+  EXPECT_EQ(c.response()["Set-Cookie"], "session=abc; Path=/");
+  EXPECT_EQ(c.response()["Sec-WebSocket-Extensions"], "");  // no permessage-deflate
+}
+
+TEST_F(GatewayTest, ConnectTimeoutGives504) {
+  start();
+  ws_client c(gw->port(), "/dev?slow=1");
+  EXPECT_EQ(c.status, 504u);
+}
+
+TEST_F(GatewayTest, NoConnectRouteAccepts) {
+  start();
+  ws_client c(gw->port(), "/strict");
+  EXPECT_TRUE(c.ok()) << c.status;
+}
+
+TEST_F(GatewayTest, UnknownStageIs403AndPlainGetIs426) {
+  start();
+  ws_client c(gw->port(), "/nostage");
+  EXPECT_EQ(c.status, 403u);
+  auto r = manage("GET", "/dev");
+  EXPECT_EQ(r.status, 426u);
+}
+
+// --- routing and message integrations ------------------------------------------------------------
+
+TEST_F(GatewayTest, MessageRouteGetsExactHeadersBodyAndMappings) {
+  start();
+  auto [c, id] = connect("?ws_token=tok");
+  const std::string msg = R"({"action":"sendmessage","room":"lobby 1","text":"hi"})";
+  c->send(msg);
+  auto reqs = backend.wait("/ws/sendmessage");
+  ASSERT_EQ(reqs.size(), 1u);
+  const auto& r = reqs[0];
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.target, "/ws/sendmessage?v=1&room=lobby%201");
+  EXPECT_EQ(r.body, msg);
+  EXPECT_EQ(header(r, "Content-Type"), "application/json");
+  EXPECT_EQ(header(r, "Content-Length"), std::to_string(msg.size()));
+  EXPECT_EQ(header(r, "User-Agent"), "AmazonAPIGateway_testapi001");
+  EXPECT_EQ(header(r, "X-Amzn-Apigateway-Api-Id"), "testapi001");
+  EXPECT_EQ(header(r, "X-Forwarded-For"), "127.0.0.1");
+  EXPECT_EQ(header(r, "X-Forwarded-Proto"), "https");
+  EXPECT_EQ(header(r, "X-Forwarded-Port"), "443");
+  EXPECT_THAT(header(r, "X-Amzn-Trace-Id"), MatchesRegex("Root=1-[0-9a-f]{8}-[0-9a-f]{24}"));
+  EXPECT_EQ(header(r, "connectionId"), id);
+  EXPECT_EQ(header(r, "X-Static"), "fixed value");
+  EXPECT_EQ(header(r, "X-Color"), "blue");
+  EXPECT_EQ(header(r, "X-Route"), "sendmessage");
+  EXPECT_EQ(header(r, "X-Token"), "<absent>");  // route.request.* exists on $connect only
+  EXPECT_EQ(header(r, "Origin"), "<absent>");
+  EXPECT_EQ(header(r, "Sec-WebSocket-Key"), "<absent>");
+  // One-way route: nothing comes back.
+  EXPECT_FALSE(c->read(300ms));
+}
+
+TEST_F(GatewayTest, NonJsonAndUnknownActionGoToDefault) {
+  start();
+  auto [c, id] = connect();
+  c->send("plain text, not JSON");
+  c->send(R"({"action":"nosuchroute"})");
+  c->send(R"([1,2,3])");
+  auto reqs = backend.wait("/ws/default", 3);
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_EQ(reqs[0].body, "plain text, not JSON");
+  EXPECT_EQ(header(reqs[0], "Content-Type"), "text/plain");
+  EXPECT_EQ(header(reqs[0], "User-Agent"), "AmazonAPIGateway_testapi001");
+  EXPECT_EQ(reqs[1].body, R"({"action":"nosuchroute"})");
+  EXPECT_EQ(reqs[2].body, "[1,2,3]");
+}
+
+TEST_F(GatewayTest, TwoWayRouteSendsBodyBackAndNumbersAreStringified) {
+  start();
+  auto [c, id] = connect();
+  c->send(R"({"action":"echo","n":1})");
+  EXPECT_EQ(c->read(), R"(echo:{"action":"echo","n":1})");
+  c->send(R"({"action":1})");
+  EXPECT_EQ(c->read(), R"(echo:{"action":1})");
+  c->send(R"({"action":"oneway"})");
+  EXPECT_FALSE(c->read(300ms));
+}
+
+TEST_F(GatewayTest, CompositeSelectionExpressionAndForbiddenFrame) {
+  start();
+  ws_client c(gw->port(), "/strict");
+  ASSERT_TRUE(c.ok());
+  c.send(R"({"service":"chat","action":"join"})");
+  EXPECT_EQ(c.read(), R"(echo:{"service":"chat","action":"join"})");
+  c.send(R"({"action":"nope"})");
+  auto frame = c.read();
+  ASSERT_TRUE(frame);
+  EXPECT_THAT(*frame, MatchesRegex(R"(\{"message": "Forbidden", "connectionId":")" + k_id_regex +
+                                   R"(", "requestId":")" + k_id_regex + R"("\})"));
+  c.send("not json");  // no $default either
+  auto frame2 = c.read();
+  ASSERT_TRUE(frame2);
+  EXPECT_THAT(*frame2, HasSubstr(R"("message": "Forbidden")"));
+}
+
+TEST_F(GatewayTest, ErrorFramesAndTheSocketStaysOpen) {
+  start();
+  auto [c, id] = connect();
+  c->send(R"({"action":"fail"})");
+  auto f1 = c->read();
+  ASSERT_TRUE(f1);
+  EXPECT_THAT(*f1, MatchesRegex(R"(\{"message": "Internal server error", "connectionId":")" + id +
+                                R"(", "requestId":")" + k_id_regex + R"("\})"));
+  c->send(R"({"action":"down"})");
+  auto f2 = c->read();
+  ASSERT_TRUE(f2);
+  EXPECT_THAT(*f2, HasSubstr(R"({"message": "Internal server error", "connectionId":")"));
+  c->send(R"({"action":"slow"})");
+  auto f3 = c->read(3s);
+  ASSERT_TRUE(f3);
+  EXPECT_THAT(*f3, HasSubstr(R"({"message": "Endpoint request timed out", "connectionId":")"));
+  c->send(R"({"action":"echo"})");
+  EXPECT_EQ(c->read(), R"(echo:{"action":"echo"})");
+}
+
+// --- close codes and $disconnect -----------------------------------------------------------------
+
+TEST_F(GatewayTest, ClientCloseFiresDisconnectOnceWithItsCode) {
+  start();
+  auto [c, id] = connect();
+  c->close(1000);
+  auto d = disconnects(id);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(header(d[0], "X-Disconnect-Status"), "1000");
+  EXPECT_EQ(header(d[0], "User-Agent"), "AmazonAPIGateway_testapi001");
+  EXPECT_EQ(d[0].body, "");
+  EXPECT_EQ(header(d[0], "Content-Length"), "0");
+}
+
+TEST_F(GatewayTest, BinaryFrameCloses1003) {
+  start();
+  auto [c, id] = connect();
+  c->send("\x01\x02", true);
+  EXPECT_EQ(c->wait_close(), 1003);
+  auto d = disconnects(id);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(header(d[0], "X-Disconnect-Status"), "1003");
+}
+
+TEST_F(GatewayTest, OversizeFrameCloses1009) {
+  start();
+  auto [c, id] = connect();
+  c->send(std::string(40 * 1024, 'a'));
+  EXPECT_EQ(c->wait_close(), 1009);
+  EXPECT_EQ(disconnects(id).size(), 1u);
+  EXPECT_EQ(backend.count("/ws/default"), 0u);
+}
+
+TEST_F(GatewayTest, OversizeMessageInSmallFramesCloses1009) {
+  start();
+  auto [c, id] = connect();
+  c->send_fragmented(std::string(130 * 1024, 'a'), 16 * 1024);
+  EXPECT_EQ(c->wait_close(), 1009);
+  EXPECT_EQ(disconnects(id).size(), 1u);
+}
+
+TEST_F(GatewayTest, FragmentedMessageUnderLimitsIsOneMessage) {
+  start();
+  auto [c, id] = connect();
+  std::string msg = R"({"action":"echo","pad":")" + std::string(100 * 1024, 'x') + R"("})";
+  c->send_fragmented(msg, 30 * 1024);
+  EXPECT_EQ(c->read(), "echo:" + msg);
+}
+
+TEST_F(GatewayTest, InvalidUtf8Closes1007) {
+  start();
+  auto [c, id] = connect();
+  c->send("\xff\xfe bad");
+  EXPECT_EQ(c->wait_close(), 1007);
+  EXPECT_EQ(disconnects(id).size(), 1u);
+}
+
+TEST_F(GatewayTest, IdleTimeoutClosesWith1001AndFiresDisconnect) {
+  start([](gateway_options& o) { o.limits.idle_timeout = 300ms; });
+  auto [c, id] = connect();
+  EXPECT_EQ(c->wait_close(3s), 1001);
+  auto d = disconnects(id);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(header(d[0], "X-Disconnect-Status"), "1001");
+  EXPECT_EQ(header(d[0], "X-Disconnect-Reason"), "Going away");
+}
+
+TEST_F(GatewayTest, MaxDurationClosesEvenWhenActive) {
+  start([](gateway_options& o) { o.limits.max_duration = 500ms; });
+  auto [c, id] = connect();
+  c->send(R"({"action":"oneway"})");
+  EXPECT_EQ(c->wait_close(3s), 1001);
+  EXPECT_EQ(disconnects(id).size(), 1u);
+}
+
+TEST_F(GatewayTest, DeleteConnectionClosesAnd410Afterwards) {
+  start();
+  auto [c, id] = connect();
+  auto r = manage("DELETE", "/dev/@connections/" + encode_id(id));
+  EXPECT_EQ(r.status, 204u);
+  EXPECT_EQ(c->wait_close(), 1000);
+  auto d = disconnects(id);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(header(d[0], "X-Disconnect-Status"), "1000");
+  auto again = manage("DELETE", "/dev/@connections/" + encode_id(id));
+  EXPECT_EQ(again.status, 410u);
+  EXPECT_EQ(net::find_header(again.headers, "x-amzn-ErrorType").value_or(""), "GoneException");
+}
+
+TEST_F(GatewayTest, ShutdownClosesEveryConnectionAndFiresDisconnect) {
+  start();
+  auto [a, id_a] = connect();
+  auto [b, id_b] = connect();
+  auto done = asio::co_spawn(io.context(), gw->shutdown(5s), asio::use_future);
+  EXPECT_EQ(a->wait_close(), 1001);
+  EXPECT_EQ(b->wait_close(), 1001);
+  done.get();
+  EXPECT_EQ(disconnects(id_a).size(), 1u);
+  EXPECT_EQ(disconnects(id_b).size(), 1u);
+  gw.reset();
+}
+
+// --- @connections ------------------------------------------------------------------------------
+
+TEST_F(GatewayTest, PostGetAndGone) {
+  start();
+  auto [c, id] = connect();
+  auto post = manage("POST", "/dev/@connections/" + encode_id(id), R"({"hello":"world"})");
+  EXPECT_EQ(post.status, 200u);
+  EXPECT_THAT(std::string(net::find_header(post.headers, "x-amzn-RequestId").value_or("")), MatchesRegex(k_id_regex));
+  EXPECT_EQ(c->read(), R"({"hello":"world"})");
+
+  auto get = manage("GET", "/dev/%40connections/" + encode_id(id));
+  EXPECT_EQ(get.status, 200u);
+  EXPECT_EQ(net::find_header(get.headers, "Content-Type").value_or(""), "application/json");
+  const std::string iso = "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{3}Z";
+  EXPECT_THAT(get.body, MatchesRegex(R"(\{"connectedAt":")" + iso +
+                                     R"(","identity":\{"sourceIp":"127.0.0.1","userAgent":"[^"]*"\},"lastActiveAt":")" +
+                                     iso + R"("\})"));
+
+  c->close();
+  disconnects(id);
+  auto gone = manage("POST", "/dev/@connections/" + encode_id(id), "late");
+  EXPECT_EQ(gone.status, 410u);
+  EXPECT_EQ(gone.body, "");
+  EXPECT_EQ(net::find_header(gone.headers, "x-amzn-ErrorType").value_or(""), "GoneException");
+  EXPECT_TRUE(net::find_header(gone.headers, "x-amzn-RequestId").has_value());
+  EXPECT_EQ(manage("GET", "/dev/@connections/AAAAAAAAAAAAAAA%3D").status, 410u);
+  EXPECT_EQ(manage("GET", "/dev/@connections/bad%2").status, 410u);
+}
+
+TEST_F(GatewayTest, PayloadTooLargeAndForbidden) {
+  start();
+  auto [c, id] = connect();
+  auto big = manage("POST", "/dev/@connections/" + encode_id(id), std::string(131073, 'a'));
+  EXPECT_EQ(big.status, 413u);
+  EXPECT_EQ(net::find_header(big.headers, "x-amzn-ErrorType").value_or(""), "PayloadTooLargeException");
+  EXPECT_THAT(big.body, HasSubstr(R"("message":)"));
+  auto exact = manage("POST", "/dev/@connections/" + encode_id(id), std::string(131072, 'a'));
+  EXPECT_EQ(exact.status, 200u);
+
+  for (const std::string& target : {"/nostage/@connections/" + encode_id(id), "/@connections/" + encode_id(id)}) {
+    auto f = manage("POST", target, "x");
+    EXPECT_EQ(f.status, 403u) << target;
+    EXPECT_EQ(net::find_header(f.headers, "x-amzn-ErrorType").value_or(""), "ForbiddenException");
+    EXPECT_EQ(f.body, R"({"message":"Forbidden"})");
+  }
+  auto other_stage = manage("POST", "/strict/@connections/" + encode_id(id), "x");
+  EXPECT_EQ(other_stage.status, 410u);
+}
+
+TEST_F(GatewayTest, SlowReaderGets429) {
+  start([](gateway_options& o) { o.limits.max_outbound_bytes = 256 * 1024; });
+  auto [c, id] = connect();  // never reads
+  const std::string chunk(128 * 1024, 'z');
+  unsigned last = 0;
+  for (int i = 0; i < 2000 && last != 429; ++i)
+    last = manage("POST", "/dev/@connections/" + encode_id(id), chunk).status;
+  EXPECT_EQ(last, 429u);
+  auto r = manage("POST", "/dev/@connections/" + encode_id(id), chunk);
+  EXPECT_EQ(net::find_header(r.headers, "x-amzn-ErrorType").value_or(""), "LimitExceededException");
+}
+
+TEST_F(GatewayTest, ManagementRateLimitGives429) {
+  start([](gateway_options& o) {
+    o.limits.management_calls_per_second = 1;
+    o.limits.management_calls_burst = 2;
+  });
+  auto [c, id] = connect();
+  std::vector<unsigned> codes;
+  for (int i = 0; i < 4; ++i) codes.push_back(manage("GET", "/dev/@connections/" + encode_id(id)).status);
+  EXPECT_EQ(codes[0], 200u);
+  EXPECT_EQ(codes[3], 429u);
+}
+
+TEST_F(GatewayTest, Sigv4ModeRefusesUnsignedCalls) {
+  start([](gateway_options& o) { o.auth = auth_mode::sigv4; });
+  auto [c, id] = connect();
+  auto r = manage("POST", "/dev/@connections/" + encode_id(id), "x");
+  EXPECT_EQ(r.status, 403u);
+  EXPECT_EQ(net::find_header(r.headers, "x-amzn-ErrorType").value_or(""), "MissingAuthenticationTokenException");
+}
+
+TEST_F(GatewayTest, MetricsEndpoint) {
+  start();
+  auto [c, id] = connect();
+  c->send(R"({"action":"echo"})");
+  c->read();
+  manage("GET", "/dev/@connections/" + encode_id(id));
+  auto m = manage("GET", "/metrics");
+  EXPECT_EQ(m.status, 200u);
+  EXPECT_THAT(m.body, HasSubstr("apigw_gateway_connections_open 1\n"));
+  EXPECT_THAT(m.body, HasSubstr("apigw_gateway_messages_in_total 1\n"));
+  EXPECT_THAT(m.body, HasSubstr("apigw_gateway_messages_out_total 1\n"));
+  EXPECT_THAT(m.body, HasSubstr(R"(apigw_gateway_management_calls_total{method="GET",status="200"} 1)"));
+  EXPECT_THAT(m.body, HasSubstr("apigw_gateway_integration_latency_seconds_count"));
+}
+
+}  // namespace
+}  // namespace apigw::gateway
