@@ -36,6 +36,8 @@ void register_send(CLI::App& app, const globals& g, command_runner& run);
 void register_sessions(CLI::App& app, const globals& g, command_runner& run);
 void register_tokens(CLI::App& app, const globals& g, command_runner& run);
 void register_migrate(CLI::App& app, const globals& g, command_runner& run);
+// register_gateway: `apigw-ws gateway`, the local API Gateway (commands/gateway.cpp).
+void register_gateway(CLI::App& app, const globals& g, command_runner& run);
 
 // open_migrated_store: opens the database and checks that it has the current schema (run
 // `apigw-ws migrate` otherwise). When `migrate` is true it migrates instead of checking.

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   register_sessions(app, g, run);
   register_tokens(app, g, run);
   register_migrate(app, g, run);
+  register_gateway(app, g, run);
 
   try {
     app.parse(argc, argv);

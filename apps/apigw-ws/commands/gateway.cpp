@@ -1,0 +1,174 @@
+// apigw-ws gateway: runs the local API Gateway (WebSocket APIs, @connections, /metrics) in the
+// foreground until SIGINT or SIGTERM, then closes every connection and sends its $disconnect.
+#include "cli_common.hpp"
+
+#include "apigw/gateway/config.hpp"
+#include "apigw/gateway/gateway.hpp"
+
+#include <fmt/format.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace apigw::cli {
+namespace {
+
+struct gateway_cli_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 4510;
+  std::optional<std::string> config;
+  std::string auth = "none";
+  std::optional<std::string> state_file;
+  std::string backend = "http://127.0.0.1:8000/ws/";
+  std::size_t threads = 2;
+  std::size_t max_frame = 32768;
+  std::size_t max_message = 131072;
+  std::string idle_timeout = "10m";
+  std::string max_duration = "2h";
+  std::string shutdown_grace = "10s";
+  std::size_t outbound_queue_bytes = 1024 * 1024;
+  double connection_rate = 0;
+  double management_rate = 0;
+  double management_burst = 5000;
+  unsigned idle_close_code = 1001;
+  unsigned delete_close_code = 1000;
+  bool ping_resets_idle = false;
+};
+
+int run_gateway(const globals& g, const gateway_cli_options& o) {
+  gateway::gateway_config config;
+  if (o.config) {
+    auto loaded = gateway::load_gateway_config(*o.config);
+    if (!loaded) return fail("gateway", loaded.error());
+    config = std::move(*loaded);
+  } else {
+    config = gateway::default_dev_config(o.backend);
+  }
+  gateway::gateway_options opts;
+  opts.address = o.host;
+  opts.port = o.port;
+  if (o.auth == "sigv4") {
+    if (config.keys.empty()) {
+      return fail("gateway", failure{core::error::invalid_argument,
+                                     "--auth sigv4 needs keys: add \"keys\": [{\"accessKeyId\": ..., "
+                                     "\"secretAccessKey\": ...}] to the --config file"});
+    }
+    opts.auth = gateway::auth_mode::sigv4;
+  }
+  auto& lim = opts.limits;
+  lim.max_frame_bytes = o.max_frame;
+  lim.max_message_bytes = o.max_message;
+  lim.max_outbound_bytes = o.outbound_queue_bytes;
+  lim.new_connections_per_second = o.connection_rate;
+  lim.management_calls_per_second = o.management_rate;
+  lim.management_calls_burst = o.management_burst;
+  auto idle = parse_duration(o.idle_timeout);
+  if (!idle) return fail("gateway --idle-timeout", idle.error());
+  auto max_duration = parse_duration(o.max_duration);
+  if (!max_duration) return fail("gateway --max-duration", max_duration.error());
+  auto grace = parse_duration(o.shutdown_grace);
+  if (!grace) return fail("gateway --shutdown-grace", grace.error());
+  lim.idle_timeout = *idle;
+  lim.max_duration = *max_duration;
+  opts.choices.idle_close_code = static_cast<std::uint16_t>(o.idle_close_code);
+  opts.choices.max_duration_close_code = static_cast<std::uint16_t>(o.idle_close_code);
+  opts.choices.delete_close_code = static_cast<std::uint16_t>(o.delete_close_code);
+  opts.choices.ping_resets_idle = o.ping_resets_idle;
+  auto log_mu = std::make_shared<std::mutex>();
+  const bool quiet = g.quiet;
+  opts.log = [log_mu, quiet](std::string_view line) {
+    if (quiet && line.find("level=info") != std::string_view::npos) return;
+    std::lock_guard lock(*log_mu);
+    std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+    std::fflush(stderr);
+  };
+  if (o.state_file) {
+    opts.log(fmt::format("level=warn msg=\"--state-file is not implemented yet; serving {} only\" file={}",
+                         o.config ? *o.config : "the default dev API", *o.state_file));
+  }
+
+  boost::asio::io_context io;
+  gateway::gateway gw(io.get_executor(), std::move(config), std::move(opts));
+  if (auto r = gw.start(); !r) return fail("gateway", r.error());
+  if (!g.quiet) {
+    std::printf("apigw-ws gateway listening on ws://%s:%u (@connections at http://%s:%u/{stage}/@connections)\n",
+                o.host.c_str(), gw.port(), o.host.c_str(), gw.port());
+    std::fflush(stdout);
+  }
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    boost::asio::co_spawn(io, gw.shutdown(*grace), [&io](const std::exception_ptr&) { io.stop(); });
+  });
+  std::vector<std::thread> workers;
+  for (std::size_t i = 1; i < o.threads; ++i) workers.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : workers) t.join();
+  return k_exit_ok;
+}
+
+}  // namespace
+
+void register_gateway(CLI::App& app, const globals& g, command_runner& run) {
+  auto o = std::make_shared<gateway_cli_options>();
+  auto* cmd = app.add_subcommand(
+      "gateway",
+      "Run a local API Gateway WebSocket API: clients at ws://HOST:PORT/{stage}, the @connections Management API "
+      "at http://HOST:PORT/{stage}/@connections/{id} (boto3/AWS SDK endpoint_url = http://HOST:PORT/{stage}), "
+      "Prometheus metrics at /metrics. Routes go to HTTP backends (HTTP_PROXY), exactly as on AWS.");
+  cmd->add_option("--host", o->host, "Address to listen on")->capture_default_str();
+  cmd->add_option("--port", o->port, "Port to listen on (0: any free port)")->capture_default_str();
+  cmd->add_option("--config", o->config,
+                  "JSON file describing the APIs (apis[].stages/routes/integrations, keys for --auth sigv4); "
+                  "without it: one API, stage \"dev\", $connect/$disconnect/$default -> --backend")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--backend", o->backend,
+                  "Integration base URL of the default dev API ({base}connect, {base}disconnect, {base}default)")
+      ->capture_default_str();
+  cmd->add_option("--auth", o->auth, "@connections authentication: none (accept anything) or sigv4 (verify)")
+      ->check(CLI::IsMember({"none", "sigv4"}))
+      ->capture_default_str();
+  cmd->add_option("--state-file", o->state_file, "Where control-plane changes are kept (not implemented yet)");
+  cmd->add_option("--threads", o->threads, "I/O threads")->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--max-frame-bytes", o->max_frame, "Largest client frame; larger closes with 1009")
+      ->capture_default_str();
+  cmd->add_option("--max-message-bytes", o->max_message,
+                  "Largest client message (closes with 1009) and PostToConnection body (413)")
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout", o->idle_timeout, "Close a connection with no data frames for this long")
+      ->capture_default_str();
+  cmd->add_option("--max-duration", o->max_duration, "Close every connection this long after it opened")
+      ->capture_default_str();
+  cmd->add_option("--idle-close-code", o->idle_close_code, "Close code for idle and max-duration closes [unverified]")
+      ->check(CLI::Range(1000, 4999))
+      ->capture_default_str();
+  cmd->add_option("--delete-close-code", o->delete_close_code, "Close code for DeleteConnection [unverified]")
+      ->check(CLI::Range(1000, 4999))
+      ->capture_default_str();
+  cmd->add_flag("--ping-resets-idle", o->ping_resets_idle, "Count pings as activity for the idle timeout");
+  cmd->add_option("--outbound-queue-bytes", o->outbound_queue_bytes,
+                  "Bytes queued for one slow client before PostToConnection gets 429 LimitExceededException")
+      ->capture_default_str();
+  cmd->add_option("--connection-rate", o->connection_rate,
+                  "New connections per second before handshakes get 429 (AWS: 500; 0 = unlimited)")
+      ->capture_default_str();
+  cmd->add_option("--management-rate", o->management_rate,
+                  "@connections calls per second before 429 LimitExceededException (AWS: 10000; 0 = unlimited)")
+      ->capture_default_str();
+  cmd->add_option("--management-burst", o->management_burst, "Token-bucket burst for --management-rate")
+      ->capture_default_str();
+  cmd->add_option("--shutdown-grace", o->shutdown_grace, "How long shutdown waits for $disconnect calls")
+      ->capture_default_str();
+  cmd->callback([&g, &run, o] { run = [&g, o]() -> int { return run_gateway(g, *o); }; });
+}
+
+}  // namespace apigw::cli
