@@ -90,7 +90,8 @@ result<connection_info> parse_connection_info(std::string_view body);
 result<clock::time_point> parse_iso8601(std::string_view text);
 
 // post_to_connection: one PostToConnection through `pool` (size check, id check, signing, status
-// mapping). Succeeds on any 2xx. The fan-out sender calls this for every attempt.
+// mapping). Succeeds on any 2xx. The fan-out sender calls this for every attempt. Every argument
+// passed by reference must outlive the returned awaitable.
 boost::asio::awaitable<result<void>> post_to_connection(net::http_client_pool& pool, const endpoint& ep,
                                                         const signing_config& signing, const std::string& region,
                                                         const clock& clk, std::string connection_id, std::string data);
@@ -102,7 +103,8 @@ struct management_client_options {
   const clock* clk = nullptr;
 };
 
-// management_client: the three operations against one endpoint, sharing a connection pool.
+// management_client: the three operations against one endpoint, sharing a connection pool. The
+// client (and its pool) must outlive the awaitables its operations return.
 class management_client {
  public:
   using options = management_client_options;

@@ -153,7 +153,8 @@ class sender {
 
   // send_sync: runs send on the sender's I/O threads and waits for the report; for CLIs and
   // synchronous handlers. Must not be called from one of those I/O threads (it would wait on
-  // itself): that is refused with invalid_argument.
+  // itself): that is refused with invalid_argument. With the executor constructor, the
+  // application must be running that io_context on other threads.
   result<delivery_report> send_sync(recipient_source& source, std::string message, gone_sink* gone = nullptr);
   result<delivery_report> send_sync(std::vector<recipient> recipients, std::string message, gone_sink* gone = nullptr);
 
