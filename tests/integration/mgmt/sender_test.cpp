@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <regex>
 #include <set>
@@ -233,6 +234,32 @@ TEST(mgmt_sender_fanout, concurrency_stays_within_the_bound) {
   EXPECT_LE(server.max_in_flight(), 8U);
   EXPECT_GE(server.max_in_flight(), 2U);  // it did run concurrently
   EXPECT_LE(server.connections_accepted(), 8U);
+}
+
+TEST(mgmt_sender_fanout, rate_cap_spaces_requests_and_injected_randomness_drives_backoff) {
+  connections_server server;
+  const auto ids = make_ids(30);
+  for (const auto& id : ids) server.script(id, {reply{429}, reply{200}});
+  sender_options opts = fast_retries();
+  opts.max_requests_per_second = 200;  // 60 requests (30 + 30 retries) with a burst of 10
+  opts.burst = 10;
+  opts.retry.base_delay = 1000ms;  // would take seconds if the injected randomness were ignored
+  opts.retry.max_delay = 1000ms;
+  std::atomic<int> draws{0};
+  opts.random = [&draws] {
+    ++draws;
+    return 0.0;
+  };
+  sender s(opts);
+  std::vector<recipient> all;
+  for (const auto& id : ids) all.push_back({id, server.endpoint()});
+  auto report = s.send_sync(all, "m");
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->delivered, 30U);
+  EXPECT_EQ(report->retries, 30U);
+  EXPECT_EQ(draws.load(), 30);
+  // The cap is a lower bound on the duration: (60 - 10) requests at 200/s need at least 250 ms.
+  EXPECT_GE(report->elapsed, 240ms);
 }
 
 TEST(mgmt_sender_fanout, awaitable_send_on_the_callers_io_context) {
