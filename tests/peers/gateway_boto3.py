@@ -1,0 +1,326 @@
+#!/usr/bin/python3
+"""Peer test: boto3 (apigatewaymanagementapi) and python3-websockets, used unchanged against
+`apigw-ws gateway`.
+
+Starts a recording HTTP backend and the gateway (port 0) and checks what a real AWS SDK and a real
+WebSocket client see: PostToConnection / GetConnection / DeleteConnection, GoneException after a
+close, PayloadTooLargeException, LimitExceededException for a client that stops reading,
+ForbiddenException without a stage, SigV4 signatures accepted and rejected (--auth sigv4), and
+the close codes of the WebSocket side.
+
+Run with Debian's /usr/bin/python3 (python3-boto3, python3-websockets):
+    gateway_boto3.py --binary build/bin/apigw-ws
+Exit code 77 (skipped) when boto3 or websockets are missing.
+"""
+import argparse
+import asyncio
+import datetime
+import http.server
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import warnings
+
+try:
+    import boto3
+    import botocore.config
+    import botocore.exceptions
+    import websockets
+except ImportError as e:  # pragma: no cover
+    print(f"skipping: {e}", file=sys.stderr)
+    sys.exit(77)
+
+BINARY = None
+ID_RE = re.compile(r"^[A-Za-z0-9_-]{15}=$")
+ACCESS_KEY = "AKIDGATEWAYTEST00001"
+SECRET_KEY = "gateway-test-secret-key-0000000000000000"
+
+
+class Recorder:
+    """A recording HTTP backend: every integration request, answered 200 (echo on /ws/echo)."""
+
+    def __init__(self):
+        self.requests = []
+        self.cv = threading.Condition()
+        recorder = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with recorder.cv:
+                    recorder.requests.append((self.path, dict(self.headers), body))
+                    recorder.cv.notify_all()
+                out = b"echo:" + body if self.path.startswith("/ws/echo") else b""
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, prefix, n=1, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        with self.cv:
+            while True:
+                got = [r for r in self.requests if r[0].startswith(prefix)]
+                left = deadline - time.monotonic()
+                if len(got) >= n or left <= 0:
+                    return got
+                self.cv.wait(left)
+
+
+class Gateway:
+    """`apigw-ws gateway` on a free port; the port is read from its first stdout line."""
+
+    def __init__(self, backend_port, *extra):
+        self.dir = tempfile.TemporaryDirectory()
+        base = f"http://127.0.0.1:{backend_port}"
+        config = {
+            "region": "us-east-1",
+            "keys": [{"accessKeyId": ACCESS_KEY, "secretAccessKey": SECRET_KEY}],
+            "apis": [{
+                "apiId": "peerapi001",
+                "routeSelectionExpression": "$request.body.action",
+                "stages": [{"stageName": "dev"}],
+                "integrations": [
+                    {"integrationId": name, "integrationUri": f"{base}/ws/{name}",
+                     "requestParameters": {"integration.request.header.connectionId": "context.connectionId"}}
+                    for name in ("connect", "disconnect", "default", "echo")],
+                "routes": [
+                    {"routeKey": "$connect", "target": "integrations/connect"},
+                    {"routeKey": "$disconnect", "target": "integrations/disconnect"},
+                    {"routeKey": "$default", "target": "integrations/default"},
+                    {"routeKey": "echo", "target": "integrations/echo",
+                     "routeResponseSelectionExpression": "$default",
+                     "routeResponses": [{"routeResponseKey": "$default"}]},
+                ],
+            }],
+        }
+        path = os.path.join(self.dir.name, "gateway.json")
+        with open(path, "w") as f:
+            json.dump(config, f)
+        self.proc = subprocess.Popen([BINARY, "gateway", "--port", "0", "--config", path, *extra],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        m = re.search(r"ws://127\.0\.0\.1:(\d+)", line)
+        if not m:
+            self.proc.kill()
+            raise RuntimeError(f"gateway did not start: {line!r}")
+        self.port = int(m.group(1))
+
+    def client(self, stage="/dev", key=ACCESS_KEY, secret=SECRET_KEY):
+        return boto3.client(
+            "apigatewaymanagementapi", endpoint_url=f"http://127.0.0.1:{self.port}{stage}", region_name="us-east-1",
+            aws_access_key_id=key, aws_secret_access_key=secret,
+            config=botocore.config.Config(retries={"max_attempts": 1}))
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.proc.stdout.close()
+        self.dir.cleanup()
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+async def in_thread(fn, *args, **kwargs):
+    return await asyncio.get_running_loop().run_in_executor(None, lambda: fn(*args, **kwargs))
+
+
+class GatewayPeerTest(unittest.TestCase):
+    extra_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.backend = Recorder()
+        cls.gateway = Gateway(cls.backend.port, *cls.extra_args)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gateway.stop()
+        cls.backend.server.shutdown()
+        cls.backend.server.server_close()
+
+    def ws_url(self, query=""):
+        return f"ws://127.0.0.1:{self.gateway.port}/dev{query}"
+
+    def connection_id(self, before):
+        reqs = self.backend.wait("/ws/connect", before + 1)
+        self.assertGreater(len(reqs), before)
+        cid = reqs[before][1]["connectionId"]
+        self.assertRegex(cid, ID_RE)
+        return cid
+
+    async def connect(self, **kwargs):
+        before = len(self.backend.wait("/ws/connect", 0, 0))
+        ws = await websockets.connect(self.ws_url(), **kwargs)
+        return ws, self.connection_id(before)
+
+
+class ManagementApiTest(GatewayPeerTest):
+    def test_post_get_delete_and_gone(self):
+        async def body():
+            ws, cid = await self.connect(user_agent_header="peer-test/1.0")
+            api = self.gateway.client()
+            await in_thread(api.post_to_connection, ConnectionId=cid, Data=b'{"hello":"boto3"}')
+            self.assertEqual(await asyncio.wait_for(ws.recv(), 5), '{"hello":"boto3"}')
+
+            info = await in_thread(api.get_connection, ConnectionId=cid)
+            self.assertIsInstance(info["ConnectedAt"], datetime.datetime)
+            self.assertIsInstance(info["LastActiveAt"], datetime.datetime)
+            self.assertEqual(info["Identity"], {"SourceIp": "127.0.0.1", "UserAgent": "peer-test/1.0"})
+            self.assertRegex(info["ResponseMetadata"]["RequestId"], ID_RE)
+
+            resp = await in_thread(api.delete_connection, ConnectionId=cid)
+            self.assertEqual(resp["ResponseMetadata"]["HTTPStatusCode"], 204)
+            with self.assertRaises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+            self.assertEqual(closed.exception.rcvd.code, 1000)
+            disconnects = [r for r in self.backend.wait("/ws/disconnect", 1) if r[1].get("connectionId") == cid]
+            self.assertEqual(len(disconnects), 1)
+
+            for call in (lambda: api.post_to_connection(ConnectionId=cid, Data=b"late"),
+                         lambda: api.get_connection(ConnectionId=cid),
+                         lambda: api.delete_connection(ConnectionId=cid)):
+                with self.assertRaises(api.exceptions.GoneException) as gone:
+                    await in_thread(call)
+                self.assertEqual(gone.exception.response["ResponseMetadata"]["HTTPStatusCode"], 410)
+        run(body())
+
+    def test_gone_after_client_close(self):
+        async def body():
+            ws, cid = await self.connect()
+            await ws.close()
+            api = self.gateway.client()
+            with self.assertRaises(api.exceptions.GoneException):
+                await in_thread(api.post_to_connection, ConnectionId=cid, Data=b"x")
+        run(body())
+
+    def test_payload_too_large(self):
+        async def body():
+            ws, cid = await self.connect()
+            api = self.gateway.client()
+            with self.assertRaises(api.exceptions.PayloadTooLargeException) as e:
+                await in_thread(api.post_to_connection, ConnectionId=cid, Data=b"a" * 131073)
+            self.assertEqual(e.exception.response["ResponseMetadata"]["HTTPStatusCode"], 413)
+            await in_thread(api.post_to_connection, ConnectionId=cid, Data=b"a" * 131072)
+            self.assertEqual(len(await asyncio.wait_for(ws.recv(), 5)), 131072)
+            await ws.close()
+        run(body())
+
+    def test_limit_exceeded_for_a_client_that_stops_reading(self):
+        async def body():
+            ws, cid = await self.connect(max_queue=1, read_limit=2**16)
+            api = self.gateway.client()
+            chunk = b"z" * 131072
+            error = None
+            for _ in range(2000):
+                try:
+                    await in_thread(api.post_to_connection, ConnectionId=cid, Data=chunk)
+                except api.exceptions.LimitExceededException as e:
+                    error = e
+                    break
+            self.assertIsNotNone(error, "no LimitExceededException after 2000 posts")
+            self.assertEqual(error.response["ResponseMetadata"]["HTTPStatusCode"], 429)
+            ws.transport.abort()
+        run(body())
+
+    def test_forbidden_without_stage(self):
+        api = self.gateway.client(stage="")
+        with self.assertRaises(api.exceptions.ForbiddenException):
+            api.post_to_connection(ConnectionId="AAAAAAAAAAAAAAA=", Data=b"x")
+
+
+class WebSocketTest(GatewayPeerTest):
+    def test_routes_and_two_way_reply(self):
+        async def body():
+            ws, cid = await self.connect()
+            await ws.send('{"action":"echo","n":1}')
+            self.assertEqual(await asyncio.wait_for(ws.recv(), 5), 'echo:{"action":"echo","n":1}')
+            await ws.send("not json")
+            reqs = self.backend.wait("/ws/default")
+            self.assertEqual(reqs[-1][2], b"not json")
+            self.assertEqual(reqs[-1][1]["User-Agent"], "AmazonAPIGateway_peerapi001")
+            self.assertEqual(reqs[-1][1]["connectionId"], cid)
+            await ws.close()
+        run(body())
+
+    def test_close_codes(self):
+        async def expect_close(send, code):
+            ws, _ = await self.connect(max_size=None)
+            await send(ws)
+            with self.assertRaises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+            self.assertEqual(closed.exception.rcvd.code, code)
+
+        async def body():
+            await expect_close(lambda ws: ws.send(b"\x00\x01"), 1003)
+            await expect_close(lambda ws: ws.send("a" * (40 * 1024)), 1009)
+            await expect_close(lambda ws: ws.send(("a" * 16384 for _ in range(9))), 1009)
+        run(body())
+
+    def test_plain_get_is_426_and_unknown_stage_403(self):
+        import urllib.error
+        import urllib.request
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(f"http://127.0.0.1:{self.gateway.port}/dev", timeout=5)
+        self.assertEqual(e.exception.code, 426)
+
+        async def body():
+            with self.assertRaises(websockets.InvalidStatusCode) as e:
+                await websockets.connect(f"ws://127.0.0.1:{self.gateway.port}/nostage")
+            self.assertEqual(e.exception.status_code, 403)
+        run(body())
+
+
+class SigV4Test(GatewayPeerTest):
+    extra_args = ("--auth", "sigv4")
+
+    def test_signed_calls_accepted(self):
+        async def body():
+            ws, cid = await self.connect()
+            api = self.gateway.client()
+            await in_thread(api.post_to_connection, ConnectionId=cid, Data=b"signed")
+            self.assertEqual(await asyncio.wait_for(ws.recv(), 5), "signed")
+            self.assertEqual((await in_thread(api.get_connection, ConnectionId=cid))["Identity"]["SourceIp"],
+                             "127.0.0.1")
+            await ws.close()
+        run(body())
+
+    def test_bad_signatures_rejected(self):
+        cases = [(ACCESS_KEY, "wrong-secret", "InvalidSignatureException"),
+                 ("AKIDUNKNOWN000000000", SECRET_KEY, "UnrecognizedClientException")]
+        for key, secret, code in cases:
+            api = self.gateway.client(key=key, secret=secret)
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                api.get_connection(ConnectionId="AAAAAAAAAAAAAAA=")
+            self.assertEqual(e.exception.response["Error"]["Code"], code)
+            self.assertEqual(e.exception.response["ResponseMetadata"]["HTTPStatusCode"], 403)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    args, rest = parser.parse_known_args()
+    BINARY = args.binary
+    # botocore keeps pooled sockets open until exit; that is not what these tests are about.
+    warnings.simplefilter("ignore", ResourceWarning)
+    unittest.main(argv=[sys.argv[0], *rest], verbosity=2, warnings=False)
