@@ -188,8 +188,10 @@ struct connection : std::enable_shared_from_this<connection> {
   };
   std::deque<outbound> queue;
   std::size_t queued_bytes = 0;
-  bool closing = false;   // a close was started (by us or the peer); nothing more is written
-  bool finished = false;  // the session ended; the watchdog stops
+  bool closing = false;                      // a close was started (by us or the peer); nothing more is written
+  bool finished = false;                     // the session ended; the watchdog stops
+  bool open = false;                         // the 101 went out; close frames may be sent
+  std::optional<close_cause> pending_close;  // a close requested during the handshake
   std::optional<close_cause> cause;
   steady::time_point started{};
   steady::time_point last_activity{};
@@ -572,8 +574,15 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     }));
     ws.read_message_max(opts.limits.max_message_bytes);
     ws.auto_fragment(false);
+    // Registered before the 101 goes out, so a backend that posts as soon as the client sees the
+    // 101 finds the connection (the data waits in the queue until the writer starts).
+    {
+      std::lock_guard lock(mu);
+      registry.emplace(conn->id, conn);
+    }
     auto [aec] = co_await ws.async_accept(req, use_tuple);
     if (aec) {
+      unregister(conn->id);
       // The client went away during $connect; it was accepted by the integration, so it gets its
       // $disconnect.
       log("info", "handshake failed after $connect", "conn", conn->id, "error", aec.message());
@@ -590,10 +599,6 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     active_sessions.fetch_add(1);
     conn->started = steady::now();
     conn->touch(true);
-    {
-      std::lock_guard lock(mu);
-      registry.emplace(conn->id, conn);
-    }
     log("info", "connected", "conn", conn->id, "api", conn->api->id, "stage", conn->stage->name, "remote",
         conn->handshake.source_ip);
     if (opts.choices.ping_resets_idle) {
@@ -602,8 +607,10 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
         if (auto c = weak.lock(); c && kind == websocket::frame_type::ping) c->touch(true);
       });
     }
+    conn->open = true;
     asio::co_spawn(conn->strand, writer(self, conn), [](const std::exception_ptr&) {});
     asio::co_spawn(conn->strand, watch(self, conn), [](const std::exception_ptr&) {});
+    if (conn->pending_close) request_close(conn, std::move(*conn->pending_close));
     if (stopping.load()) request_close(conn, close_cause("shutdown", opts.choices.shutdown_close_code, "Going away"));
 
     co_await read_loop(self, conn);
@@ -855,7 +862,12 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
 
   // request_close: starts the close handshake with `cause` (strand only; once).
   void request_close(const connection_ptr& conn, close_cause cause) {
-    if (conn->closing || !conn->ws.is_open()) return;
+    if (conn->closing) return;
+    if (!conn->open) {  // still in the handshake: close right after it
+      if (!conn->pending_close) conn->pending_close.emplace(std::move(cause));
+      return;
+    }
+    if (!conn->ws.is_open()) return;
     conn->closing = true;
     conn->cause = std::move(cause);
     conn->writer_wake.cancel();
