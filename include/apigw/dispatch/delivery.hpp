@@ -1,0 +1,117 @@
+// apigw/dispatch/delivery.hpp: sending from the backend: which sessions (`session_set`), how
+// (`delivery`, an interface), and the outcome (`send_handle`, waited on only when needed).
+//
+//   ctx.sessions().in_channel("general").send_message(msg);          // fire and forget
+//   auto report = app.sessions().for_user(7).send_message(msg).wait();  // block for the report
+//
+// A send never holds a handler's worker thread for the network round trip: `delivery::send` hands
+// the message to the fan-out sender and returns a handle at once. The handle completes with a
+// `delivery_report` (delivered, gone, failed with reasons, retries). The framework reaches the
+// Management API only through `delivery`; `sender_delivery` is the production implementation
+// over mgmt::sender, `recording_delivery` (testing.hpp) an in-memory @connections for tests.
+#pragma once
+
+#include "apigw/core/error.hpp"
+#include "apigw/core/json.hpp"
+#include "apigw/mgmt/sender.hpp"
+#include "apigw/store/session_query.hpp"
+#include "apigw/store/session_store.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace apigw::dispatch {
+
+using mgmt::delivery_report;
+
+// send_handle: the pending outcome of one send. Copyable; every copy sees the same outcome.
+class send_handle {
+ public:
+  // completer: the producing side; call complete() exactly once.
+  class completer {
+   public:
+    // complete: stores the outcome and wakes every waiter.
+    void complete(result<delivery_report> outcome) const;
+
+   private:
+    friend class send_handle;
+    struct state;
+    std::shared_ptr<state> state_;
+  };
+
+  // make: a pending handle and the completer that finishes it.
+  static std::pair<send_handle, completer> make();
+  // failed: a handle already completed with `f` (e.g. payload_too_large before anything was sent).
+  static send_handle failed(failure f);
+  // done: a handle already completed with `report`.
+  static send_handle done(delivery_report report);
+
+  // wait: blocks until the send finished; the report, or the failure that stopped the send before
+  // anything was sent (payload_too_large, the store unavailable).
+  result<delivery_report> wait() const;
+  // wait_for: like wait, giving up after `timeout` (timeout condition).
+  result<delivery_report> wait_for(std::chrono::milliseconds timeout) const;
+  // ready: whether the outcome is known.
+  bool ready() const;
+
+ private:
+  std::shared_ptr<completer::state> state_;
+};
+
+// delivery: sends one message to the connected sessions matching a query.
+class delivery {
+ public:
+  virtual ~delivery() = default;
+  // send: starts sending `message` (serialized once, at most 131072 bytes) to every connected
+  // session matching `q`, and returns at once. An oversize message fails the handle with
+  // payload_too_large and nothing is sent. Sessions found gone are marked disconnected.
+  virtual send_handle send(const store::session_query& q, const json::value& message) = 0;
+};
+
+// session_set: a set of sessions to send to; each refinement returns a narrower copy.
+class session_set {
+ public:
+  session_set(delivery& d, store::session_store& store, store::session_query q = {}) noexcept
+      : delivery_(&d), store_(&store), query_(std::move(q)) {}
+
+  // in_channel / for_user / connection / for_gateway: narrow the set.
+  [[nodiscard]] session_set in_channel(std::string_view channel) const;
+  [[nodiscard]] session_set for_user(store::user_id user) const;
+  [[nodiscard]] session_set connection(std::string_view connection_id) const;
+  [[nodiscard]] session_set for_gateway(store::gateway_id gateway) const;
+
+  // send_message: sends `message` to the connected sessions of the set; see delivery::send.
+  send_handle send_message(const json::value& message) const;
+  // count: how many connected sessions the set has now; the store's failure otherwise.
+  result<std::int64_t> count() const;
+
+  const store::session_query& query() const noexcept { return query_; }
+
+ private:
+  delivery* delivery_;
+  store::session_store* store_;
+  store::session_query query_;
+};
+
+// sender_delivery: delivery over the fan-out sender. Recipients are read from the store page by
+// page (on the sender's blocking pool), each with its gateway's Management API endpoint (or
+// `endpoint_override`), and gone connections are marked disconnected in one batched update.
+class sender_delivery final : public delivery {
+ public:
+  // sender_delivery: `sender` and `store` must outlive every send.
+  sender_delivery(mgmt::sender& sender, store::session_store& store,
+                  std::optional<std::string> endpoint_override = std::nullopt, std::size_t page_size = 1000);
+  send_handle send(const store::session_query& q, const json::value& message) override;
+
+ private:
+  mgmt::sender& sender_;
+  store::session_store& store_;
+  std::optional<std::string> endpoint_override_;
+  std::size_t page_size_;
+};
+
+}  // namespace apigw::dispatch

@@ -1,0 +1,181 @@
+// Sending from the backend: send handles, session sets, and delivery over the fan-out sender.
+#include "apigw/dispatch/delivery.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+
+#include <map>
+
+namespace apigw::dispatch {
+
+struct send_handle::completer::state {
+  mutable std::mutex mutex;
+  mutable std::condition_variable cv;
+  std::optional<result<delivery_report>> outcome;
+};
+
+void send_handle::completer::complete(result<delivery_report> outcome) const {
+  {
+    std::lock_guard lock(state_->mutex);
+    if (state_->outcome) return;  // completed already: keep the first outcome
+    state_->outcome = std::move(outcome);
+  }
+  state_->cv.notify_all();
+}
+
+std::pair<send_handle, send_handle::completer> send_handle::make() {
+  auto st = std::make_shared<completer::state>();
+  send_handle h;
+  h.state_ = st;
+  completer c;
+  c.state_ = std::move(st);
+  return {std::move(h), std::move(c)};
+}
+
+send_handle send_handle::failed(failure f) {
+  auto [h, c] = make();
+  c.complete(std::move(f));
+  return h;
+}
+
+send_handle send_handle::done(delivery_report report) {
+  auto [h, c] = make();
+  c.complete(std::move(report));
+  return h;
+}
+
+result<delivery_report> send_handle::wait() const {
+  std::unique_lock lock(state_->mutex);
+  state_->cv.wait(lock, [&] { return state_->outcome.has_value(); });
+  return *state_->outcome;
+}
+
+result<delivery_report> send_handle::wait_for(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(state_->mutex);
+  if (!state_->cv.wait_for(lock, timeout, [&] { return state_->outcome.has_value(); })) {
+    return failure{make_error_code(boost::system::errc::timed_out), "the send has not finished yet"};
+  }
+  return *state_->outcome;
+}
+
+bool send_handle::ready() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->outcome.has_value();
+}
+
+session_set session_set::in_channel(std::string_view channel) const {
+  return {*delivery_, *store_, query_.in_channel(channel)};
+}
+session_set session_set::for_user(store::user_id user) const {
+  return {*delivery_, *store_, query_.for_user(user)};
+}
+session_set session_set::connection(std::string_view connection_id) const {
+  return {*delivery_, *store_, query_.by_connection_id(connection_id)};
+}
+session_set session_set::for_gateway(store::gateway_id gateway) const {
+  return {*delivery_, *store_, query_.for_gateway(gateway)};
+}
+
+send_handle session_set::send_message(const json::value& message) const {
+  return delivery_->send(query_, message);
+}
+
+result<std::int64_t> session_set::count() const {
+  return store_->count(query_.connected_only());
+}
+
+namespace {
+
+// store_source: the connected sessions of a query, page by page, each with its gateway's endpoint.
+class store_source final : public mgmt::recipient_source {
+ public:
+  store_source(store::session_store& store, store::session_query q, std::optional<std::string> override_endpoint,
+               std::size_t page_size)
+      : store_(store), query_(q.connected_only()), override_(std::move(override_endpoint)), page_size_(page_size) {}
+
+  result<std::vector<mgmt::recipient>> next_page() override {
+    if (done_) return std::vector<mgmt::recipient>{};
+    auto rows = store_.page(query_, after_, page_size_);
+    if (!rows) return rows.error();
+    if (rows->size() < page_size_) done_ = true;
+    std::vector<mgmt::recipient> out;
+    out.reserve(rows->size());
+    for (const auto& s : *rows) {
+      auto ep = endpoint_of(s);
+      if (!ep) return ep.error();
+      out.push_back(mgmt::recipient{s.connection_id, std::move(*ep)});
+      after_ = s.id;
+    }
+    return out;
+  }
+
+ private:
+  // endpoint_of: the override, else the session's gateway's endpoint (empty when unknown: the
+  // sender then reports the recipient as failed, with the reason).
+  result<std::string> endpoint_of(const store::session& s) {
+    if (override_) return *override_;
+    if (!s.gateway) return std::string{};
+    if (auto it = endpoints_.find(*s.gateway); it != endpoints_.end()) return it->second;
+    auto g = store_.get_gateway(*s.gateway);
+    if (!g) {
+      if (g.error() == condition::not_found) return std::string{};
+      return g.error();
+    }
+    endpoints_.emplace(*s.gateway, g->endpoint);
+    return g->endpoint;
+  }
+
+  store::session_store& store_;
+  store::session_query query_;
+  std::optional<std::string> override_;
+  std::size_t page_size_;
+  store::session_id after_ = 0;
+  bool done_ = false;
+  std::map<store::gateway_id, std::string> endpoints_;
+};
+
+// store_sink: marks gone connections disconnected, one statement per batch.
+class store_sink final : public mgmt::gone_sink {
+ public:
+  explicit store_sink(store::session_store& store) : store_(store) {}
+  result<void> mark_disconnected(std::span<const std::string> connection_ids) override {
+    auto n = store_.mark_disconnected(connection_ids);
+    if (!n) return n.error();
+    return ok();
+  }
+
+ private:
+  store::session_store& store_;
+};
+
+// run_send: one send, owning its source and sink until it finishes (parameters, not lambda
+// captures, so they live in the coroutine frame).
+boost::asio::awaitable<result<delivery_report>> run_send(mgmt::sender& sender, std::shared_ptr<store_source> source,
+                                                         std::shared_ptr<store_sink> sink, std::string body) {
+  co_return co_await sender.send(*source, std::move(body), sink.get());
+}
+
+}  // namespace
+
+sender_delivery::sender_delivery(mgmt::sender& sender, store::session_store& store,
+                                 std::optional<std::string> endpoint_override, std::size_t page_size)
+    : sender_(sender), store_(store), endpoint_override_(std::move(endpoint_override)), page_size_(page_size) {}
+
+send_handle sender_delivery::send(const store::session_query& q, const json::value& message) {
+  auto text = serialize_message(message);
+  if (!text) return send_handle::failed(text.error());
+  auto [handle, done] = send_handle::make();
+  auto source = std::make_shared<store_source>(store_, q, endpoint_override_, page_size_);
+  auto sink = std::make_shared<store_sink>(store_);
+  boost::asio::co_spawn(
+      sender_.executor(), run_send(sender_, std::move(source), std::move(sink), std::move(*text)),
+      [done](std::exception_ptr e, result<delivery_report> outcome) {
+        if (e) {
+          done.complete(failure{make_error_code(boost::system::errc::io_error), "the send stopped with an exception"});
+          return;
+        }
+        done.complete(std::move(outcome));
+      });
+  return handle;
+}
+
+}  // namespace apigw::dispatch

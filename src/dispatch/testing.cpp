@@ -1,0 +1,154 @@
+// Testing support: an in-memory @connections and a fake API Gateway that builds integration
+// requests as AWS does.
+#include "apigw/dispatch/testing.hpp"
+
+#include "apigw/dispatch/checks.hpp"
+
+#include <boost/json/serialize.hpp>
+
+namespace apigw::dispatch {
+
+send_handle recording_delivery::send(const store::session_query& q, const json::value& message) {
+  auto text = serialize_message(message);
+  if (!text) return send_handle::failed(text.error());
+  delivery_report report;
+  std::vector<std::string> gone;
+  auto visited = store_.for_each_page(q.connected_only(), 1000, [&](std::span<const store::session> page) {
+    std::lock_guard lock(mutex_);
+    for (const auto& s : page) {
+      if (gone_.contains(s.connection_id)) {
+        report.gone.push_back(s.connection_id);
+        gone.push_back(s.connection_id);
+      } else if (const auto it = failing_.find(s.connection_id); it != failing_.end()) {
+        report.failed.push_back({s.connection_id, "", it->second, 1});
+      } else {
+        received_[s.connection_id].push_back(*text);
+        ++report.delivered;
+      }
+    }
+    return true;
+  });
+  {
+    std::lock_guard lock(mutex_);
+    ++sends_;
+  }
+  if (!visited) return send_handle::failed(visited.error());
+  if (!gone.empty()) {
+    if (auto marked = store_.mark_disconnected(gone); !marked) report.gone_sink_error = marked.error();
+  }
+  return send_handle::done(std::move(report));
+}
+
+void recording_delivery::gone_on_send(const std::string& connection_id) {
+  std::lock_guard lock(mutex_);
+  gone_.insert(connection_id);
+}
+
+void recording_delivery::fail_on_send(const std::string& connection_id, failure reason) {
+  std::lock_guard lock(mutex_);
+  failing_.insert_or_assign(connection_id, std::move(reason));
+}
+
+std::vector<std::string> recording_delivery::messages_for(const std::string& connection_id) const {
+  std::lock_guard lock(mutex_);
+  const auto it = received_.find(connection_id);
+  return it == received_.end() ? std::vector<std::string>{} : it->second;
+}
+
+std::vector<json::value> recording_delivery::json_for(const std::string& connection_id) const {
+  std::vector<json::value> out;
+  for (const auto& m : messages_for(connection_id)) {
+    auto v = parse_json(m);
+    out.push_back(v ? std::move(*v) : json::value{});
+  }
+  return out;
+}
+
+std::size_t recording_delivery::total() const {
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (const auto& [id, msgs] : received_) n += msgs.size();
+  return n;
+}
+
+std::size_t recording_delivery::sends() const {
+  std::lock_guard lock(mutex_);
+  return sends_;
+}
+
+void recording_delivery::clear() {
+  std::lock_guard lock(mutex_);
+  received_.clear();
+  sends_ = 0;
+}
+
+std::vector<header> fake_gateway::common_headers(const std::string& connection_id, std::size_t content_length,
+                                                 bool gateway_ua) const {
+  std::vector<header> h{
+      {"Host", options_.host},
+      {"X-Forwarded-For", options_.client_ip},
+      {"X-Forwarded-Proto", "https"},
+      {"X-Forwarded-Port", "443"},
+      {"Content-Length", std::to_string(content_length)},
+      {"connectionId", connection_id},
+      {"User-Agent", gateway_ua ? gateway_user_agent(options_.api_id) : options_.browser_user_agent},
+      {"X-Amzn-Apigateway-Api-Id", options_.api_id},
+      {"X-Amzn-Trace-Id", "Root=1-67890abc-0123456789abcdef01234567"},
+  };
+  if (!options_.shared_secret.empty()) h.push_back({options_.shared_secret_header, options_.shared_secret});
+  return h;
+}
+
+request fake_gateway::connect_request(const std::string& connection_id, const connect_options& extra) const {
+  request r;
+  r.path = "/ws/connect";
+  r.query = extra.query;
+  r.headers = common_headers(connection_id, 0, false);
+  if (extra.forwarded_for) {
+    for (auto& h : r.headers) {
+      if (h.name == "X-Forwarded-For") h.value = *extra.forwarded_for;
+    }
+  }
+  r.headers.push_back({"Cookie", extra.cookie});
+  r.headers.push_back({"Origin", extra.origin.value_or(options_.origin)});
+  r.headers.push_back({"Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"});
+  r.headers.push_back({"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="});
+  r.headers.push_back({"Sec-WebSocket-Version", "13"});
+  return r;
+}
+
+request fake_gateway::message_request(const std::string& connection_id, std::string body) const {
+  request r;
+  r.path = "/ws/default";
+  r.headers = common_headers(connection_id, body.size(), true);
+  r.headers.push_back({"Content-Type", "application/json"});
+  r.body = std::move(body);
+  return r;
+}
+
+request fake_gateway::disconnect_request(const std::string& connection_id) const {
+  request r;
+  r.path = "/ws/disconnect";
+  r.headers = common_headers(connection_id, 0, true);
+  return r;
+}
+
+response fake_gateway::connect(const std::string& connection_id, const connect_options& extra) {
+  return app_.handle(view_, "connect", connect_request(connection_id, extra));
+}
+
+response fake_gateway::message(const std::string& connection_id, const json::value& body, const std::string& route) {
+  return message_text(connection_id, json::serialize(body), route);
+}
+
+response fake_gateway::message_text(const std::string& connection_id, std::string body, const std::string& route) {
+  auto r = message_request(connection_id, std::move(body));
+  r.path = "/ws/" + route;
+  return app_.handle(view_, route, r);
+}
+
+response fake_gateway::disconnect(const std::string& connection_id) {
+  return app_.handle(view_, "disconnect", disconnect_request(connection_id));
+}
+
+}  // namespace apigw::dispatch
