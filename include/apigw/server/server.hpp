@@ -1,0 +1,89 @@
+// apigw/server/server.hpp: the embedded HTTP server of a backend: API Gateway's integration
+// requests go to the mounted views, browsers get the token endpoint, login/logout, static files,
+// and orchestrators a health check.
+//
+//   apigw::server::backend_server http(app, {.port = 8000, .static_root = "web"}, &auth);
+//   http.mount("/ws/", chat);        // {prefix}{route}: /ws/connect, /ws/disconnect, /ws/default, /ws/<custom>
+//   http.start();
+//   ...
+//   http.shutdown();                  // graceful: new requests get 503, in-flight ones finish
+//
+// Built on net::http_server (keep-alive, a timeout on every read and write, 64 KiB header limit,
+// `max_body_bytes` body limit). View requests run on the backend's bounded worker pool (a full
+// queue is answered 503); the token, login and logout endpoints, which block on the store, run
+// on a small thread pool of the server's own, never on the I/O threads.
+#pragma once
+
+#include "apigw/core/error.hpp"
+#include "apigw/dispatch/auth.hpp"
+#include "apigw/dispatch/backend.hpp"
+#include "apigw/dispatch/view.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace apigw::server {
+
+// server_options: where to listen, the paths of the built-in endpoints, limits.
+struct server_options {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: the kernel picks one (see port())
+  std::size_t io_threads = 2;
+  std::size_t blocking_threads = 2;  // token/login/logout endpoints
+  std::string token_path = "/api/ws-token/";
+  std::string login_path = "/api/login/";
+  std::string logout_path = "/api/logout/";
+  std::string health_path = "/healthz";
+  // Static files: GET {static_prefix}{relative path} serves {static_root}/{relative path}. Unset:
+  // no static files.
+  std::optional<std::filesystem::path> static_root;
+  std::string static_prefix = "/static/";
+  std::chrono::milliseconds read_timeout{30000};
+  std::chrono::milliseconds write_timeout{30000};
+  std::size_t max_body_bytes = 256 * 1024;  // above this: 413 from the HTTP layer (views refuse > 128 KiB)
+  std::chrono::milliseconds shutdown_grace{5000};
+};
+
+// backend_server: see the file comment.
+class backend_server {
+ public:
+  // backend_server: serves `app`; `login` (may be null: no login/logout endpoints) is the built-in
+  // authenticator. Both must outlive the server.
+  backend_server(dispatch::backend& app, server_options options = {}, dispatch::builtin_authenticator* login = nullptr);
+  ~backend_server();
+  backend_server(const backend_server&) = delete;
+  backend_server& operator=(const backend_server&) = delete;
+
+  // mount: serves `v` at {prefix}{route} ("/ws/" -> /ws/connect, /ws/default ...). Call before
+  // start(); `v` must outlive the server.
+  void mount(std::string prefix, dispatch::view& v);
+
+  // start: binds and starts the I/O threads. Fails with the net module's bind_failed (unavailable)
+  // naming the address.
+  result<void> start();
+  // port: the bound port (after start).
+  std::uint16_t port() const noexcept;
+  // shutdown: stops taking requests (new ones get 503), waits up to shutdown_grace for the ones in
+  // flight, then closes every connection and joins the threads. Idempotent.
+  void shutdown();
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+// content_type_for: the Content-Type of a static file by extension ("application/octet-stream"
+// when unknown).
+std::string content_type_for(const std::filesystem::path& file);
+
+// resolve_static: the file under `root` for the URL path `relative` ("js/app.js"), or nullopt when
+// the path escapes the root ("..", absolute, percent-encoded tricks), names a directory, or does
+// not exist.
+std::optional<std::filesystem::path> resolve_static(const std::filesystem::path& root, std::string_view relative);
+
+}  // namespace apigw::server

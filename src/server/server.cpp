@@ -1,0 +1,324 @@
+// The embedded backend server: routing of integration requests to views, the token endpoint,
+// login/logout, static files, the health check and graceful shutdown, on net::http_server.
+#include "apigw/server/server.hpp"
+
+#include "apigw/core/json.hpp"
+#include "apigw/dispatch/error.hpp"
+#include "apigw/dispatch/http.hpp"
+#include "apigw/net/http_server.hpp"
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+namespace apigw::server {
+
+namespace asio = boost::asio;
+
+namespace {
+
+using done_fn = std::function<void(dispatch::response)>;
+
+// response_initiation: starts an operation that reports a response through a callback, and
+// completes the awaiting coroutine on its own executor.
+struct response_initiation {
+  std::function<void(done_fn)> start;
+
+  template <class Handler>
+  void operator()(Handler handler) {
+    auto h = std::make_shared<Handler>(std::move(handler));
+    start([h](dispatch::response r) {
+      auto ex = asio::get_associated_executor(*h);
+      asio::post(ex, [h, r = std::move(r)]() mutable { std::move (*h)(std::move(r)); });
+    });
+  }
+};
+
+// await_response: an awaitable for `start` (given a completion callback that any thread may call
+// once). Not a coroutine itself, and callers keep it in a named local before co_await: GCC 12
+// destroys some temporaries of a co_await expression twice.
+asio::awaitable<dispatch::response> await_response(std::function<void(done_fn)> start) {
+  return asio::async_initiate<decltype(asio::use_awaitable), void(dispatch::response)>(
+      response_initiation{std::move(start)}, asio::use_awaitable);
+}
+
+net::http_response to_net(dispatch::response r) {
+  net::http_response out;
+  out.status = r.status;
+  out.headers.push_back({"Content-Type", r.content_type});
+  for (auto& h : r.headers) out.headers.push_back({std::move(h.name), std::move(h.value)});
+  out.body = std::move(r.body);
+  return out;
+}
+
+dispatch::request from_net(net::incoming_request in) {
+  dispatch::request r;
+  r.method = std::move(in.method);
+  const auto q = in.target.find('?');
+  r.path = in.target.substr(0, q);
+  if (q != std::string::npos) r.query = in.target.substr(q + 1);
+  r.headers.reserve(in.headers.size());
+  for (auto& h : in.headers) r.headers.push_back({std::move(h.name), std::move(h.value)});
+  r.body = std::move(in.body);
+  r.remote_address = std::move(in.remote_address);
+  return r;
+}
+
+bool is_route_name(std::string_view s) noexcept {
+  return !s.empty() && s.size() <= 128 && std::ranges::all_of(s, [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+  });
+}
+
+dispatch::response method_not_allowed(std::string_view allow) {
+  auto r = dispatch::response::text(405, "Method Not Allowed");
+  r.headers.push_back({"Allow", std::string{allow}});
+  return r;
+}
+
+// credentials_of: username and password from a JSON or form-encoded login body.
+std::pair<std::string, std::string> credentials_of(const dispatch::request& req) {
+  if (auto obj = parse_json_object(req.body); obj) {
+    return {std::string{get_string(*obj, "username").value_or("")},
+            std::string{get_string(*obj, "password").value_or("")}};
+  }
+  dispatch::request form;
+  form.query = req.body;
+  return {form.query_value("username").value_or(""), form.query_value("password").value_or("")};
+}
+
+}  // namespace
+
+std::string content_type_for(const std::filesystem::path& file) {
+  auto ext = file.extension().string();
+  std::ranges::transform(ext, ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (ext == ".html" || ext == ".htm") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".json") return "application/json";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  if (ext == ".jpg" || ext == ".jpeg") return "image/jpeg";
+  if (ext == ".ico") return "image/x-icon";
+  if (ext == ".txt") return "text/plain; charset=utf-8";
+  if (ext == ".wasm") return "application/wasm";
+  return "application/octet-stream";
+}
+
+std::optional<std::filesystem::path> resolve_static(const std::filesystem::path& root, std::string_view relative) {
+  const auto decoded = dispatch::percent_decode(relative, false);
+  if (decoded.empty() || decoded.front() == '/' || decoded.find('\0') != std::string::npos ||
+      decoded.find('\\') != std::string::npos) {
+    return std::nullopt;
+  }
+  std::filesystem::path rel{decoded};
+  for (const auto& part : rel) {
+    if (part == ".." || part == ".") return std::nullopt;
+  }
+  std::error_code ec;
+  const auto base = std::filesystem::canonical(root, ec);
+  if (ec) return std::nullopt;
+  const auto full = std::filesystem::canonical(base / rel, ec);
+  if (ec || !std::filesystem::is_regular_file(full, ec)) return std::nullopt;
+  // A symlink inside the root may point outside it: refuse anything not under the root.
+  const auto [root_end, full_it] = std::mismatch(base.begin(), base.end(), full.begin(), full.end());
+  if (root_end != base.end()) return std::nullopt;
+  return full;
+}
+
+struct backend_server::impl {
+  impl(dispatch::backend& a, server_options o, dispatch::builtin_authenticator* l)
+      : app(a), opts(std::move(o)), login(l), blocking(opts.blocking_threads == 0 ? 1 : opts.blocking_threads) {}
+
+  asio::awaitable<std::optional<net::http_response>> serve(net::incoming_request in);
+  asio::awaitable<dispatch::response> route(dispatch::request req);
+  dispatch::response serve_static(const dispatch::request& req);
+  dispatch::response do_login(const dispatch::request& req);
+  dispatch::response do_logout(const dispatch::request& req);
+
+  dispatch::backend& app;
+  server_options opts;
+  dispatch::builtin_authenticator* login;
+  std::vector<std::pair<std::string, dispatch::view*>> mounts;
+  asio::io_context io;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::unique_ptr<net::http_server> http;
+  std::vector<std::thread> threads;
+  asio::thread_pool blocking;
+  std::atomic<bool> draining{false};
+  std::atomic<std::size_t> in_flight{0};
+  std::mutex stop_mutex;
+  bool stopped = false;
+};
+
+asio::awaitable<std::optional<net::http_response>> backend_server::impl::serve(net::incoming_request in) {
+  ++in_flight;
+  struct leave {
+    std::atomic<std::size_t>& n;
+    ~leave() { --n; }
+  } guard{in_flight};
+  if (draining.load()) {
+    auto r = dispatch::response::text(503, "Service Unavailable");
+    r.headers.push_back({"Retry-After", "1"});
+    co_return to_net(std::move(r));
+  }
+  auto routed = route(from_net(std::move(in)));
+  auto answer = co_await std::move(routed);
+  co_return to_net(std::move(answer));
+}
+
+asio::awaitable<dispatch::response> backend_server::impl::route(dispatch::request req) {
+  // Every awaited operation is built as a named local first: GCC 12 mis-destroys temporaries
+  // (lambdas converted to std::function) that live inside a co_await expression.
+  const std::string path = req.path;
+  if (path == opts.health_path) {
+    if (req.method != "GET" && req.method != "HEAD") co_return method_not_allowed("GET, HEAD");
+    co_return dispatch::response::json(200, json::object{{"status", "ok"}});
+  }
+  dispatch::view* target = nullptr;
+  std::string route_name;
+  for (std::size_t i = 0; i < mounts.size() && target == nullptr; ++i) {
+    const auto& prefix = mounts[i].first;
+    if (!path.starts_with(prefix)) continue;
+    const auto name = std::string_view{path}.substr(prefix.size());
+    if (!is_route_name(name)) continue;
+    target = mounts[i].second;
+    route_name = std::string{name};
+  }
+  std::function<void(done_fn)> start;
+  if (target != nullptr) {
+    start = [this, target, route_name, req = std::move(req)](done_fn done) mutable {
+      auto queued = app.submit(*target, route_name, std::move(req), done);
+      if (!queued) {
+        auto r = dispatch::response::text(503, "Service Unavailable");
+        r.headers.push_back({"Retry-After", "1"});
+        done(std::move(r));
+      }
+    };
+  } else {
+    std::function<dispatch::response()> work;
+    if (path == opts.token_path) {
+      work = [this, req = std::move(req)] { return app.issue_token(req); };
+    } else if (login != nullptr && path == opts.login_path) {
+      work = [this, req = std::move(req)] { return do_login(req); };
+    } else if (login != nullptr && path == opts.logout_path) {
+      work = [this, req = std::move(req)] { return do_logout(req); };
+    } else if (opts.static_root && path.starts_with(opts.static_prefix)) {
+      work = [this, req = std::move(req)] { return serve_static(req); };
+    } else {
+      co_return dispatch::response::text(404, "Not Found");
+    }
+    // The blocking endpoints run on the server's own pool, never on an I/O thread.
+    start = [this, work = std::move(work)](done_fn done) {
+      asio::post(blocking, [work, done = std::move(done)] { done(work()); });
+    };
+  }
+  auto operation = await_response(std::move(start));
+  auto answer = co_await std::move(operation);
+  co_return answer;
+}
+
+dispatch::response backend_server::impl::serve_static(const dispatch::request& req) {
+  if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
+  const auto file = resolve_static(*opts.static_root, std::string_view{req.path}.substr(opts.static_prefix.size()));
+  if (!file) return dispatch::response::text(404, "Not Found");
+  std::ifstream in(*file, std::ios::binary);
+  if (!in) return dispatch::response::text(404, "Not Found");
+  dispatch::response r;
+  r.content_type = content_type_for(*file);
+  r.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (req.method == "HEAD") r.body.clear();
+  r.headers.push_back({"X-Content-Type-Options", "nosniff"});
+  return r;
+}
+
+dispatch::response backend_server::impl::do_login(const dispatch::request& req) {
+  if (req.method != "POST") return method_not_allowed("POST");
+  const auto [username, password] = credentials_of(req);
+  auto l = login->login(username, password);
+  if (!l) {
+    if (l.error() == dispatch::error::bad_credentials) return dispatch::response::text(401, "Invalid credentials");
+    app.log("login failed: " + l.error().message);
+    return dispatch::response::text(503, "Service Unavailable");
+  }
+  auto r = dispatch::response::json(200, json::object{{"username", l->who.username}, {"csrf_token", l->csrf_token}});
+  r.headers.push_back({"Set-Cookie", l->set_cookie});
+  r.headers.push_back({"Cache-Control", "no-store"});
+  return r;
+}
+
+dispatch::response backend_server::impl::do_logout(const dispatch::request& req) {
+  if (req.method != "POST") return method_not_allowed("POST");
+  auto r = dispatch::response::ok();
+  r.headers.push_back({"Set-Cookie", login->logout_cookie()});
+  return r;
+}
+
+backend_server::backend_server(dispatch::backend& app, server_options options, dispatch::builtin_authenticator* login)
+    : impl_(std::make_shared<impl>(app, std::move(options), login)) {}
+
+backend_server::~backend_server() {
+  shutdown();
+}
+
+void backend_server::mount(std::string prefix, dispatch::view& v) {
+  if (!prefix.ends_with('/')) prefix.push_back('/');
+  impl_->mounts.emplace_back(std::move(prefix), &v);
+}
+
+result<void> backend_server::start() {
+  auto& i = *impl_;
+  net::http_server_options o;
+  o.address = i.opts.address;
+  o.port = i.opts.port;
+  o.read_timeout = i.opts.read_timeout;
+  o.write_timeout = i.opts.write_timeout;
+  o.max_body_bytes = i.opts.max_body_bytes;
+  i.http = std::make_unique<net::http_server>(
+      i.io.get_executor(), [p = impl_.get()](net::incoming_request in) { return p->serve(std::move(in)); }, o);
+  if (auto started = i.http->start(); !started) return started.error();
+  i.work.emplace(i.io.get_executor());
+  const auto n = i.opts.io_threads == 0 ? 1 : i.opts.io_threads;
+  for (std::size_t t = 0; t < n; ++t) i.threads.emplace_back([p = impl_.get()] { p->io.run(); });
+  return ok();
+}
+
+std::uint16_t backend_server::port() const noexcept {
+  return impl_->http ? impl_->http->port() : 0;
+}
+
+void backend_server::shutdown() {
+  auto& i = *impl_;
+  {
+    std::lock_guard lock(i.stop_mutex);
+    if (i.stopped) return;
+    i.stopped = true;
+  }
+  i.draining.store(true);
+  const auto deadline = std::chrono::steady_clock::now() + i.opts.shutdown_grace;
+  while (i.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  if (i.http) i.http->stop();
+  i.work.reset();
+  for (auto& t : i.threads) {
+    if (t.joinable()) t.join();
+  }
+  i.threads.clear();
+  i.blocking.join();
+}
+
+}  // namespace apigw::server

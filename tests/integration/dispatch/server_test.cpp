@@ -1,0 +1,234 @@
+// The embedded backend server over real sockets on loopback: views reached as API Gateway reaches
+// them, login -> token -> connect, static files, the health check, limits and graceful shutdown.
+#include "apigw/server/server.hpp"
+
+#include "apigw/dispatch/testing.hpp"
+#include "apigw/net/http_client_pool.hpp"
+#include "apigw/store/session_store.hpp"
+#include "support/io_runner.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <latch>
+
+namespace apigw::server {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string cid(int n) {
+  return "s" + std::string(14 - std::to_string(n).size(), '0') + std::to_string(n) + "=";
+}
+
+class temp_dir {
+ public:
+  temp_dir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "apigw-server-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+  }
+  ~temp_dir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+class server_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = store::open_store((dir_.path() / "db.sqlite3").string(), clock_);
+    ASSERT_TRUE(opened);
+    store_ = std::move(*opened);
+    ASSERT_TRUE(store_->migrate());
+    store::gateway g;
+    g.name = "dev";
+    g.api_id = "abc123defg";
+    ASSERT_TRUE(store_->upsert_gateway(g));
+    std::filesystem::create_directories(dir_.path() / "web" / "js");
+    std::ofstream(dir_.path() / "web" / "index.html") << "<h1>hi</h1>";
+    std::ofstream(dir_.path() / "web" / "js" / "app.js") << "export {};";
+    std::ofstream(dir_.path() / "secret.txt") << "do not serve";
+
+    auth_ = std::make_unique<dispatch::builtin_authenticator>(
+        *store_, clock_, "secret", dispatch::builtin_auth_options{.secure_cookie = false, .fast_hashing = true});
+    out_ = std::make_unique<dispatch::recording_delivery>(*store_);
+    dispatch::backend_options o;
+    o.security.use_ws_token = false;
+    o.log = [](std::string_view) {};
+    app_ = std::make_unique<dispatch::backend>(*store_, *out_, *auth_, clock_, o);
+    view_.handle("echo", [](request_context& ctx) {
+      (void)ctx.reply(ctx.body());
+      return response::ok();
+    });
+    view_.handle("slow", [this](request_context&) {
+      slow_started_.count_down();
+      std::this_thread::sleep_for(300ms);
+      return response::text(200, "slow done");
+    });
+    server_ = std::make_unique<backend_server>(
+        *app_, server_options{.static_root = dir_.path() / "web", .shutdown_grace = 5s}, auth_.get());
+    server_->mount("/ws", view_);
+    ASSERT_TRUE(server_->start());
+    pool_ = std::make_unique<net::http_client_pool>(io_.executor());
+  }
+
+  void TearDown() override {
+    pool_.reset();
+    server_.reset();
+  }
+
+  // send: one request to the server.
+  result<net::http_response> send(std::string method, std::string target, std::vector<dispatch::header> headers = {},
+                                  std::string body = {}) {
+    net::http_request r;
+    r.method = std::move(method);
+    r.origin = net::origin{net::scheme::http, "127.0.0.1", server_->port()};
+    r.target = std::move(target);
+    for (auto& h : headers) {
+      if (!dispatch::iequals(h.name, "Content-Length")) r.headers.push_back({h.name, h.value});
+    }
+    r.body = std::move(body);
+    return io_.run(pool_->request(std::move(r)));
+  }
+
+  // send_as_gateway: a request built by fake_gateway, sent over HTTP.
+  result<net::http_response> send_as_gateway(const dispatch::request& req) {
+    return send(req.method, req.path + (req.query.empty() ? "" : "?" + req.query), req.headers, req.body);
+  }
+
+  temp_dir dir_;
+  manual_clock clock_;
+  std::unique_ptr<store::session_store> store_;
+  std::unique_ptr<dispatch::builtin_authenticator> auth_;
+  std::unique_ptr<dispatch::recording_delivery> out_;
+  std::unique_ptr<dispatch::backend> app_;
+  view view_;
+  std::latch slow_started_{1};
+  std::unique_ptr<backend_server> server_;
+  testing::io_runner io_;
+  std::unique_ptr<net::http_client_pool> pool_;
+};
+
+TEST_F(server_test, health_check) {
+  auto r = send("GET", "/healthz");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200U);
+  EXPECT_EQ(r->body, R"({"status":"ok"})");
+}
+
+TEST_F(server_test, integration_requests_reach_the_mounted_view) {
+  dispatch::fake_gateway gw(*app_, view_);
+  auto r = send_as_gateway(gw.connect_request(cid(1), {.query = "channel=general"}));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200U) << r->body;
+  EXPECT_EQ(*store_->channels_of(cid(1)), std::vector<std::string>{"general"});
+
+  r = send_as_gateway(gw.message_request(cid(1), R"({"handler":"echo","x":1})"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200U) << r->body;
+  EXPECT_EQ(out_->messages_for(cid(1)), std::vector<std::string>{R"({"handler":"echo","x":1})"});
+
+  r = send_as_gateway(gw.message_request(cid(1), R"({"handler":"nope"})"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400U);
+  EXPECT_EQ(r->body, "Unknown handler");
+
+  auto get = gw.message_request(cid(1), "{}");
+  get.method = "GET";
+  r = send_as_gateway(get);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405U);
+
+  r = send_as_gateway(gw.disconnect_request(cid(1)));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200U);
+  EXPECT_FALSE(store_->find_session(cid(1))->connected);
+}
+
+TEST_F(server_test, unknown_paths_are_404) {
+  for (const char* target : {"/", "/ws/", "/ws/a/b", "/ws/..", "/nope"}) {
+    auto r = send("POST", target);
+    ASSERT_TRUE(r) << target;
+    EXPECT_EQ(r->status, 404U) << target;
+  }
+}
+
+TEST_F(server_test, login_token_connect) {
+  ASSERT_TRUE(auth_->add_user("alice", "pw"));
+  auto bad =
+      send("POST", "/api/login/", {{"Content-Type", "application/json"}}, R"({"username":"alice","password":"x"})");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 401U);
+  auto r = send("POST", "/api/login/", {{"Content-Type", "application/x-www-form-urlencoded"}},
+                "username=alice&password=pw");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200U) << r->body;
+  const auto set_cookie = std::string{net::find_header(r->headers, "Set-Cookie").value_or("")};
+  const auto cookie = set_cookie.substr(0, set_cookie.find(';'));
+  const auto csrf = std::string{get_string(*parse_json_object(r->body), "csrf_token").value_or("")};
+
+  auto t = send("POST", "/api/ws-token/", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
+  ASSERT_TRUE(t);
+  ASSERT_EQ(t->status, 200U) << t->body;
+  const auto token = std::string{get_string(*parse_json_object(t->body), "token").value_or("")};
+  EXPECT_EQ(token.size(), 64U);
+  auto get = send("GET", "/api/ws-token/", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 405U);
+
+  auto out = send("POST", "/api/logout/", {{"Cookie", cookie}});
+  ASSERT_TRUE(out);
+  EXPECT_NE(std::string{net::find_header(out->headers, "Set-Cookie").value_or("")}.find("Max-Age=0"),
+            std::string::npos);
+}
+
+TEST_F(server_test, static_files_stay_inside_the_root) {
+  auto r = send("GET", "/static/index.html");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200U);
+  EXPECT_EQ(r->body, "<h1>hi</h1>");
+  EXPECT_EQ(net::find_header(r->headers, "Content-Type"), "text/html; charset=utf-8");
+  r = send("GET", "/static/js/app.js");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200U);
+  for (const char* bad : {"/static/../secret.txt", "/static/%2e%2e/secret.txt", "/static/js/../../secret.txt",
+                          "/static/", "/static/js", "/static/missing.html", "/static//etc/passwd"}) {
+    auto b = send("GET", bad);
+    ASSERT_TRUE(b) << bad;
+    EXPECT_EQ(b->status, 404U) << bad;
+  }
+}
+
+TEST_F(server_test, oversize_bodies_are_refused) {
+  dispatch::fake_gateway gw(*app_, view_);
+  ASSERT_EQ(send_as_gateway(gw.connect_request(cid(1)))->status, 200U);
+  auto r = send_as_gateway(gw.message_request(cid(1), std::string(200 * 1024, ' ')));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413U);
+  auto huge = send_as_gateway(gw.message_request(cid(1), std::string(300 * 1024, ' ')));
+  if (huge) EXPECT_EQ(huge->status, 413U);  // the HTTP layer answers 413 (or just closes)
+}
+
+TEST_F(server_test, shutdown_finishes_requests_in_flight) {
+  dispatch::fake_gateway gw(*app_, view_);
+  ASSERT_EQ(send_as_gateway(gw.connect_request(cid(1)))->status, 200U);
+  auto slow = std::async(std::launch::async,
+                         [&] { return send_as_gateway(gw.message_request(cid(1), R"({"handler":"slow"})")); });
+  slow_started_.wait();
+  server_->shutdown();
+  auto r = slow.get();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200U);
+  EXPECT_EQ(r->body, "slow done");
+  EXPECT_FALSE(send("GET", "/healthz")) << "nothing listens any more";
+}
+
+}  // namespace
+}  // namespace apigw::server
