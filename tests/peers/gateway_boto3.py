@@ -113,8 +113,9 @@ class Gateway:
         path = os.path.join(self.dir.name, "gateway.json")
         with open(path, "w") as f:
             json.dump(config, f)
+        self.log = open(os.path.join(self.dir.name, "gateway.log"), "w+")
         self.proc = subprocess.Popen([BINARY, "gateway", "--port", "0", "--config", path, *extra],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()
         m = re.search(r"ws://127\.0\.0\.1:(\d+)", line)
         if not m:
@@ -129,13 +130,19 @@ class Gateway:
             config=botocore.config.Config(retries={"max_attempts": 1}))
 
     def stop(self):
+        """SIGTERM, then the exit code: 0 after a clean shutdown. Returns the gateway's log."""
         self.proc.terminate()
         try:
-            self.proc.wait(15)
+            code = self.proc.wait(15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            code = "killed after 15 s"
         self.proc.stdout.close()
+        self.log.seek(0)
+        log = self.log.read()
+        self.log.close()
         self.dir.cleanup()
+        return code, log
 
 
 def run(coro):
@@ -156,7 +163,9 @@ class GatewayPeerTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.gateway.stop()
+        code, log = cls.gateway.stop()
+        if code != 0 or "runtime error" in log or "AddressSanitizer" in log:
+            raise AssertionError(f"gateway exited with {code}; its log:\n{log}")
         cls.backend.server.shutdown()
         cls.backend.server.server_close()
 
@@ -290,6 +299,22 @@ class WebSocketTest(GatewayPeerTest):
             with self.assertRaises(websockets.InvalidStatusCode) as e:
                 await websockets.connect(f"ws://127.0.0.1:{self.gateway.port}/nostage")
             self.assertEqual(e.exception.status_code, 403)
+        run(body())
+
+
+class ShutdownTest(GatewayPeerTest):
+    def test_sigterm_closes_every_connection_and_fires_disconnect(self):
+        async def body():
+            a, id_a = await self.connect()
+            b, id_b = await self.connect()
+            stopping = asyncio.get_running_loop().run_in_executor(None, self.gateway.proc.terminate)
+            for ws in (a, b):
+                with self.assertRaises(websockets.ConnectionClosed) as closed:
+                    await asyncio.wait_for(ws.recv(), 10)
+                self.assertEqual(closed.exception.rcvd.code, 1001)
+            await stopping
+            for cid in (id_a, id_b):
+                self.assertEqual(len(self.backend.wait("/ws/disconnect", 1, connection_id=cid)), 1)
         run(body())
 
 
