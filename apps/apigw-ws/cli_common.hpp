@@ -38,6 +38,11 @@ void register_tokens(CLI::App& app, const globals& g, command_runner& run);
 void register_migrate(CLI::App& app, const globals& g, command_runner& run);
 // register_gateway: `apigw-ws gateway`, the local API Gateway (commands/gateway.cpp).
 void register_gateway(CLI::App& app, const globals& g, command_runner& run);
+// register_users: `apigw-ws users add|passwd|grant|revoke|list` (commands/users.cpp).
+void register_users(CLI::App& app, const globals& g, command_runner& run);
+// register_session_admin: `apigw-ws sessions reconcile|kick` (commands/session_admin.cpp); adds to
+// the `sessions` command, so it must be registered after register_sessions.
+void register_session_admin(CLI::App& app, const globals& g, command_runner& run);
 
 // open_migrated_store: opens the database and checks that it has the current schema (run
 // `apigw-ws migrate` otherwise). When `migrate` is true it migrates instead of checking.

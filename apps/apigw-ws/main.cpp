@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   register_tokens(app, g, run);
   register_migrate(app, g, run);
   register_gateway(app, g, run);
+  register_users(app, g, run);
+  register_session_admin(app, g, run);
 
   try {
     app.parse(argc, argv);
