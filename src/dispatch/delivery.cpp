@@ -147,6 +147,23 @@ class store_sink final : public mgmt::gone_sink {
   store::session_store& store_;
 };
 
+// run_send_to: one send to known recipients.
+boost::asio::awaitable<result<delivery_report>> run_send_to(mgmt::sender& sender, std::vector<mgmt::recipient> to,
+                                                            std::shared_ptr<store_sink> sink, std::string body) {
+  co_return co_await sender.send(std::move(to), std::move(body), sink.get());
+}
+
+// complete_with: the completion of a spawned send: the report, or a failure for an exception.
+auto complete_with(send_handle::completer done) {
+  return [done](std::exception_ptr e, result<delivery_report> outcome) {
+    if (e) {
+      done.complete(failure{make_error_code(boost::system::errc::io_error), "the send stopped with an exception"});
+      return;
+    }
+    done.complete(std::move(outcome));
+  };
+}
+
 // run_send: one send, owning its source and sink until it finishes (parameters, not lambda
 // captures, so they live in the coroutine frame).
 boost::asio::awaitable<result<delivery_report>> run_send(mgmt::sender& sender, std::shared_ptr<store_source> source,
@@ -166,15 +183,20 @@ send_handle sender_delivery::send(const store::session_query& q, const json::val
   auto [handle, done] = send_handle::make();
   auto source = std::make_shared<store_source>(store_, q, endpoint_override_, page_size_);
   auto sink = std::make_shared<store_sink>(store_);
-  boost::asio::co_spawn(
-      sender_.executor(), run_send(sender_, std::move(source), std::move(sink), std::move(*text)),
-      [done](std::exception_ptr e, result<delivery_report> outcome) {
-        if (e) {
-          done.complete(failure{make_error_code(boost::system::errc::io_error), "the send stopped with an exception"});
-          return;
-        }
-        done.complete(std::move(outcome));
-      });
+  boost::asio::co_spawn(sender_.executor(), run_send(sender_, std::move(source), std::move(sink), std::move(*text)),
+                        complete_with(done));
+  return handle;
+}
+
+send_handle sender_delivery::send_to(const std::string& connection_id, const std::string& endpoint,
+                                     const json::value& message) {
+  auto text = serialize_message(message);
+  if (!text) return send_handle::failed(text.error());
+  auto [handle, done] = send_handle::make();
+  std::vector<mgmt::recipient> to{{connection_id, endpoint_override_.value_or(endpoint)}};
+  boost::asio::co_spawn(sender_.executor(),
+                        run_send_to(sender_, std::move(to), std::make_shared<store_sink>(store_), std::move(*text)),
+                        complete_with(done));
   return handle;
 }
 

@@ -16,15 +16,7 @@ send_handle recording_delivery::send(const store::session_query& q, const json::
   auto visited = store_.for_each_page(q.connected_only(), 1000, [&](std::span<const store::session> page) {
     std::lock_guard lock(mutex_);
     for (const auto& s : page) {
-      if (gone_.contains(s.connection_id)) {
-        report.gone.push_back(s.connection_id);
-        gone.push_back(s.connection_id);
-      } else if (const auto it = failing_.find(s.connection_id); it != failing_.end()) {
-        report.failed.push_back({s.connection_id, "", it->second, 1});
-      } else {
-        received_[s.connection_id].push_back(*text);
-        ++report.delivered;
-      }
+      if (deliver_one(s.connection_id, *text, report)) gone.push_back(s.connection_id);
     }
     return true;
   });
@@ -35,6 +27,39 @@ send_handle recording_delivery::send(const store::session_query& q, const json::
   if (!visited) return send_handle::failed(visited.error());
   if (!gone.empty()) {
     if (auto marked = store_.mark_disconnected(gone); !marked) report.gone_sink_error = marked.error();
+  }
+  return send_handle::done(std::move(report));
+}
+
+bool recording_delivery::deliver_one(const std::string& connection_id, const std::string& text,
+                                     delivery_report& report) {
+  if (gone_.contains(connection_id)) {
+    report.gone.push_back(connection_id);
+    return true;
+  }
+  if (const auto it = failing_.find(connection_id); it != failing_.end()) {
+    report.failed.push_back({connection_id, "", it->second, 1});
+    return false;
+  }
+  received_[connection_id].push_back(text);
+  ++report.delivered;
+  return false;
+}
+
+send_handle recording_delivery::send_to(const std::string& connection_id, const std::string&,
+                                        const json::value& message) {
+  auto text = serialize_message(message);
+  if (!text) return send_handle::failed(text.error());
+  delivery_report report;
+  bool gone = false;
+  {
+    std::lock_guard lock(mutex_);
+    ++sends_;
+    gone = deliver_one(connection_id, *text, report);
+  }
+  if (gone) {
+    const std::string ids[] = {connection_id};
+    if (auto marked = store_.mark_disconnected(ids); !marked) report.gone_sink_error = marked.error();
   }
   return send_handle::done(std::move(report));
 }

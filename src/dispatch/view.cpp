@@ -76,6 +76,8 @@ request_context::request_context(backend& app, const request& req, std::string r
     : app_(app), req_(req), route_(std::move(route)), connection_id_(std::move(connection_id)) {}
 
 send_handle request_context::reply(const json::value& message) const {
+  // The gateway that sent the request owns the connection: no store query is needed to reply.
+  if (gateway_ && !gateway_->endpoint.empty()) return app_.out().send_to(connection_id_, gateway_->endpoint, message);
   return app_.out().send(store::session_query{}.by_connection_id(connection_id_), message);
 }
 

@@ -70,6 +70,11 @@ class delivery {
   // session matching `q`, and returns at once. An oversize message fails the handle with
   // payload_too_large and nothing is sent. Sessions found gone are marked disconnected.
   virtual send_handle send(const store::session_query& q, const json::value& message) = 0;
+  // send_to: sends `message` to one known connection through `endpoint` (its gateway's Management
+  // API endpoint) without reading the store: what a reply to the current request needs. Same
+  // size rule and gone handling as send.
+  virtual send_handle send_to(const std::string& connection_id, const std::string& endpoint,
+                              const json::value& message) = 0;
 };
 
 // session_set: a set of sessions to send to; each refinement returns a narrower copy.
@@ -106,6 +111,9 @@ class sender_delivery final : public delivery {
   sender_delivery(mgmt::sender& sender, store::session_store& store,
                   std::optional<std::string> endpoint_override = std::nullopt, std::size_t page_size = 1000);
   send_handle send(const store::session_query& q, const json::value& message) override;
+  // send_to: one PostToConnection through the sender (endpoint_override wins over `endpoint`).
+  send_handle send_to(const std::string& connection_id, const std::string& endpoint,
+                      const json::value& message) override;
 
  private:
   mgmt::sender& sender_;

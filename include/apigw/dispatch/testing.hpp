@@ -37,6 +37,9 @@ class recording_delivery final : public delivery {
   // marked disconnected in the store, failing ones reported as failed. payload_too_large (nothing
   // recorded) over 131072 bytes; the store's failure when reading recipients fails.
   send_handle send(const store::session_query& q, const json::value& message) override;
+  // send_to: records `message` for `connection_id` (gone and failing rules as for send).
+  send_handle send_to(const std::string& connection_id, const std::string& endpoint,
+                      const json::value& message) override;
 
   // gone_on_send: from now on, `connection_id` answers 410 Gone (a stale connection).
   void gone_on_send(const std::string& connection_id);
@@ -61,6 +64,9 @@ class recording_delivery final : public delivery {
   std::set<std::string> gone_;
   std::map<std::string, failure> failing_;
   std::size_t sends_ = 0;
+
+  // deliver_one: records or reports one recipient; returns true when it is gone. Caller locks.
+  bool deliver_one(const std::string& connection_id, const std::string& text, delivery_report& report);
 };
 
 // fake_gateway_options: the gateway's identity and what the browser sends.

@@ -76,5 +76,25 @@ TEST_P(backend_test, sender_delivery_posts_through_the_management_api) {
             condition::payload_too_large);
 }
 
+TEST_P(backend_test, sender_delivery_replies_to_one_connection_without_the_store) {
+  testing::connections_server fake;
+  mgmt::sender sender;
+  sender_delivery out(sender, *store_);
+  ASSERT_TRUE(store_->create_session(cid(1), 7, gateway_.id));
+  ASSERT_TRUE(store_->create_session(cid(2), 7, gateway_.id));
+  fake.script(cid(2), {{.status = 410}});
+  auto r = out.send_to(cid(1), fake.endpoint("/dev"), json::object{{"n", 1}}).wait_for(10s);
+  ASSERT_TRUE(r) << why(r);
+  EXPECT_EQ(r->delivered, 1U);
+  r = out.send_to(cid(2), fake.endpoint("/dev"), json::object{{"n", 2}}).wait_for(10s);
+  ASSERT_TRUE(r) << why(r);
+  EXPECT_EQ(r->gone, std::vector<std::string>{cid(2)});
+  EXPECT_FALSE(store_->find_session(cid(2))->connected);
+  const auto reqs = fake.requests();
+  ASSERT_EQ(reqs.size(), 2U);
+  EXPECT_EQ(reqs[0].base_path, "/dev");
+  EXPECT_EQ(reqs[0].body, R"({"n":1})");
+}
+
 }  // namespace
 }  // namespace apigw::dispatch::testing_support
