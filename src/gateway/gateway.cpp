@@ -16,6 +16,7 @@
 #include "apigw/net/http_client_pool.hpp"
 #include "apigw/sigv4/error.hpp"
 #include "apigw/sigv4/verifier.hpp"
+#include "gateway/control_plane.hpp"
 #include "gateway/frame_guard.hpp"
 #include "gateway/integration.hpp"
 #include "gateway/metrics.hpp"
@@ -156,6 +157,33 @@ integration_outcome outcome_answered(net::http_response r) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
+// served_state: the configuration being served and its stage index. Immutable; replaced as a
+// whole when the control plane changes something, so a connection or a request in flight keeps
+// the snapshot it holds alive.
+
+struct served_state {
+  gateway_config config;
+  std::unordered_map<std::string, std::pair<const api_config*, const stage_config*>> stages;
+};
+using state_ptr = std::shared_ptr<const served_state>;
+
+state_ptr make_state(gateway_config c) {
+  auto st = std::make_shared<served_state>();
+  st->config = std::move(c);
+  for (const auto& api : st->config.apis) {
+    for (const auto& [name, stage] : api.stages) st->stages.emplace(name, std::make_pair(&api, &stage));
+  }
+  return st;
+}
+
+// api_view: an API and stage, and the snapshot that keeps them alive.
+struct api_view {
+  state_ptr keep;
+  const api_config* api = nullptr;
+  const stage_config* stage = nullptr;
+};
+
+// ---------------------------------------------------------------------------------------------
 // connection: one accepted WebSocket client.
 
 using ws_stream = websocket::stream<detail::frame_guard_stream<beast::tcp_stream>>;
@@ -174,6 +202,7 @@ struct connection : std::enable_shared_from_this<connection> {
   asio::steady_timer slots;        // cancelled when a message integration finishes
 
   std::string id;
+  state_ptr state;  // keeps `api` and `stage` alive
   const api_config* api = nullptr;
   const stage_config* stage = nullptr;
   detail::handshake_info handshake;
@@ -220,7 +249,6 @@ std::string connection_json(const connection& c) {
 struct gateway::impl : std::enable_shared_from_this<impl> {
   impl(asio::any_io_executor e, gateway_config c, gateway_options o)
       : ex(std::move(e)),
-        config(std::move(c)),
         opts(std::move(o)),
         accept_strand(asio::make_strand(ex)),
         acceptor(accept_strand),
@@ -232,9 +260,8 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     po.timeouts.write = std::chrono::milliseconds(30000);
     po.max_response_bytes = 10 * 1024 * 1024;
     pool = std::make_shared<net::http_client_pool>(ex, po);
-    for (const auto& api : config.apis) {
-      for (const auto& [name, st] : api.stages) stages.emplace(name, std::make_pair(&api, &st));
-    }
+    control = std::make_unique<detail::control_plane>(c);
+    state = make_state(std::move(c));
     req_opts.forwarded_proto = opts.choices.forwarded_proto;
     req_opts.forwarded_port = opts.choices.forwarded_port;
     req_opts.forward_client_headers = opts.choices.forward_client_headers;
@@ -343,10 +370,17 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     if (path == "/metrics" && req.method() == http::verb::get) {
       co_return text_response(200, "text/plain; version=0.0.4", metrics_.render());
     }
+    if (path.starts_with("/v2/")) {
+      auto resp = control_plane_call(req);
+      log("info", "control plane call", "method", std::string(req.method_string()), "target", target, "status",
+          std::to_string(resp.status));
+      co_return with_request_id(std::move(resp));
+    }
     auto parsed = parse_connections_path(target);
     if (!parsed && parsed.error() == error::not_connections_path) {
       // A plain GET of a served stage is a WebSocket endpoint hit without upgrading.
-      if (req.method() == http::verb::get && path.size() > 1 && stages.contains(std::string(path.substr(1)))) {
+      if (req.method() == http::verb::get && path.size() > 1 &&
+          current()->stages.contains(std::string(path.substr(1)))) {
         co_return with_header(text_response(426, "text/plain", "Upgrade Required\n"), "Upgrade", "websocket");
       }
       co_return with_request_id(forbidden());
@@ -365,7 +399,8 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   }
 
   // check_signature: nullopt when the call may proceed; otherwise AWS's 403.
-  std::optional<net::http_response> check_signature(const http::request<http::string_body>& req) {
+  std::optional<net::http_response> check_signature(const http::request<http::string_body>& req,
+                                                    std::string_view service) {
     if (opts.auth != auth_mode::sigv4) return std::nullopt;
     sigv4::request sr;
     sr.method = std::string(req.method_string());
@@ -376,10 +411,11 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     for (const auto& f : req) sr.headers.push_back({std::string(f.name_string()), std::string(f.value())});
     sr.body = req.body();
     sigv4::verify_params p;
-    p.service = "execute-api";
-    p.region = config.region;
+    const auto st = current();
+    p.service = std::string(service);
+    p.region = st->config.region;
     p.now = system_clock_source::instance().now();
-    auto v = sigv4::verify(sr, sigv4::static_keys(config.keys), p);
+    auto v = sigv4::verify(sr, sigv4::static_keys(st->config.keys), p);
     if (v) return std::nullopt;
     log("warn", "signature rejected", "error", v.error().message);
     if (v.error() == sigv4::error::missing_authorization) {
@@ -400,14 +436,14 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
                                                         const result<connections_target>& parsed,
                                                         const std::string& remote_ip) {
     (void)remote_ip;
-    if (auto denied = check_signature(req)) co_return std::move(*denied);
+    if (auto denied = check_signature(req, "execute-api")) co_return std::move(*denied);
     if (!management_calls.take(steady::now())) co_return json_error(429, "LimitExceededException", "");
     const auto method = req.method();
     if (method != http::verb::post && method != http::verb::get && method != http::verb::delete_) {
       co_return forbidden();
     }
     if (!parsed) co_return gone();  // malformed id (spec §5.2)
-    if (parsed->stage.empty() || !stages.contains(parsed->stage)) co_return forbidden();
+    if (parsed->stage.empty() || !current()->stages.contains(parsed->stage)) co_return forbidden();
     if (method == http::verb::post && req.body().size() > opts.limits.max_message_bytes) {
       co_return json_error(413, "PayloadTooLargeException",
                            fmt::format(R"({{"message":"Message payload is {} bytes; the limit is {} bytes"}})",
@@ -455,6 +491,35 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     co_return co_await pool->request(std::move(req));
   }
 
+  // -- served configuration ---------------------------------------------------------------------
+
+  state_ptr current() const {
+    std::lock_guard lock(state_mu);
+    return state;
+  }
+
+  // latest: the connection's API and stage as configured now, or as they were at its connect
+  // when the control plane has since deleted them.
+  api_view latest(const connection& conn) const {
+    auto st = current();
+    if (auto it = st->stages.find(conn.stage->name); it != st->stages.end() && it->second.first->id == conn.api->id) {
+      return api_view{st, it->second.first, it->second.second};
+    }
+    return api_view{conn.state, conn.api, conn.stage};
+  }
+
+  // control_plane_call: an apigatewayv2 request; a change is served from the next request on.
+  net::http_response control_plane_call(const http::request<http::string_body>& req) {
+    if (auto denied = check_signature(req, "apigateway")) return std::move(*denied);
+    auto a = control->handle(req.method_string(), req.target(), req.body(), system_clock_source::instance().now());
+    if (a.changed) {
+      auto next = make_state(control->build());
+      std::lock_guard lock(state_mu);
+      state = std::move(next);
+    }
+    return std::move(a.response);
+  }
+
   // -- registry ---------------------------------------------------------------------------------
 
   connection_ptr find(const std::string& id) {
@@ -472,13 +537,14 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   // -- WebSocket --------------------------------------------------------------------------------
 
   // resolve_stage: the API and stage of a handshake path "/{stage}".
-  std::optional<std::pair<const api_config*, const stage_config*>> resolve_stage(std::string_view path) {
+  std::optional<api_view> resolve_stage(std::string_view path) {
     if (path.size() < 2 || path.front() != '/') return std::nullopt;
     auto name = percent_decode(path.substr(1));
     if (!name) return std::nullopt;
-    auto it = stages.find(*name);
-    if (it == stages.end()) return std::nullopt;
-    return it->second;
+    auto st = current();
+    auto it = st->stages.find(*name);
+    if (it == st->stages.end()) return std::nullopt;
+    return api_view{st, it->second.first, it->second.second};
   }
 
   asio::awaitable<void> reject_handshake(beast::tcp_stream& stream, net::http_response resp, unsigned version) {
@@ -524,8 +590,9 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
 
     auto conn = std::make_shared<connection>(strand, opts.limits.max_frame_bytes, std::move(stream));
     conn->id = new_id();
-    conn->api = resolved->first;
-    conn->stage = resolved->second;
+    conn->state = resolved->keep;
+    conn->api = resolved->api;
+    conn->stage = resolved->stage;
     conn->connected_at = system_clock_source::instance().now();
     conn->domain_name = std::string(req[http::field::host]);
     auto& hs = conn->handshake;
@@ -539,7 +606,8 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     // $connect: the handshake waits for the integration (spec §1.2).
     net::http_headers extra;  // copied into the 101
     if (const route_config* route = conn->api->find_route("$connect")) {
-      auto outcome = co_await call_integration(*conn, *route, detail::event_kind::connect, "$connect", {}, {});
+      auto outcome = co_await call_integration(*conn, *conn->api, *conn->stage, *route, detail::event_kind::connect,
+                                               "$connect", {}, {});
       auto& lowest = beast::get_lowest_layer(conn->ws);
       if (outcome.timed_out) {
         log("warn", "$connect timed out", "conn", conn->id);
@@ -687,7 +755,9 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   asio::awaitable<void> handle_message([[maybe_unused]] std::shared_ptr<impl> self, connection_ptr conn,
                                        std::string text) {
     try {
-      const auto& api = *conn->api;
+      // Routes as configured now (the control plane may have changed them since the connect).
+      const api_view view = latest(*conn);
+      const auto& api = *view.api;
       auto choice = select_route(api.route_selection, text,
                                  [&api](std::string_view key) { return api.find_route(key) != nullptr; });
       const std::string request_id = new_id();
@@ -695,8 +765,8 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
         enqueue(*conn, error_frame("Forbidden", conn->id, request_id), false, false);
       } else {
         const route_config& route = *api.find_route(*choice.route_key);
-        auto outcome =
-            co_await call_integration(*conn, route, detail::event_kind::message, route.key, text, request_id);
+        auto outcome = co_await call_integration(*conn, api, *view.stage, route, detail::event_kind::message, route.key,
+                                                 text, request_id);
         if (outcome.timed_out) {
           enqueue(*conn, error_frame("Endpoint request timed out", conn->id, request_id), false, false);
         } else if (!outcome.response || (opts.choices.error_frame_on_5xx && outcome.response->status >= 500)) {
@@ -717,15 +787,16 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   }
 
   // call_integration: sends the route's integration request; never throws.
-  asio::awaitable<integration_outcome> call_integration(connection& conn, const route_config& route,
+  asio::awaitable<integration_outcome> call_integration(connection& conn, const api_config& api,
+                                                        const stage_config& stage, const route_config& route,
                                                         detail::event_kind kind, std::string route_key,
                                                         std::string body, std::string request_id,
                                                         const close_cause* cause = nullptr) {
-    const integration_config* integ = conn.api->integration_of(route);
+    const integration_config* integ = api.integration_of(route);
     if (integ == nullptr) co_return outcome_failed("route has no integration", false);
     detail::integration_call call;
-    call.api = conn.api;
-    call.stage = conn.stage;
+    call.api = &api;
+    call.stage = &stage;
     call.integration = integ;
     call.kind = kind;
     call.route_key = std::move(route_key);
@@ -777,10 +848,11 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
 
   asio::awaitable<void> fire_disconnect(connection& conn, const close_cause& cause) {
     metrics_.disconnects_fired.fetch_add(1);
-    const route_config* route = conn.api->find_route("$disconnect");
+    const api_view view = latest(conn);
+    const route_config* route = view.api->find_route("$disconnect");
     if (route == nullptr) co_return;
-    auto outcome =
-        co_await call_integration(conn, *route, detail::event_kind::disconnect, "$disconnect", {}, {}, &cause);
+    auto outcome = co_await call_integration(conn, *view.api, *view.stage, *route, detail::event_kind::disconnect,
+                                             "$disconnect", {}, {}, &cause);
     if (!outcome.response) log("warn", "$disconnect failed", "conn", conn.id, "error", outcome.error);
   }
 
@@ -903,13 +975,14 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   }
 
   asio::any_io_executor ex;
-  gateway_config config;
   gateway_options opts;
   detail::request_options req_opts;
   strand_t accept_strand;
   tcp::acceptor acceptor;
   std::shared_ptr<net::http_client_pool> pool;
-  std::unordered_map<std::string, std::pair<const api_config*, const stage_config*>> stages;
+  std::unique_ptr<detail::control_plane> control;
+  mutable std::mutex state_mu;
+  state_ptr state;  // guarded by state_mu
   detail::token_bucket new_connections;
   detail::token_bucket management_calls;
   detail::metrics metrics_;

@@ -318,6 +318,84 @@ class ShutdownTest(GatewayPeerTest):
         run(body())
 
 
+class ControlPlaneTest(GatewayPeerTest):
+    """apigatewayv2 (spec §6): set an API up with boto3 exactly as against AWS, then use it."""
+
+    def v2(self):
+        return boto3.client("apigatewayv2", endpoint_url=f"http://127.0.0.1:{self.gateway.port}",
+                            region_name="us-east-1", aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                            config=botocore.config.Config(retries={"max_attempts": 1}))
+
+    def test_create_api_routes_stage_and_connect(self):
+        v2 = self.v2()
+        api = v2.create_api(Name="chat", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action")
+        api_id = api["ApiId"]
+        self.assertRegex(api_id, r"^[a-z0-9]{10}$")
+        self.assertEqual(api["ApiEndpoint"], f"wss://{api_id}.execute-api.us-east-1.amazonaws.com")
+        self.assertEqual(api["ApiKeySelectionExpression"], "$request.header.x-api-key")
+        self.assertIsInstance(api["CreatedDate"], datetime.datetime)
+        self.assertEqual(api["ResponseMetadata"]["HTTPStatusCode"], 201)
+
+        base = f"http://127.0.0.1:{self.backend.port}/ws"
+        connect = v2.create_integration(
+            ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="POST", IntegrationUri=f"{base}/connect",
+            RequestParameters={"integration.request.header.connectionId": "context.connectionId"})
+        self.assertEqual(connect["TimeoutInMillis"], 29000)
+        self.assertEqual(connect["ConnectionType"], "INTERNET")
+        self.assertEqual(connect["PayloadFormatVersion"], "1.0")
+        echo = v2.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="POST",
+                                     IntegrationUri=f"{base}/echo")
+        v2.create_route(ApiId=api_id, RouteKey="$connect", Target=f"integrations/{connect['IntegrationId']}")
+        route = v2.create_route(ApiId=api_id, RouteKey="ping", Target=f"integrations/{echo['IntegrationId']}",
+                                RouteResponseSelectionExpression="$default")
+        self.assertEqual(route["AuthorizationType"], "NONE")
+        self.assertFalse(route["ApiKeyRequired"])
+        rr = v2.create_route_response(ApiId=api_id, RouteId=route["RouteId"], RouteResponseKey="$default")
+        self.assertEqual(rr["RouteResponseKey"], "$default")
+        stage = v2.create_stage(ApiId=api_id, StageName="cp")
+        self.assertEqual(stage["DefaultRouteSettings"],
+                         {"DataTraceEnabled": False, "DetailedMetricsEnabled": False, "LoggingLevel": "OFF"})
+        dep = v2.create_deployment(ApiId=api_id, StageName="cp")
+        self.assertEqual(dep["DeploymentStatus"], "DEPLOYED")
+        self.assertRegex(dep["DeploymentId"], r"^[a-z0-9]{6}$")
+
+        self.assertIn(api_id, [a["ApiId"] for a in v2.get_apis()["Items"]])
+        self.assertEqual(v2.get_api(ApiId=api_id)["Name"], "chat")
+        self.assertEqual({r["RouteKey"] for r in v2.get_routes(ApiId=api_id)["Items"]}, {"$connect", "ping"})
+        self.assertEqual(v2.get_stage(ApiId=api_id, StageName="cp")["DeploymentId"], dep["DeploymentId"])
+
+        async def use_it():
+            before = len(self.backend.wait("/ws/connect", 0, 0))
+            async with websockets.connect(f"ws://127.0.0.1:{self.gateway.port}/cp") as ws:
+                reqs = self.backend.wait("/ws/connect", before + 1)
+                self.assertEqual(reqs[before][1]["X-Amzn-Apigateway-Api-Id"], api_id)
+                await ws.send('{"action":"ping"}')
+                self.assertEqual(await asyncio.wait_for(ws.recv(), 5), 'echo:{"action":"ping"}')
+        run(use_it())
+
+        v2.delete_stage(ApiId=api_id, StageName="cp")
+        v2.delete_api(ApiId=api_id)
+        with self.assertRaises(v2.exceptions.NotFoundException):
+            v2.get_api(ApiId=api_id)
+
+    def test_errors(self):
+        v2 = self.v2()
+        with self.assertRaises(v2.exceptions.BadRequestException):
+            v2.create_api(Name="x", ProtocolType="WEBSOCKET")  # no route selection expression
+        with self.assertRaises(v2.exceptions.NotFoundException):
+            v2.get_routes(ApiId="nosuchapi0")
+        api_id = v2.create_api(Name="e", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.a")["ApiId"]
+        with self.assertRaises(v2.exceptions.BadRequestException):
+            v2.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationUri="http://h/x",
+                                  TimeoutInMillis=30000)
+        v2.create_route(ApiId=api_id, RouteKey="a")
+        with self.assertRaises(v2.exceptions.ConflictException):
+            v2.create_route(ApiId=api_id, RouteKey="a")
+        with self.assertRaises(v2.exceptions.ConflictException):
+            v2.create_stage(ApiId=api_id, StageName="dev")  # served by the config's API on this port
+        v2.delete_api(ApiId=api_id)
+
+
 class SigV4Test(GatewayPeerTest):
     extra_args = ("--auth", "sigv4")
 
@@ -331,6 +409,16 @@ class SigV4Test(GatewayPeerTest):
                              "127.0.0.1")
             await ws.close()
         run(body())
+
+    def test_control_plane_signed_with_service_apigateway(self):
+        def v2(secret):
+            return boto3.client("apigatewayv2", endpoint_url=f"http://127.0.0.1:{self.gateway.port}",
+                                region_name="us-east-1", aws_access_key_id=ACCESS_KEY, aws_secret_access_key=secret,
+                                config=botocore.config.Config(retries={"max_attempts": 1}))
+        self.assertIn("peerapi001", [a["ApiId"] for a in v2(SECRET_KEY).get_apis()["Items"]])
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            v2("wrong-secret").get_apis()
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidSignatureException")
 
     def test_bad_signatures_rejected(self):
         cases = [(ACCESS_KEY, "wrong-secret", "InvalidSignatureException"),

@@ -1,0 +1,476 @@
+// The apigatewayv2 control-plane subset: request routing, AWS's WEBSOCKET defaults, validation
+// through the configuration reader, and the served configuration.
+#include "gateway/control_plane.hpp"
+
+#include "apigw/core/ids.hpp"
+#include "apigw/core/json.hpp"
+#include "apigw/gateway/connections_path.hpp"
+
+#include <fmt/format.h>
+#include <boost/json/serialize.hpp>
+
+#include <array>
+
+namespace apigw::gateway::detail {
+namespace {
+
+using answer = control_plane::answer;
+
+answer error_answer(unsigned status, std::string_view type, std::string_view message,
+                    std::string_view resource_type = {}) {
+  json::object body{{"message", message}};
+  if (!resource_type.empty()) body["resourceType"] = resource_type;
+  answer a;
+  a.response.status = status;
+  a.response.headers.push_back({"x-amzn-ErrorType", std::string(type)});
+  a.response.headers.push_back({"Content-Type", "application/json"});
+  a.response.body = json::serialize(body);
+  return a;
+}
+
+answer bad_request(std::string_view message) {
+  return error_answer(400, "BadRequestException", message);
+}
+
+answer not_found(std::string_view what, std::string_view id) {
+  return error_answer(404, "NotFoundException", fmt::format("Invalid {} identifier specified {}", what, id), what);
+}
+
+answer conflict(std::string_view message) {
+  return error_answer(409, "ConflictException", message);
+}
+
+answer json_answer(unsigned status, const json::object& body, bool changed) {
+  answer a;
+  a.response.status = status;
+  a.response.headers.push_back({"Content-Type", "application/json"});
+  a.response.body = json::serialize(body);
+  a.changed = changed;
+  return a;
+}
+
+answer no_content(bool changed) {
+  answer a;
+  a.response.status = 204;
+  a.changed = changed;
+  return a;
+}
+
+template <class Map>
+answer list_answer(const Map& items) {
+  json::array out;
+  for (const auto& [id, obj] : items) out.push_back(obj);
+  return json_answer(200, json::object{{"items", std::move(out)}}, false);
+}
+
+// copy_members: the members of `from` named in `names` (when present) into `to`.
+void copy_members(const json::object& from, json::object& to, std::initializer_list<std::string_view> names) {
+  for (auto n : names) {
+    if (auto it = from.find(n); it != from.end()) to[n] = it->value();
+  }
+}
+
+std::string iso(clock::time_point t) {
+  return format_iso8601(t);
+}
+
+json::object default_route_settings() {
+  return json::object{{"dataTraceEnabled", false}, {"detailedMetricsEnabled", false}, {"loggingLevel", "OFF"}};
+}
+
+std::string api_endpoint(std::string_view api_id, std::string_view region) {
+  return fmt::format("wss://{}.execute-api.{}.amazonaws.com", api_id, region);
+}
+
+std::string string_member(const json::object& o, std::string_view key) {
+  return std::string(get_string(o, key).value_or(""));
+}
+
+constexpr std::array<std::string_view, 5> k_integration_types = {"AWS", "AWS_PROXY", "HTTP", "HTTP_PROXY", "MOCK"};
+
+}  // namespace
+
+std::string new_resource_id(std::size_t n) {
+  constexpr std::string_view alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::vector<std::byte> random(n);
+  (void)random_bytes(random);
+  std::string out;
+  for (auto b : random) out += alphabet[static_cast<unsigned char>(b) % alphabet.size()];
+  return out;
+}
+
+control_plane::control_plane(const gateway_config& initial) : region_(initial.region), keys_(initial.keys) {
+  const auto now = system_clock_source::instance().now();
+  for (const auto& api : initial.apis) {
+    api_model m;
+    m.api = json::object{{"apiId", api.id},
+                         {"apiEndpoint", api_endpoint(api.id, region_)},
+                         {"apiKeySelectionExpression", "$request.header.x-api-key"},
+                         {"createdDate", iso(now)},
+                         {"disableExecuteApiEndpoint", false},
+                         {"name", api.name},
+                         {"protocolType", "WEBSOCKET"},
+                         {"routeSelectionExpression", api.route_selection.text}};
+    for (const auto& [id, integ] : api.integrations) {
+      json::object params;
+      for (const auto& [k, v] : integ.request_parameters) params[k] = v;
+      json::object o{{"connectionType", "INTERNET"},
+                     {"integrationId", id},
+                     {"integrationMethod", integ.method},
+                     {"integrationType", integ.type},
+                     {"integrationUri", integ.uri},
+                     {"payloadFormatVersion", "1.0"},
+                     {"timeoutInMillis", integ.timeout.count()}};
+      if (!params.empty()) o["requestParameters"] = std::move(params);
+      m.integrations.emplace(id, std::move(o));
+    }
+    for (const auto& [key, route] : api.routes) {
+      const std::string route_id = new_resource_id(7);
+      json::object o{
+          {"apiKeyRequired", false}, {"authorizationType", "NONE"}, {"routeId", route_id}, {"routeKey", key}};
+      if (!route.integration_id.empty()) o["target"] = "integrations/" + route.integration_id;
+      if (route.two_way) {
+        o["routeResponseSelectionExpression"] = "$default";
+        m.route_responses[route_id].push_back(
+            json::object{{"routeResponseId", new_resource_id(6)}, {"routeResponseKey", "$default"}});
+      }
+      m.routes.emplace(route_id, std::move(o));
+    }
+    for (const auto& [name, stage] : api.stages) {
+      json::object vars;
+      for (const auto& [k, v] : stage.variables) vars[k] = v;
+      m.stages.emplace(name, json::object{{"createdDate", iso(now)},
+                                          {"defaultRouteSettings", default_route_settings()},
+                                          {"lastUpdatedDate", iso(now)},
+                                          {"routeSettings", json::object{}},
+                                          {"stageName", name},
+                                          {"stageVariables", std::move(vars)}});
+    }
+    apis_.emplace(api.id, std::move(m));
+  }
+}
+
+control_plane::answer control_plane::handle(std::string_view method, std::string_view target, std::string_view body,
+                                            clock::time_point now) {
+  std::string_view path = target;
+  std::string_view query;
+  if (const auto q = target.find('?'); q != std::string_view::npos) {
+    path = target.substr(0, q);
+    query = target.substr(q + 1);
+  }
+  std::vector<std::string> seg;
+  path.remove_prefix(std::min<std::size_t>(path.size(), 4));  // "/v2/"
+  while (!path.empty()) {
+    const auto slash = path.find('/');
+    auto decoded = percent_decode(path.substr(0, slash));
+    if (!decoded) return bad_request("malformed path");
+    seg.push_back(std::move(*decoded));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  json::object obj;
+  if (!body.empty() && method != "GET" && method != "DELETE") {
+    auto parsed = parse_json_object(body);
+    if (!parsed) return bad_request(fmt::format("Invalid request body: {}", parsed.error().message));
+    obj = std::move(*parsed);
+  }
+  std::lock_guard lock(mu_);
+  return dispatch(method, seg, query, obj, now);
+}
+
+control_plane::answer control_plane::dispatch(std::string_view method, const std::vector<std::string>& seg,
+                                              std::string_view, const json::object& body, clock::time_point now) {
+  if (seg.empty() || seg[0] != "apis") {
+    return error_answer(404, "NotFoundException", "apigw-ws serves apis only (no domain names yet)");
+  }
+  if (seg.size() == 1) {
+    if (method == "GET") {
+      json::array items;
+      for (const auto& [id, m] : apis_) items.push_back(m.api);
+      return json_answer(200, json::object{{"items", std::move(items)}}, false);
+    }
+    if (method != "POST") return bad_request("unsupported method");
+    // CreateApi (spec §6.1, defaults §6.2).
+    const auto name = get_string(body, "name");
+    if (!name || name->empty()) return bad_request("name is required");
+    const auto protocol = get_string(body, "protocolType");
+    if (!protocol) return bad_request("protocolType is required");
+    if (*protocol != "WEBSOCKET") return bad_request("apigw-ws serves WEBSOCKET APIs only");
+    for (std::string_view http_only : {"target", "routeKey", "corsConfiguration", "credentialsArn"}) {
+      if (body.contains(http_only)) return bad_request(fmt::format("{} is supported only for HTTP APIs", http_only));
+    }
+    const auto rse = get_string(body, "routeSelectionExpression");
+    if (!rse) return bad_request("routeSelectionExpression is required for WEBSOCKET APIs");
+    if (auto e = parse_selection_expression(*rse); !e) return bad_request(e.error().message);
+    std::string id;
+    do id = new_resource_id(10);
+    while (apis_.contains(id));
+    json::object api{{"apiId", id},
+                     {"apiEndpoint", api_endpoint(id, region_)},
+                     {"apiKeySelectionExpression", "$request.header.x-api-key"},
+                     {"createdDate", iso(now)},
+                     {"disableExecuteApiEndpoint", false},
+                     {"name", *name},
+                     {"protocolType", "WEBSOCKET"},
+                     {"routeSelectionExpression", *rse}};
+    copy_members(body, api,
+                 {"apiKeySelectionExpression", "description", "disableSchemaValidation", "disableExecuteApiEndpoint",
+                  "ipAddressType", "tags", "version"});
+    api_model m;
+    m.api = api;
+    apis_.emplace(id, std::move(m));
+    return json_answer(201, api, false);
+  }
+  auto it = apis_.find(seg[1]);
+  if (it == apis_.end()) return not_found("API", seg[1]);
+  if (seg.size() == 2) {
+    if (method == "GET") return json_answer(200, it->second.api, false);
+    if (method == "DELETE") {
+      apis_.erase(it);
+      return no_content(true);
+    }
+    return bad_request("unsupported method");
+  }
+  // Every change is checked by building what the data plane would serve; a failure rolls back.
+  api_model before = it->second;
+  answer a = api_call(method, it->second, seg, body, now);
+  if (a.changed) {
+    if (auto served = served_api(it->second); !served) {
+      it->second = std::move(before);
+      return bad_request(served.error().message);
+    }
+  }
+  return a;
+}
+
+control_plane::answer control_plane::api_call(std::string_view method, api_model& m,
+                                              const std::vector<std::string>& seg, const json::object& body,
+                                              clock::time_point now) {
+  const std::string& kind = seg[2];
+  if (kind == "integrations") {
+    if (seg.size() == 3 && method == "GET") return list_answer(m.integrations);
+    if (seg.size() == 3 && method == "POST") {
+      const auto type = get_string(body, "integrationType");
+      if (!type) return bad_request("integrationType is required");
+      if (std::find(k_integration_types.begin(), k_integration_types.end(), *type) == k_integration_types.end()) {
+        return bad_request(fmt::format("Invalid integration type {}", *type));
+      }
+      const bool is_proxy = *type == "HTTP_PROXY" || *type == "AWS_PROXY";
+      if (*type != "MOCK" && !get_string(body, "integrationUri")) return bad_request("integrationUri is required");
+      std::int64_t timeout = 29000;
+      if (auto it = body.find("timeoutInMillis"); it != body.end()) {
+        if (!it->value().is_int64() || it->value().get_int64() < 50 || it->value().get_int64() > 29000) {
+          return bad_request("timeoutInMillis must be between 50 and 29000");
+        }
+        timeout = it->value().get_int64();
+      }
+      const std::string id = new_resource_id(7);
+      json::object o{{"connectionType", "INTERNET"},
+                     {"integrationId", id},
+                     {"integrationType", *type},
+                     {"payloadFormatVersion", "1.0"},
+                     {"timeoutInMillis", timeout}};
+      if (!is_proxy) {
+        o["passthroughBehavior"] = "WHEN_NO_MATCH";
+        o["integrationResponseSelectionExpression"] =
+            *type == "AWS" ? "${integration.response.body.errorMessage}" : "${integration.response.statuscode}";
+      }
+      copy_members(
+          body, o,
+          {"connectionType", "connectionId", "contentHandlingStrategy", "credentialsArn", "description",
+           "integrationMethod", "integrationSubtype", "integrationUri", "passthroughBehavior", "payloadFormatVersion",
+           "requestParameters", "requestTemplates", "responseParameters", "templateSelectionExpression", "tlsConfig"});
+      m.integrations.emplace(id, o);
+      return json_answer(201, o, true);
+    }
+    if (seg.size() == 4) {
+      auto it = m.integrations.find(seg[3]);
+      if (it == m.integrations.end()) return not_found("Integration", seg[3]);
+      if (method == "GET") return json_answer(200, it->second, false);
+      if (method == "DELETE") {
+        m.integrations.erase(it);
+        return no_content(true);
+      }
+    }
+    return bad_request("unsupported integrations request");
+  }
+  if (kind == "routes") {
+    if (seg.size() == 3 && method == "GET") return list_answer(m.routes);
+    if (seg.size() == 3 && method == "POST") {
+      const auto key = get_string(body, "routeKey");
+      if (!key || key->empty()) return bad_request("routeKey is required");
+      if (key->starts_with('$') && *key != "$connect" && *key != "$disconnect" && *key != "$default") {
+        return bad_request(
+            fmt::format("Invalid route key {}: only $connect, $disconnect and $default may start "
+                        "with '$'",
+                        *key));
+      }
+      for (const auto& [id, r] : m.routes) {
+        if (string_member(r, "routeKey") == *key) return conflict(fmt::format("Route key {} already exists", *key));
+      }
+      if (auto target = get_string(body, "target")) {
+        if (!target->starts_with("integrations/") || !m.integrations.contains(std::string(target->substr(13)))) {
+          return bad_request(fmt::format("Invalid target {}", *target));
+        }
+      }
+      const std::string id = new_resource_id(7);
+      json::object o{{"apiKeyRequired", false}, {"authorizationType", "NONE"}, {"routeId", id}, {"routeKey", *key}};
+      copy_members(
+          body, o,
+          {"apiKeyRequired", "authorizationScopes", "authorizationType", "authorizerId", "modelSelectionExpression",
+           "operationName", "requestModels", "requestParameters", "routeResponseSelectionExpression", "target"});
+      m.routes.emplace(id, o);
+      return json_answer(201, o, true);
+    }
+    if (seg.size() >= 4) {
+      auto it = m.routes.find(seg[3]);
+      if (it == m.routes.end()) return not_found("Route", seg[3]);
+      if (seg.size() == 4 && method == "GET") return json_answer(200, it->second, false);
+      if (seg.size() == 4 && method == "DELETE") {
+        m.route_responses.erase(it->first);
+        m.routes.erase(it);
+        return no_content(true);
+      }
+      if (seg.size() == 5 && seg[4] == "routeresponses") {
+        auto& responses = m.route_responses[it->first];
+        if (method == "GET") {
+          json::array items;
+          for (const auto& r : responses) items.push_back(r);
+          return json_answer(200, json::object{{"items", std::move(items)}}, false);
+        }
+        if (method == "POST") {
+          const auto key = get_string(body, "routeResponseKey");
+          if (!key || key->empty()) return bad_request("routeResponseKey is required");
+          json::object o{{"routeResponseId", new_resource_id(6)}, {"routeResponseKey", *key}};
+          copy_members(body, o, {"modelSelectionExpression", "responseModels", "responseParameters"});
+          responses.push_back(o);
+          return json_answer(201, o, true);
+        }
+      }
+    }
+    return bad_request("unsupported routes request");
+  }
+  if (kind == "stages") {
+    if (seg.size() == 3 && method == "GET") return list_answer(m.stages);
+    if (seg.size() == 3 && method == "POST") {
+      const auto name = get_string(body, "stageName");
+      if (!name || name->empty()) return bad_request("stageName is required");
+      if (*name == "$default") return bad_request("The $default stage is only supported for HTTP APIs");
+      if (stage_name_taken(*name)) {
+        // AWS scopes stage names per API; one local port serves every API, so they must differ.
+        return conflict(fmt::format("Stage {} already exists", *name));
+      }
+      json::object o{{"createdDate", iso(now)},     {"defaultRouteSettings", default_route_settings()},
+                     {"lastUpdatedDate", iso(now)}, {"routeSettings", json::object{}},
+                     {"stageName", *name},          {"stageVariables", json::object{}}};
+      copy_members(body, o,
+                   {"accessLogSettings", "autoDeploy", "clientCertificateId", "defaultRouteSettings", "deploymentId",
+                    "description", "routeSettings", "stageVariables", "tags"});
+      m.stages.emplace(std::string(*name), o);
+      return json_answer(201, o, true);
+    }
+    if (seg.size() == 4) {
+      auto it = m.stages.find(seg[3]);
+      if (it == m.stages.end()) return not_found("Stage", seg[3]);
+      if (method == "GET") return json_answer(200, it->second, false);
+      if (method == "DELETE") {
+        m.stages.erase(it);
+        return no_content(true);
+      }
+    }
+    return bad_request("unsupported stages request");
+  }
+  if (kind == "deployments") {
+    if (seg.size() == 3 && method == "GET") return list_answer(m.deployments);
+    if (seg.size() == 3 && method == "POST") {
+      const auto stage = get_string(body, "stageName");
+      if (stage && !m.stages.contains(std::string(*stage))) return not_found("Stage", *stage);
+      const std::string id = new_resource_id(6);
+      json::object o{
+          {"autoDeployed", false}, {"createdDate", iso(now)}, {"deploymentId", id}, {"deploymentStatus", "DEPLOYED"}};
+      copy_members(body, o, {"description"});
+      m.deployments.emplace(id, o);
+      if (stage) {
+        auto& st = m.stages.at(std::string(*stage));
+        st["deploymentId"] = id;
+        st["lastUpdatedDate"] = iso(now);
+      }
+      return json_answer(201, o, false);
+    }
+    if (seg.size() == 4) {
+      auto it = m.deployments.find(seg[3]);
+      if (it == m.deployments.end()) return not_found("Deployment", seg[3]);
+      if (method == "GET") return json_answer(200, it->second, false);
+    }
+    return bad_request("unsupported deployments request");
+  }
+  return error_answer(404, "NotFoundException", fmt::format("apigw-ws does not serve {} yet", kind));
+}
+
+bool control_plane::stage_name_taken(std::string_view name) const {
+  for (const auto& [id, m] : apis_) {
+    if (m.stages.contains(std::string(name))) return true;
+  }
+  return false;
+}
+
+result<api_config> control_plane::served_api(const api_model& m) const {
+  // The served form is the configuration file's format: checked by the same reader.
+  json::array integrations;
+  for (const auto& [id, o] : m.integrations) {
+    if (string_member(o, "integrationType") != "HTTP_PROXY") continue;
+    json::object i{{"integrationId", id}};
+    copy_members(o, i,
+                 {"integrationType", "integrationMethod", "integrationUri", "requestParameters", "timeoutInMillis"});
+    integrations.push_back(std::move(i));
+  }
+  json::array routes;
+  for (const auto& [id, o] : m.routes) {
+    json::object r{{"routeKey", o.at("routeKey")}};
+    const std::string target = string_member(o, "target");
+    if (target.starts_with("integrations/")) {
+      auto integ = m.integrations.find(target.substr(13));
+      if (integ != m.integrations.end() && string_member(integ->second, "integrationType") == "HTTP_PROXY") {
+        r["target"] = target;
+      }
+    }
+    copy_members(o, r, {"routeResponseSelectionExpression"});
+    json::array responses;
+    if (auto it = m.route_responses.find(id); it != m.route_responses.end()) {
+      for (const auto& rr : it->second)
+        responses.push_back(json::object{{"routeResponseKey", rr.at("routeResponseKey")}});
+    }
+    if (!responses.empty()) r["routeResponses"] = std::move(responses);
+    routes.push_back(std::move(r));
+  }
+  json::array stages;
+  for (const auto& [name, o] : m.stages) {
+    json::object s{{"stageName", name}};
+    copy_members(o, s, {"stageVariables"});
+    stages.push_back(std::move(s));
+  }
+  if (stages.empty()) stages.push_back(json::object{{"stageName", "apigw-ws-validation-only"}});
+  json::object api{{"apiId", m.api.at("apiId")},
+                   {"name", m.api.at("name")},
+                   {"routeSelectionExpression", m.api.at("routeSelectionExpression")},
+                   {"stages", std::move(stages)},
+                   {"integrations", std::move(integrations)},
+                   {"routes", std::move(routes)}};
+  auto cfg = parse_gateway_config(json::serialize(json::object{{"apis", json::array{std::move(api)}}}));
+  if (!cfg) return cfg.error();
+  return std::move(cfg->apis.front());
+}
+
+gateway_config control_plane::build() const {
+  std::lock_guard lock(mu_);
+  gateway_config out;
+  out.region = region_;
+  out.keys = keys_;
+  for (const auto& [id, m] : apis_) {
+    if (m.stages.empty()) continue;
+    if (auto api = served_api(m)) out.apis.push_back(std::move(*api));
+  }
+  return out;
+}
+
+}  // namespace apigw::gateway::detail

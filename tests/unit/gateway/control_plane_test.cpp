@@ -1,0 +1,118 @@
+// Unit tests of the apigatewayv2 control-plane subset (spec §6): defaults, errors, and the
+// configuration it serves.
+#include "gateway/control_plane.hpp"
+
+#include "apigw/core/json.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace apigw::gateway::detail {
+namespace {
+
+using ::testing::HasSubstr;
+
+const clock::time_point k_now{std::chrono::seconds{1'741'168'800}};
+
+struct cp_fixture {
+  control_plane cp{default_dev_config()};
+
+  json::object call(std::string_view method, std::string_view target, std::string_view body, unsigned expect) {
+    auto a = cp.handle(method, target, body, k_now);
+    EXPECT_EQ(a.response.status, expect) << method << " " << target << ": " << a.response.body;
+    if (a.response.body.empty()) return {};
+    auto o = parse_json_object(a.response.body);
+    return o ? *o : json::object{};
+  }
+};
+
+std::string error_type(const net::http_response& r) {
+  return std::string(net::find_header(r.headers, "x-amzn-ErrorType").value_or(""));
+}
+
+TEST(ControlPlane, InitialConfigIsListed) {
+  cp_fixture f;
+  auto apis = f.call("GET", "/v2/apis", "", 200);
+  ASSERT_EQ(apis["items"].as_array().size(), 1u);
+  EXPECT_EQ(apis["items"].as_array()[0].as_object().at("apiId"), "devapi0001");
+  auto routes = f.call("GET", "/v2/apis/devapi0001/routes", "", 200);
+  EXPECT_EQ(routes["items"].as_array().size(), 3u);
+}
+
+TEST(ControlPlane, CreateApiWithWebsocketDefaults) {
+  cp_fixture f;
+  auto api =
+      f.call("POST", "/v2/apis",
+             R"({"name":"chat","protocolType":"WEBSOCKET","routeSelectionExpression":"$request.body.action"})", 201);
+  const std::string id(api.at("apiId").as_string());
+  EXPECT_EQ(id.size(), 10u);
+  EXPECT_EQ(api.at("apiEndpoint").as_string(), "wss://" + id + ".execute-api.us-east-1.amazonaws.com");
+  EXPECT_EQ(api.at("apiKeySelectionExpression"), "$request.header.x-api-key");
+  EXPECT_EQ(api.at("createdDate"), "2025-03-05T10:00:00.000Z");
+  EXPECT_EQ(api.at("disableExecuteApiEndpoint"), false);
+  auto integ = f.call("POST", "/v2/apis/" + id + "/integrations",
+                      R"({"integrationType":"HTTP","integrationUri":"http://h/x","integrationMethod":"POST"})", 201);
+  EXPECT_EQ(integ.at("timeoutInMillis"), 29000);
+  EXPECT_EQ(integ.at("passthroughBehavior"), "WHEN_NO_MATCH");
+  EXPECT_EQ(integ.at("integrationResponseSelectionExpression"), "${integration.response.statuscode}");
+}
+
+TEST(ControlPlane, ServedConfigFollowsChanges) {
+  cp_fixture f;
+  auto api = f.call("POST", "/v2/apis",
+                    R"({"name":"n","protocolType":"WEBSOCKET","routeSelectionExpression":"$request.body.a"})", 201);
+  const std::string base = "/v2/apis/" + std::string(api.at("apiId").as_string());
+  EXPECT_EQ(f.cp.build().apis.size(), 1u);  // no stage yet: not served
+  auto integ = f.call("POST", base + "/integrations",
+                      R"({"integrationType":"HTTP_PROXY","integrationUri":"http://127.0.0.1:1/x"})", 201);
+  auto route = f.call("POST", base + "/routes",
+                      R"({"routeKey":"go","routeResponseSelectionExpression":"$default","target":"integrations/)" +
+                          std::string(integ.at("integrationId").as_string()) + R"("})",
+                      201);
+  f.call("POST", base + "/routes/" + std::string(route.at("routeId").as_string()) + "/routeresponses",
+         R"({"routeResponseKey":"$default"})", 201);
+  f.call("POST", base + "/stages", R"({"stageName":"live","stageVariables":{"v":"1"}})", 201);
+  auto cfg = f.cp.build();
+  ASSERT_EQ(cfg.apis.size(), 2u);
+  const api_config* served = nullptr;
+  for (const auto& a : cfg.apis) {
+    if (a.stages.contains("live")) served = &a;
+  }
+  ASSERT_NE(served, nullptr);
+  ASSERT_NE(served->find_route("go"), nullptr);
+  EXPECT_TRUE(served->find_route("go")->two_way);
+  EXPECT_EQ(served->stages.at("live").variables.at("v"), "1");
+}
+
+TEST(ControlPlane, Errors) {
+  cp_fixture f;
+  auto r = f.cp.handle("POST", "/v2/apis", R"({"name":"x","protocolType":"WEBSOCKET"})", k_now);
+  EXPECT_EQ(r.response.status, 400u);
+  EXPECT_EQ(error_type(r.response), "BadRequestException");
+  r = f.cp.handle("POST", "/v2/apis", R"({"name":"x","protocolType":"HTTP"})", k_now);
+  EXPECT_EQ(r.response.status, 400u);
+  r = f.cp.handle("POST", "/v2/apis", "{not json", k_now);
+  EXPECT_EQ(error_type(r.response), "BadRequestException");
+  r = f.cp.handle("GET", "/v2/apis/nope", "", k_now);
+  EXPECT_EQ(r.response.status, 404u);
+  EXPECT_EQ(error_type(r.response), "NotFoundException");
+  EXPECT_THAT(r.response.body, HasSubstr(R"("resourceType":"API")"));
+  r = f.cp.handle("POST", "/v2/apis/devapi0001/routes", R"({"routeKey":"$default"})", k_now);
+  EXPECT_EQ(r.response.status, 409u);
+  EXPECT_EQ(error_type(r.response), "ConflictException");
+  r = f.cp.handle("POST", "/v2/apis/devapi0001/stages", R"({"stageName":"dev"})", k_now);
+  EXPECT_EQ(r.response.status, 409u);
+  r = f.cp.handle("POST", "/v2/apis/devapi0001/integrations",
+                  R"({"integrationType":"HTTP_PROXY","integrationUri":"ftp://x/"})", k_now);
+  EXPECT_EQ(r.response.status, 400u);  // refused by the served-configuration check, rolled back
+  EXPECT_EQ(f.call("GET", "/v2/apis/devapi0001/integrations", "", 200)["items"].as_array().size(), 3u);
+}
+
+TEST(ControlPlane, ResourceIdShape) {
+  const auto id = new_resource_id(7);
+  EXPECT_EQ(id.size(), 7u);
+  EXPECT_EQ(id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace apigw::gateway::detail
