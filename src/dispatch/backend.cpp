@@ -117,7 +117,8 @@ response backend::handle(view& v, std::string_view route, const request& req) {
     return bad_headers();
   }
   // The gateway's identity: a registered API id, and the shared secret only the gateway knows.
-  const std::string api_id{*req.header_value("X-Amzn-Apigateway-Api-Id")};
+  // Read with value_or: an application may have removed a header from required_headers.
+  const std::string api_id{req.header_value("X-Amzn-Apigateway-Api-Id").value_or("")};
   if (api_id.empty()) return bad_headers();
   if (!sec.shared_secret.empty()) {
     const auto secret = req.header_value(sec.shared_secret_header);
@@ -145,7 +146,7 @@ response backend::handle(view& v, std::string_view route, const request& req) {
 response backend::run_connect(view& v, request_context& ctx) {
   const auto& sec = options_.security;
   const auto& req = ctx.raw();
-  const auto ip = client_ip(*req.header_value("X-Forwarded-For"), sec.trusted_proxy_hops);
+  const auto ip = client_ip(req.header_value("X-Forwarded-For").value_or(""), sec.trusted_proxy_hops);
   if (!ip) return bad_headers();
   ctx.client_ip_ = *ip;
   auto who = auth_.from_request(req);
@@ -173,7 +174,7 @@ response backend::run_connect(view& v, request_context& ctx) {
   const auto missing = static_cast<std::size_t>(
       std::ranges::count_if(sec.connection_headers, [&](const std::string& n) { return !req.header_value(n); }));
   if (missing > 0) return refuse(response::text(400, fmt::format("Missing {} headers", missing)));
-  const auto host = *req.header_value("Host");
+  const auto host = req.header_value("Host").value_or("");
   if (!host_allowed(host, sec.allowed_hosts)) return refuse(response::text(400, "Host is not allowed"));
   const auto origin = req.header_value("Origin").value_or("");
   if (!sec.allowed_origins.empty()) {
