@@ -556,6 +556,46 @@ TEST_P(backend_test, worker_pool_refuses_when_full) {
   EXPECT_EQ(app_->submit(v, "default", req, count).error(), error::shutting_down);
 }
 
+TEST_P(backend_test, store_failures_are_503_without_details) {
+  // A database that was never migrated: every store call fails with schema_missing.
+  auto broken = store::open_store(GetParam().fresh_url(), clock_);
+  ASSERT_TRUE(broken) << why(broken);
+  std::vector<std::string> lines;
+  options_.log = [&](std::string_view l) { lines.emplace_back(l); };
+  builtin_authenticator auth(**broken, clock_, "secret", {.fast_hashing = true});
+  recording_delivery out(**broken);
+  backend app(**broken, out, auth, clock_, options_);
+  echo_view v;
+  fake_gateway gw(app, v);
+  auto r = gw.connect(cid(1));
+  EXPECT_EQ(r.status, 503U);
+  EXPECT_EQ(r.body, "Service Unavailable");
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines.back().find("migrate"), std::string::npos) << lines.back();
+}
+
+TEST_P(backend_test, refusing_on_connect_handler_leaves_the_session_disconnected) {
+  echo_view v;
+  v.on_connect([](request_context& ctx) {
+    EXPECT_TRUE(ctx.session());
+    return response::text(403, "Go away");
+  });
+  start(v);
+  auto r = gw_->connect(cid(1));
+  EXPECT_EQ(r.status, 403U);
+  EXPECT_FALSE(store_->find_session(cid(1))->connected);
+}
+
+TEST_P(backend_test, throwing_connection_check_is_500_and_counts_as_a_failure) {
+  options_.rate_limit.max_attempts = 1;
+  echo_view v;
+  v.check_connections([](const request_context&) -> std::optional<std::string> { throw std::runtime_error("x"); });
+  start(v);
+  EXPECT_EQ(gw_->connect(cid(1)).status, 500U);
+  EXPECT_EQ(gw_->connect(cid(2)).body, "Too many connection attempts");
+  EXPECT_FALSE(store_->find_session(cid(1)));
+}
+
 INSTANTIATE_TEST_SUITE_P(dispatch, backend_test, ::testing::Values(linked_provider()), provider_name);
 
 }  // namespace
