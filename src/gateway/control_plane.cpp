@@ -5,6 +5,7 @@
 #include "apigw/core/ids.hpp"
 #include "apigw/core/json.hpp"
 #include "apigw/gateway/connections_path.hpp"
+#include "apigw/gateway/error.hpp"
 
 #include <fmt/format.h>
 #include <boost/json/serialize.hpp>
@@ -471,6 +472,89 @@ gateway_config control_plane::build() const {
     if (auto api = served_api(m)) out.apis.push_back(std::move(*api));
   }
   return out;
+}
+
+std::string control_plane::save() const {
+  std::lock_guard lock(mu_);
+  const auto objects = [](const auto& map) {
+    json::array out;
+    for (const auto& [key, obj] : map) out.push_back(obj);
+    return out;
+  };
+  json::array apis;
+  for (const auto& [id, m] : apis_) {
+    json::object responses;
+    for (const auto& [route_id, list] : m.route_responses) {
+      json::array items;
+      for (const auto& r : list) items.push_back(r);
+      responses[route_id] = std::move(items);
+    }
+    apis.push_back(json::object{{"api", m.api},
+                                {"integrations", objects(m.integrations)},
+                                {"routes", objects(m.routes)},
+                                {"routeResponses", std::move(responses)},
+                                {"stages", objects(m.stages)},
+                                {"deployments", objects(m.deployments)}});
+  }
+  return json::serialize(json::object{{"version", 1}, {"apis", std::move(apis)}});
+}
+
+result<void> control_plane::load(std::string_view text) {
+  const auto bad = [](std::string_view why) { return failure{error::invalid_config, std::string(why)}; };
+  auto root = parse_json_object(text);
+  if (!root) return bad(root.error().message);
+  if (get_int(*root, "version") != 1) return bad("\"version\" must be 1");
+  auto apis_it = root->find("apis");
+  if (apis_it == root->end() || !apis_it->value().is_array()) return bad("\"apis\" must be an array");
+  std::map<std::string, api_model> loaded;
+  std::map<std::string, std::string> stage_owner;
+  for (const auto& item : apis_it->value().get_array()) {
+    if (!item.is_object()) return bad("apis items must be objects");
+    const auto& o = item.get_object();
+    api_model m;
+    const auto take = [&](std::string_view key, std::string_view id_member, auto& into) -> result<void> {
+      auto it = o.find(key);
+      if (it == o.end()) return ok();
+      if (!it->value().is_array()) return bad(fmt::format("\"{}\" must be an array", key));
+      for (const auto& x : it->value().get_array()) {
+        const auto* obj = x.if_object();
+        const auto id = obj != nullptr ? get_string(*obj, id_member) : std::nullopt;
+        if (!id) return bad(fmt::format("every {} item needs \"{}\"", key, id_member));
+        into.emplace(std::string(*id), *obj);
+      }
+      return ok();
+    };
+    auto api = o.find("api");
+    if (api == o.end() || !api->value().is_object()) return bad("every API needs an \"api\" object");
+    m.api = api->value().get_object();
+    const auto api_id = get_string(m.api, "apiId");
+    if (!api_id || !get_string(m.api, "name") || !get_string(m.api, "routeSelectionExpression")) {
+      return bad("an api needs apiId, name and routeSelectionExpression");
+    }
+    if (auto r = take("integrations", "integrationId", m.integrations); !r) return r.error();
+    if (auto r = take("routes", "routeId", m.routes); !r) return r.error();
+    if (auto r = take("stages", "stageName", m.stages); !r) return r.error();
+    if (auto r = take("deployments", "deploymentId", m.deployments); !r) return r.error();
+    if (auto rr = o.find("routeResponses"); rr != o.end() && rr->value().is_object()) {
+      for (const auto& [route_id, list] : rr->value().get_object()) {
+        if (!list.is_array()) return bad("routeResponses values must be arrays");
+        for (const auto& r : list.get_array()) {
+          if (!r.is_object()) return bad("route responses must be objects");
+          m.route_responses[std::string(route_id)].push_back(r.get_object());
+        }
+      }
+    }
+    for (const auto& [name, st] : m.stages) {
+      if (!stage_owner.emplace(name, std::string(*api_id)).second) {
+        return bad(fmt::format("stage {} belongs to two APIs", name));
+      }
+    }
+    if (auto served = served_api(m); !served) return bad(fmt::format("api {}: {}", *api_id, served.error().message));
+    loaded.emplace(std::string(*api_id), std::move(m));
+  }
+  std::lock_guard lock(mu_);
+  apis_ = std::move(loaded);
+  return ok();
 }
 
 }  // namespace apigw::gateway::detail

@@ -41,6 +41,14 @@ class control_plane {
   // build: the configuration the data plane serves now (region and keys from `initial`).
   gateway_config build() const;
 
+  // save: the whole model as the state file's JSON text ({"version":1,"apis":[...]}).
+  std::string save() const;
+
+  // load: replaces the model with a saved one. Fails with invalid_config saying what is wrong (not
+  // JSON, another version, a missing member, an API the data plane could not serve, a stage name
+  // used twice); the model is then unchanged.
+  result<void> load(std::string_view text);
+
  private:
   struct api_model {
     boost::json::object api;

@@ -44,6 +44,9 @@
 #include <array>
 #include <atomic>
 #include <deque>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -517,7 +520,55 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
       std::lock_guard lock(state_mu);
       state = std::move(next);
     }
+    if (req.method() != http::verb::get && a.response.status < 300) save_state();
     return std::move(a.response);
+  }
+
+  // save_state: rewrites the state file (a temporary file renamed over it, so a crash leaves
+  // the old or the new one). Failures are logged; the change stays in memory.
+  void save_state() {
+    if (opts.state_file.empty()) return;
+    std::lock_guard lock(save_mu);
+    const auto tmp = std::filesystem::path(opts.state_file.string() + ".tmp");
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out << control->save();
+      out.flush();
+      if (!out) {
+        log("error", "cannot write the state file", "file", tmp.string());
+        return;
+      }
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, opts.state_file, ec);
+    if (ec) log("error", "cannot replace the state file", "file", opts.state_file.string(), "error", ec.message());
+  }
+
+  // load_state: the state file's APIs replace the configuration's; a new file is written now.
+  result<void> load_state() {
+    if (opts.state_file.empty()) return ok();
+    const auto& path = opts.state_file;
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+      save_state();
+      log("info", "state file created", "file", path.string());
+      return ok();
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return failure{error::invalid_config, fmt::format("state file {} cannot be read", path.string())};
+    const std::string text{std::istreambuf_iterator<char>(in), {}};
+    if (auto r = control->load(text); !r) {
+      return failure{error::invalid_config,
+                     fmt::format("state file {} is not usable: {} (it was left unchanged; fix it or move it away)",
+                                 path.string(), r.error().message)};
+    }
+    auto next = make_state(control->build());
+    {
+      std::lock_guard lock(state_mu);
+      state = std::move(next);
+    }
+    log("info", "state file loaded", "file", path.string(), "apis", std::to_string(current()->config.apis.size()));
+    return ok();
   }
 
   // -- registry ---------------------------------------------------------------------------------
@@ -982,6 +1033,7 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   std::shared_ptr<net::http_client_pool> pool;
   std::unique_ptr<detail::control_plane> control;
   mutable std::mutex state_mu;
+  std::mutex save_mu;
   state_ptr state;  // guarded by state_mu
   detail::token_bucket new_connections;
   detail::token_bucket management_calls;
@@ -1009,6 +1061,7 @@ gateway::~gateway() {
 }
 
 result<void> gateway::start() {
+  if (auto r = impl_->load_state(); !r) return r;
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(impl_->opts.address, ec);
   if (ec) {

@@ -396,6 +396,40 @@ class ControlPlaneTest(GatewayPeerTest):
         v2.delete_api(ApiId=api_id)
 
 
+class StateFileTest(unittest.TestCase):
+    """--state-file: what the control plane set up survives a restart; a corrupt file stops the start."""
+
+    def test_restart_keeps_apis_and_corrupt_file_refused(self):
+        backend = Recorder()
+        with tempfile.TemporaryDirectory() as d:
+            state = os.path.join(d, "state.json")
+            gw = Gateway(backend.port, "--state-file", state)
+            v2 = boto3.client("apigatewayv2", endpoint_url=f"http://127.0.0.1:{gw.port}", region_name="us-east-1",
+                              aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+            api_id = v2.create_api(Name="kept", ProtocolType="WEBSOCKET",
+                                   RouteSelectionExpression="$request.body.action")["ApiId"]
+            v2.create_stage(ApiId=api_id, StageName="kept")
+            self.assertEqual(gw.stop()[0], 0)
+
+            gw = Gateway(backend.port, "--state-file", state)
+            v2 = boto3.client("apigatewayv2", endpoint_url=f"http://127.0.0.1:{gw.port}", region_name="us-east-1",
+                              aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+            self.assertEqual(v2.get_api(ApiId=api_id)["Name"], "kept")
+            self.assertEqual(v2.get_stage(ApiId=api_id, StageName="kept")["StageName"], "kept")
+            self.assertEqual(gw.stop()[0], 0)
+
+            with open(state, "w") as f:
+                f.write("{not json")
+            proc = subprocess.run([BINARY, "gateway", "--port", "0", "--state-file", state], capture_output=True,
+                                  text=True, timeout=30)
+            self.assertEqual(proc.returncode, 1)
+            self.assertIn(state, proc.stderr)
+            with open(state) as f:
+                self.assertEqual(f.read(), "{not json")  # never overwritten
+        backend.server.shutdown()
+        backend.server.server_close()
+
+
 class SigV4Test(GatewayPeerTest):
     extra_args = ("--auth", "sigv4")
 

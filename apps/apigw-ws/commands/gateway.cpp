@@ -5,7 +5,6 @@
 #include "apigw/gateway/config.hpp"
 #include "apigw/gateway/gateway.hpp"
 
-#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -90,10 +89,7 @@ int run_gateway(const globals& g, const gateway_cli_options& o) {
     std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
     std::fflush(stderr);
   };
-  if (o.state_file) {
-    opts.log(fmt::format("level=warn msg=\"--state-file is not implemented yet; serving {} only\" file={}",
-                         o.config ? *o.config : "the default dev API", *o.state_file));
-  }
+  if (o.state_file) opts.state_file = *o.state_file;
 
   boost::asio::io_context io;
   gateway::gateway gw(io.get_executor(), std::move(config), std::move(opts));
@@ -137,7 +133,9 @@ void register_gateway(CLI::App& app, const globals& g, command_runner& run) {
   cmd->add_option("--auth", o->auth, "@connections authentication: none (accept anything) or sigv4 (verify)")
       ->check(CLI::IsMember({"none", "sigv4"}))
       ->capture_default_str();
-  cmd->add_option("--state-file", o->state_file, "Where control-plane changes are kept (not implemented yet)");
+  cmd->add_option("--state-file", o->state_file,
+                  "JSON file keeping the APIs across restarts: loaded at start when it exists (it then replaces "
+                  "--config's APIs), rewritten after every control-plane change; a corrupt one stops the start");
   cmd->add_option("--threads", o->threads, "I/O threads")->check(CLI::Range(1, 64))->capture_default_str();
   cmd->add_option("--max-frame-bytes", o->max_frame, "Largest client frame; larger closes with 1009")
       ->capture_default_str();

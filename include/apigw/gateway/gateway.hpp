@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -77,6 +78,9 @@ struct gateway_options {
   unverified_choices choices;
   auth_mode auth = auth_mode::none;
   std::chrono::milliseconds backend_connect_timeout{5000};
+  // state_file: where control-plane changes are kept (empty: in memory only). When it exists at
+  // start it replaces the configuration's APIs; every change rewrites it (temporary file + rename).
+  std::filesystem::path state_file;
   // log: receives one structured (logfmt) line per event; empty: no logging.
   std::function<void(std::string_view line)> log;
 };
@@ -100,7 +104,9 @@ class gateway {
   gateway(const gateway&) = delete;
   gateway& operator=(const gateway&) = delete;
 
-  // start: binds and begins accepting. Fails with net::error::bind_failed naming the address.
+  // start: loads the state file (if any), binds and begins accepting. Fails with
+  // net::error::bind_failed naming the address, or gateway::error::invalid_config naming a state
+  // file that cannot be read or used (the file is left as it is).
   result<void> start();
 
   // port: the bound port (after start).

@@ -108,6 +108,34 @@ TEST(ControlPlane, Errors) {
   EXPECT_EQ(f.call("GET", "/v2/apis/devapi0001/integrations", "", 200)["items"].as_array().size(), 3u);
 }
 
+TEST(ControlPlane, SaveAndLoadRoundTrip) {
+  cp_fixture f;
+  auto api = f.call("POST", "/v2/apis",
+                    R"({"name":"n","protocolType":"WEBSOCKET","routeSelectionExpression":"$request.body.a"})", 201);
+  const std::string id(api.at("apiId").as_string());
+  f.call("POST", "/v2/apis/" + id + "/stages", R"({"stageName":"saved"})", 201);
+  const std::string saved = f.cp.save();
+
+  control_plane other{gateway_config{}};
+  ASSERT_TRUE(other.load(saved));
+  EXPECT_EQ(other.save(), saved);
+  EXPECT_EQ(other.build().apis.size(), 2u);
+}
+
+TEST(ControlPlane, LoadRefusesBadStateAndKeepsTheModel) {
+  cp_fixture f;
+  const std::string before = f.cp.save();
+  for (std::string_view bad : {"{not json", R"({"version":2,"apis":[]})", R"({"version":1})",
+                               R"({"version":1,"apis":[{"api":{"apiId":"a"}}]})",
+                               R"({"version":1,"apis":[
+          {"api":{"apiId":"a","name":"a","routeSelectionExpression":"$request.body.x"},"stages":[{"stageName":"s"}]},
+          {"api":{"apiId":"b","name":"b","routeSelectionExpression":"$request.body.x"},"stages":[{"stageName":"s"}]}]})"}) {
+    auto r = f.cp.load(bad);
+    EXPECT_FALSE(r) << bad;
+    EXPECT_EQ(f.cp.save(), before);
+  }
+}
+
 TEST(ControlPlane, ResourceIdShape) {
   const auto id = new_resource_id(7);
   EXPECT_EQ(id.size(), 7u);
