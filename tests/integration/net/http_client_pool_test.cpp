@@ -242,72 +242,68 @@ test_certificate make_certificate(const char* san) {
   return out;
 }
 
-std::shared_ptr<asio::ssl::context> server_tls(const test_certificate& c) {
-  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
-  ctx->use_certificate_chain(asio::buffer(c.cert_pem));
-  ctx->use_private_key(asio::buffer(c.key_pem), asio::ssl::context::pem);
-  return ctx;
-}
+// tls_site: an https server on loopback with a certificate for `san`, and pools that trust it
+// or only the system store.
+struct tls_site {
+  explicit tls_site(const char* san) : cert(make_certificate(san)) {
+    http_server_options sopts;
+    sopts.tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    sopts.tls->use_certificate_chain(asio::buffer(cert.cert_pem));
+    sopts.tls->use_private_key(asio::buffer(cert.key_pem), asio::ssl::context::pem);
+    server = std::make_unique<http_server>(io.executor(), handler.handler(), sopts);
+    EXPECT_TRUE(server->start());
+  }
 
-http_request https_get(std::uint16_t port, std::string host) {
-  http_request r = get(port, "/secure");
-  r.origin.scheme = scheme::https;
-  r.origin.host = std::move(host);
-  return r;
-}
+  std::unique_ptr<http_client_pool> pool(bool trust_certificate) {
+    client_pool_options opts;
+    if (trust_certificate) opts.extra_ca_pem = cert.cert_pem;
+    return std::make_unique<http_client_pool>(io.executor(), opts);
+  }
+
+  http_request get_from(std::string host) {
+    http_request r = get(server->port(), "/secure");
+    r.origin.scheme = scheme::https;
+    r.origin.host = std::move(host);
+    return r;
+  }
+
+  io_runner io;
+  test_certificate cert;
+  counting_handler handler;
+  std::unique_ptr<http_server> server;
+};
 
 TEST(net_http_client_pool, https_with_a_trusted_certificate_and_matching_host) {
-  io_runner io;
-  const auto cert = make_certificate("DNS:localhost,IP:127.0.0.1");
-  counting_handler h;
-  http_server_options sopts;
-  sopts.tls = server_tls(cert);
-  http_server server(io.executor(), h.handler(), sopts);
-  ASSERT_TRUE(server.start());
-  client_pool_options opts;
-  opts.extra_ca_pem = cert.cert_pem;
-  http_client_pool pool(io.executor(), opts);
+  tls_site site("DNS:localhost,IP:127.0.0.1");
+  auto pool = site.pool(true);
   for (int i = 0; i < 3; ++i) {
-    auto r = io.run(pool.request(https_get(server.port(), "127.0.0.1")));
+    auto r = site.io.run(pool->request(site.get_from("127.0.0.1")));
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->body, "ok:");
   }
-  auto by_name = io.run(pool.request(https_get(server.port(), "localhost")));
+  auto by_name = site.io.run(pool->request(site.get_from("localhost")));
   ASSERT_TRUE(by_name) << by_name.error().message;
-  EXPECT_EQ(pool.stats().connections_opened, 2U);  // one per origin, kept alive
+  EXPECT_EQ(pool->stats().connections_opened, 2U);  // one per origin, kept alive
 }
 
 TEST(net_http_client_pool, https_rejects_an_untrusted_certificate) {
-  io_runner io;
-  const auto cert = make_certificate("DNS:localhost,IP:127.0.0.1");
-  counting_handler h;
-  http_server_options sopts;
-  sopts.tls = server_tls(cert);
-  http_server server(io.executor(), h.handler(), sopts);
-  ASSERT_TRUE(server.start());
-  http_client_pool pool(io.executor());
-  auto r = io.run(pool.request(https_get(server.port(), "127.0.0.1")));
+  tls_site site("DNS:localhost,IP:127.0.0.1");
+  auto pool = site.pool(false);
+  auto r = site.io.run(pool->request(site.get_from("127.0.0.1")));
   ASSERT_FALSE(r);
   EXPECT_TRUE(r.error() == error::tls_failed) << r.error().message;
   EXPECT_TRUE(r.error() == condition::network_error);
   EXPECT_NE(r.error().message.find("certificate"), std::string::npos) << r.error().message;
+  EXPECT_EQ(site.handler.served.load(), 0);
 }
 
 TEST(net_http_client_pool, https_rejects_a_certificate_for_another_host) {
-  io_runner io;
-  const auto cert = make_certificate("DNS:ws.example.test");
-  counting_handler h;
-  http_server_options sopts;
-  sopts.tls = server_tls(cert);
-  http_server server(io.executor(), h.handler(), sopts);
-  ASSERT_TRUE(server.start());
-  client_pool_options opts;
-  opts.extra_ca_pem = cert.cert_pem;
-  http_client_pool pool(io.executor(), opts);
-  auto r = io.run(pool.request(https_get(server.port(), "127.0.0.1")));
+  tls_site site("DNS:ws.example.test");
+  auto pool = site.pool(true);
+  auto r = site.io.run(pool->request(site.get_from("127.0.0.1")));
   ASSERT_FALSE(r);
   EXPECT_TRUE(r.error() == error::tls_failed) << r.error().message;
-  EXPECT_EQ(h.served.load(), 0);
+  EXPECT_EQ(site.handler.served.load(), 0);
 }
 
 }  // namespace
