@@ -1,0 +1,193 @@
+// End to end through the local gateway: a WebSocket client logs in, gets a one-time token, opens a
+// socket on `apigw-ws gateway`'s engine, and talks to a backend view over the gateway's real
+// HTTP_PROXY integrations; replies come back through the gateway's @connections API. Proves that
+// what the local gateway sends passes every check of the backend, as AWS's requests must.
+#include "apigw/dispatch/backend.hpp"
+#include "apigw/gateway/gateway.hpp"
+#include "apigw/mgmt/sender.hpp"
+#include "apigw/net/http_client_pool.hpp"
+#include "apigw/server/server.hpp"
+#include "apigw/store/session_store.hpp"
+#include "support/io_runner.hpp"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <filesystem>
+#include <thread>
+
+namespace apigw {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using namespace std::chrono_literals;
+
+// ws_client: a blocking WebSocket client on its own io_context; every operation has a timeout.
+class ws_client {
+ public:
+  ws_client(std::uint16_t port, const std::string& target, std::vector<std::pair<std::string, std::string>> headers)
+      : ws_(io_) {
+    beast::get_lowest_layer(ws_).connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    ws_.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
+      for (const auto& [n, v] : headers) req.set(n, v);
+    }));
+    bool done = false;
+    ws_.async_handshake(response_, fmt::format("127.0.0.1:{}", port), target, [&](beast::error_code ec) {
+      error_ = ec;
+      done = true;
+    });
+    run_until(done, 10s);
+  }
+  // status: the handshake's HTTP status (101 when accepted).
+  unsigned status() const { return response_.result_int(); }
+  bool ok() const { return !error_ && status() == 101; }
+
+  void send(const std::string& text) {
+    bool done = false;
+    ws_.async_write(asio::buffer(text), [&](beast::error_code ec, std::size_t) {
+      error_ = ec;
+      done = true;
+    });
+    run_until(done, 10s);
+  }
+  // read: the next message, or nullopt on timeout or error.
+  std::optional<std::string> read(std::chrono::milliseconds timeout = 5s) {
+    beast::flat_buffer buf;
+    bool done = false;
+    beast::error_code err;
+    ws_.async_read(buf, [&](beast::error_code ec, std::size_t) {
+      err = ec;
+      done = true;
+    });
+    if (!run_until(done, timeout) || err) return std::nullopt;
+    return beast::buffers_to_string(buf.data());
+  }
+  void close() {
+    bool done = false;
+    ws_.async_close(websocket::close_code::normal, [&](beast::error_code) { done = true; });
+    run_until(done, 5s);
+  }
+
+ private:
+  bool run_until(bool& done, std::chrono::milliseconds timeout) {
+    io_.restart();
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done && std::chrono::steady_clock::now() < deadline)
+      io_.run_one_for(deadline - std::chrono::steady_clock::now());
+    if (!done) {
+      beast::get_lowest_layer(ws_).cancel();
+      io_.restart();
+      io_.run_for(1s);
+    }
+    return done;
+  }
+  asio::io_context io_;
+  websocket::stream<beast::tcp_stream> ws_;
+  websocket::response_type response_;
+  beast::error_code error_;
+};
+
+TEST(gateway_e2e, login_token_connect_message_reply_disconnect) {
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("apigw-e2e-{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  auto& clock = system_clock_source::instance();
+  auto db = store::open_store((dir / "db.sqlite3").string(), clock);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE((*db)->migrate());
+
+  mgmt::sender sender;
+  dispatch::sender_delivery delivery(sender, **db);
+  dispatch::builtin_authenticator auth(**db, clock, "e2e secret", {.secure_cookie = false, .fast_hashing = true});
+  dispatch::backend_options options;
+  options.log = [](std::string_view) {};
+  dispatch::backend app(**db, delivery, auth, clock, options);
+  view chat;
+  chat.handle("echo", [](request_context& ctx) {
+    (void)ctx.reply(json::object{{"you", ctx.user().username}, {"said", ctx.body().at("text")}});
+    return response::ok();
+  });
+  server::backend_server http(app, {}, &auth);
+  http.mount("/ws/", chat);
+  ASSERT_TRUE(http.start());
+
+  testing::io_runner io;
+  gateway::gateway_options gopts;
+  gopts.port = 0;
+  gateway::gateway gw(io.executor(), gateway::default_dev_config(fmt::format("http://127.0.0.1:{}/ws/", http.port())),
+                      gopts);
+  ASSERT_TRUE(gw.start());
+  store::gateway row;
+  row.name = "local";
+  row.api_id = "devapi0001";
+  row.endpoint = fmt::format("http://127.0.0.1:{}/dev", gw.port());
+  ASSERT_TRUE((*db)->upsert_gateway(row));
+
+  // A browser session: login, then a token for the socket.
+  ASSERT_TRUE(auth.add_user("alice", "pw"));
+  net::http_client_pool pool(io.executor());
+  auto post = [&](std::string target, net::http_headers headers, std::string body) {
+    net::http_request r;
+    r.method = "POST";
+    r.origin = net::origin{net::scheme::http, "127.0.0.1", http.port()};
+    r.target = std::move(target);
+    r.headers = std::move(headers);
+    r.body = std::move(body);
+    return io.run(pool.request(std::move(r)));
+  };
+  auto login = post("/api/login/", {{"Content-Type", "application/json"}}, R"({"username":"alice","password":"pw"})");
+  ASSERT_TRUE(login);
+  ASSERT_EQ(login->status, 200U) << login->body;
+  const std::string set_cookie{net::find_header(login->headers, "Set-Cookie").value_or("")};
+  const auto cookie = set_cookie.substr(0, set_cookie.find(';'));
+  const std::string csrf{get_string(*parse_json_object(login->body), "csrf_token").value_or("")};
+  auto token = post("/api/ws-token/", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}, "");
+  ASSERT_TRUE(token);
+  ASSERT_EQ(token->status, 200U) << token->body;
+  const std::string tok{get_string(*parse_json_object(token->body), "token").value_or("")};
+
+  // The browser's upgrade request: the page's origin is the backend's host.
+  const std::vector<std::pair<std::string, std::string>> headers{
+      {"Origin", fmt::format("http://127.0.0.1:{}", http.port())},
+      {"Cookie", cookie},
+      {"Sec-WebSocket-Extensions", "permessage-deflate"}};
+  ws_client refused(gw.port(), "/dev?channel=room&ws_token=" + std::string(64, 'a'), headers);
+  EXPECT_FALSE(refused.ok());
+
+  ws_client ws(gw.port(), "/dev?channel=room&ws_token=" + tok, headers);
+  ASSERT_TRUE(ws.ok()) << ws.status();
+  auto sessions = (*db)->page(store::session_query{}.in_channel("room").connected_only(), 0, 10);
+  ASSERT_TRUE(sessions);
+  ASSERT_EQ(sessions->size(), 1U);
+  EXPECT_EQ((*db)->find_user_id("alice").value(), sessions->front().user);
+
+  ws.send(R"({"handler":"echo","text":"hello"})");
+  auto reply = ws.read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(*reply, R"({"you":"alice","said":"hello"})");
+
+  auto broadcast = app.sessions().in_channel("room").send_message(json::object{{"type", "news"}}).wait_for(10s);
+  ASSERT_TRUE(broadcast) << broadcast.error().message;
+  EXPECT_EQ(broadcast->delivered, 1U);
+  EXPECT_EQ(ws.read(), R"({"type":"news"})");
+
+  ws.close();
+  const auto id = sessions->front().connection_id;
+  for (int i = 0; i < 200 && (*db)->find_session(id)->connected; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE((*db)->find_session(id)->connected) << "$disconnect reached the backend";
+
+  io.run(gw.shutdown(1s));
+  http.shutdown();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+}
+
+}  // namespace
+}  // namespace apigw
