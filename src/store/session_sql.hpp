@@ -154,6 +154,29 @@ inline constexpr std::string_view all_gateways =
     "target_base, api_created, custom_domain_created, deployment_id, created_at, updated_at FROM api_gateways ORDER "
     "BY id";
 
+inline constexpr std::string_view gateway_by_name =
+    "SELECT id, name, api_id, endpoint, region, stage, domain, default_channel, route_selection_expression, "
+    "target_base, api_created, custom_domain_created, deployment_id, created_at, updated_at FROM api_gateways WHERE "
+    "name = $1";
+// delete_gateway: $1 id (routes go with it: ON DELETE CASCADE).
+inline constexpr std::string_view delete_gateway = "DELETE FROM api_gateways WHERE id = $1";
+// upsert_gateway_route: $1 gateway, $2 name, $3 route key, $4 integration url, $5 deployed, $6 now.
+inline constexpr std::string_view upsert_gateway_route =
+    "INSERT INTO api_gateway_routes (gateway_id, name, route_key, integration_url, deployed, created_at, updated_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (gateway_id, route_key) DO UPDATE SET name = excluded.name, "
+    "integration_url = excluded.integration_url, deployed = excluded.deployed, updated_at = excluded.updated_at "
+    "RETURNING id, gateway_id, name, route_key, integration_url, deployed, created_at, updated_at";
+// delete_gateway_route: $1 gateway, $2 route key.
+inline constexpr std::string_view delete_gateway_route =
+    "DELETE FROM api_gateway_routes WHERE gateway_id = $1 AND route_key = $2";
+// gateway_routes: $1 gateway.
+inline constexpr std::string_view gateway_routes =
+    "SELECT id, gateway_id, name, route_key, integration_url, deployed, created_at, updated_at FROM "
+    "api_gateway_routes WHERE gateway_id = $1 ORDER BY route_key";
+// mark_routes_deployed: $1 gateway, $2 now.
+inline constexpr std::string_view mark_routes_deployed =
+    "UPDATE api_gateway_routes SET deployed = TRUE, updated_at = $2 WHERE gateway_id = $1 AND deployed = FALSE";
+
 // Schema bookkeeping.
 inline constexpr std::string_view schema_version_max = "SELECT MAX(version) FROM schema_version";
 inline constexpr std::string_view insert_schema_version =

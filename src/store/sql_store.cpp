@@ -49,6 +49,19 @@ gateway read_gateway(const rows& r, std::size_t i) {
   return g;
 }
 
+gateway_route read_gateway_route(const rows& r, std::size_t i) {
+  gateway_route g;
+  g.id = cell_int(r, i, 0);
+  g.gateway = cell_int(r, i, 1);
+  g.name = cell_text(r, i, 2);
+  g.route_key = cell_text(r, i, 3);
+  g.integration_url = cell_text(r, i, 4);
+  g.deployed = cell_bool(r, i, 5);
+  g.created_at = from_unix_millis(cell_int(r, i, 6));
+  g.updated_at = from_unix_millis(cell_int(r, i, 7));
+  return g;
+}
+
 user read_user(const rows& r, std::size_t i) {
   user u;
   u.id = cell_int(r, i, 0);
@@ -365,6 +378,69 @@ result<std::vector<gateway>> sql_store::list_gateways() {
     std::vector<gateway> gateways;
     for (std::size_t i = 0; i < r->size(); ++i) gateways.push_back(read_gateway(*r, i));
     return gateways;
+  });
+}
+
+result<gateway> sql_store::find_gateway_by_name(std::string_view name) {
+  return with_connection(*db_, [&](connection& c) -> result<gateway> {
+    const param params[] = {std::string{name}};
+    auto r = c.exec(sql::gateway_by_name, params);
+    if (!r) return r.error();
+    if (r->empty()) return failure{error::not_found, fmt::format("no gateway named '{}'", name)};
+    return read_gateway(*r, 0);
+  });
+}
+
+result<bool> sql_store::delete_gateway(gateway_id id) {
+  return with_connection(*db_, [&](connection& c) -> result<bool> {
+    const param params[] = {id};
+    auto r = c.exec(sql::delete_gateway, params);
+    if (!r) return r.error();
+    return r->affected > 0;
+  });
+}
+
+result<gateway_route> sql_store::upsert_gateway_route(const gateway_route& route) {
+  if (route.route_key.empty()) return failure{error::invalid_argument, "a gateway route needs a route key"};
+  if (route.integration_url.empty()) {
+    return failure{error::invalid_argument, fmt::format("route {} needs an integration URL", route.route_key)};
+  }
+  const auto now = unix_millis(clock_.now());
+  return with_connection(*db_, [&](connection& c) -> result<gateway_route> {
+    const param params[] = {route.gateway, route.name, route.route_key, route.integration_url, route.deployed, now};
+    auto r = c.exec(sql::upsert_gateway_route, params);
+    if (!r) return r.error();
+    return read_gateway_route(*r, 0);
+  });
+}
+
+result<bool> sql_store::delete_gateway_route(gateway_id gateway, std::string_view route_key) {
+  return with_connection(*db_, [&](connection& c) -> result<bool> {
+    const param params[] = {gateway, std::string{route_key}};
+    auto r = c.exec(sql::delete_gateway_route, params);
+    if (!r) return r.error();
+    return r->affected > 0;
+  });
+}
+
+result<std::vector<gateway_route>> sql_store::list_gateway_routes(gateway_id gateway) {
+  return with_connection(*db_, [&](connection& c) -> result<std::vector<gateway_route>> {
+    const param params[] = {gateway};
+    auto r = c.exec(sql::gateway_routes, params);
+    if (!r) return r.error();
+    std::vector<gateway_route> routes;
+    for (std::size_t i = 0; i < r->size(); ++i) routes.push_back(read_gateway_route(*r, i));
+    return routes;
+  });
+}
+
+result<std::size_t> sql_store::mark_gateway_routes_deployed(gateway_id gateway) {
+  const auto now = unix_millis(clock_.now());
+  return with_connection(*db_, [&](connection& c) -> result<std::size_t> {
+    const param params[] = {gateway, now};
+    auto r = c.exec(sql::mark_routes_deployed, params);
+    if (!r) return r.error();
+    return static_cast<std::size_t>(r->affected);
   });
 }
 

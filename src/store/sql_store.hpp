@@ -38,6 +38,12 @@ class sql_store final : public session_store {
   result<gateway> get_gateway(gateway_id id) override;
   result<gateway> find_gateway_by_api_id(std::string_view api_id) override;
   result<std::vector<gateway>> list_gateways() override;
+  result<gateway> find_gateway_by_name(std::string_view name) override;
+  result<bool> delete_gateway(gateway_id id) override;
+  result<gateway_route> upsert_gateway_route(const gateway_route& r) override;
+  result<bool> delete_gateway_route(gateway_id gateway, std::string_view route_key) override;
+  result<std::vector<gateway_route>> list_gateway_routes(gateway_id gateway) override;
+  result<std::size_t> mark_gateway_routes_deployed(gateway_id gateway) override;
 
   result<user_id> find_user_id(std::string_view username) override;
   result<user> create_user(std::string_view username, std::string_view password_hash) override;

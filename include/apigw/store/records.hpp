@@ -58,6 +58,22 @@ struct gateway {
   friend bool operator==(const gateway&, const gateway&) = default;
 };
 
+// gateway_route: one route of a gateway as last applied (table api_gateway_routes): the route key,
+// the integration URL API Gateway calls for it, and whether the stage's current deployment holds
+// it. `route_key` is unique per gateway.
+struct gateway_route {
+  std::int64_t id = 0;
+  gateway_id gateway = 0;
+  std::string name;  // descriptive only
+  std::string route_key;
+  std::string integration_url;
+  bool deployed = false;
+  clock::time_point created_at{};
+  clock::time_point updated_at{};
+
+  friend bool operator==(const gateway_route&, const gateway_route&) = default;
+};
+
 // user: one user of the built-in user store (table users). `password_hash` is whatever the
 // authenticator stores (an Argon2id string for the built-in one); the store never interprets it.
 struct user {

@@ -133,6 +133,23 @@ class session_store {
   virtual result<gateway> find_gateway_by_api_id(std::string_view api_id) = 0;
   // list_gateways: every gateway in id order.
   virtual result<std::vector<gateway>> list_gateways() = 0;
+  // find_gateway_by_name: the gateway called `name`, or not_found.
+  virtual result<gateway> find_gateway_by_name(std::string_view name) = 0;
+  // delete_gateway: deletes the gateway and its routes (its sessions keep no gateway). Returns true
+  // when it existed.
+  virtual result<bool> delete_gateway(gateway_id id) = 0;
+  // upsert_gateway_route: inserts the route, or updates the gateway's route with the same key
+  // (name, integration_url, deployed). `r.id` and the timestamps are ignored. Returns the stored
+  // row; invalid_argument for an empty route key or URL, constraint_violation when `r.gateway`
+  // names no gateway.
+  virtual result<gateway_route> upsert_gateway_route(const gateway_route& r) = 0;
+  // delete_gateway_route: deletes the gateway's route with this key. Returns true when it existed.
+  virtual result<bool> delete_gateway_route(gateway_id gateway, std::string_view route_key) = 0;
+  // list_gateway_routes: the gateway's routes in route-key order (empty for an unknown gateway).
+  virtual result<std::vector<gateway_route>> list_gateway_routes(gateway_id gateway) = 0;
+  // mark_gateway_routes_deployed: sets deployed = true on every route of the gateway. Returns how
+  // many changed.
+  virtual result<std::size_t> mark_gateway_routes_deployed(gateway_id gateway) = 0;
 
   // --- users ------------------------------------------------------------------------------------
 

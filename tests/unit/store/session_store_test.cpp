@@ -461,6 +461,47 @@ TEST_P(store_test, gateways_upsert_by_name) {
   EXPECT_EQ(store_->upsert_gateway(gateway{}).error(), condition::invalid_argument);
 }
 
+TEST_P(store_test, gateway_routes_upsert_by_key_and_go_with_their_gateway) {
+  gateway g;
+  g.name = "chat";
+  auto gw = store_->upsert_gateway(g);
+  ASSERT_TRUE(gw) << why(gw);
+  EXPECT_EQ(store_->find_gateway_by_name("chat")->id, gw->id);
+  EXPECT_EQ(store_->find_gateway_by_name("nope").error(), condition::not_found);
+
+  gateway_route r{.gateway = gw->id, .route_key = "$connect", .integration_url = "http://127.0.0.1:8000/ws/connect"};
+  auto connect = store_->upsert_gateway_route(r);
+  ASSERT_TRUE(connect) << why(connect);
+  EXPECT_FALSE(connect->deployed);
+  r.route_key = "chat";
+  r.integration_url = "http://127.0.0.1:8000/ws/chat";
+  ASSERT_TRUE(store_->upsert_gateway_route(r));
+  r.integration_url = "http://127.0.0.1:9000/ws/chat";
+  auto chat = store_->upsert_gateway_route(r);
+  ASSERT_TRUE(chat) << why(chat);
+  EXPECT_EQ(chat->integration_url, r.integration_url);
+
+  auto marked = store_->mark_gateway_routes_deployed(gw->id);
+  ASSERT_TRUE(marked) << why(marked);
+  EXPECT_EQ(*marked, 2u);
+  auto routes = store_->list_gateway_routes(gw->id);
+  ASSERT_TRUE(routes) << why(routes);
+  ASSERT_EQ(routes->size(), 2u);
+  EXPECT_EQ((*routes)[0].route_key, "$connect");
+  EXPECT_TRUE((*routes)[0].deployed);
+  EXPECT_EQ((*routes)[1].integration_url, "http://127.0.0.1:9000/ws/chat");
+
+  EXPECT_TRUE(*store_->delete_gateway_route(gw->id, "chat"));
+  EXPECT_FALSE(*store_->delete_gateway_route(gw->id, "chat"));
+  EXPECT_EQ(store_->upsert_gateway_route(gateway_route{.gateway = gw->id, .route_key = "x"}).error(),
+            condition::invalid_argument);
+  EXPECT_FALSE(store_->upsert_gateway_route(gateway_route{.gateway = 999, .route_key = "x", .integration_url = "u"}));
+
+  EXPECT_TRUE(*store_->delete_gateway(gw->id));
+  EXPECT_FALSE(*store_->delete_gateway(gw->id));
+  EXPECT_TRUE(store_->list_gateway_routes(gw->id)->empty());
+}
+
 TEST_P(store_test, sessions_reference_existing_gateways_only) {
   gateway g;
   g.name = "main";
