@@ -326,8 +326,8 @@ asio::awaitable<result<delivery_report>> sender::send(recipient_source& source, 
   co_return co_await asio::co_spawn(strand, run_send(st, source), asio::use_awaitable);
 }
 
-asio::awaitable<result<delivery_report>> sender::send(recipient_source& source, json::value message, gone_sink* gone) {
-  auto text = serialize_message(message);
+asio::awaitable<result<delivery_report>> sender::send(recipient_source& source, json::object message, gone_sink* gone) {
+  auto text = serialize_message(json::value(std::move(message)));
   if (!text) co_return failure{error::payload_too_large, text.error().message + "; nothing was sent"};
   co_return co_await send(source, std::move(*text), gone);
 }

@@ -144,8 +144,10 @@ class sender {
   // recipient or not, is in the report.
   boost::asio::awaitable<result<delivery_report>> send(recipient_source& source, std::string message,
                                                        gone_sink* gone = nullptr);
-  // send: the same for a JSON message, serialized once (serialize_message).
-  boost::asio::awaitable<result<delivery_report>> send(recipient_source& source, json::value message,
+  // send: the same for a JSON message (what the message builders return), serialized once with
+  // serialize_message. An object rather than a json::value, so `send(source, "text")` is not
+  // ambiguous.
+  boost::asio::awaitable<result<delivery_report>> send(recipient_source& source, json::object message,
                                                        gone_sink* gone = nullptr);
   // send: the same for recipients already in memory (one recipient is the same path).
   boost::asio::awaitable<result<delivery_report>> send(std::vector<recipient> recipients, std::string message,

@@ -163,7 +163,7 @@ TEST(mgmt_sender_fanout, oversize_message_fails_before_any_request) {
   json::object big{{"m", std::string(k_max_message_bytes, 'x')}};
   vector_source source(all);
   io_runner io(1);
-  auto from_json = io.run(s.send(source, json::value(big), &sink));
+  auto from_json = io.run(s.send(source, big, &sink));
   ASSERT_FALSE(from_json);
   EXPECT_TRUE(from_json.error() == condition::payload_too_large);
   EXPECT_EQ(server.request_count(), 0U);
@@ -267,7 +267,7 @@ TEST(mgmt_sender_fanout, awaitable_send_on_the_callers_io_context) {
   io_runner io(2);
   sender s(io.executor(), fast_retries());
   std::vector<recipient> one{{"L0SM9cOFvHcCIhw=", server.endpoint()}};
-  auto report = io.run(s.send(one, std::string("solo")));
+  auto report = io.run(s.send(one, "solo"));
   ASSERT_TRUE(report) << report.error().message;
   EXPECT_EQ(report->delivered, 1U);
   EXPECT_EQ(server.requests().at(0).body, "solo");
