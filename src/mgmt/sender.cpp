@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -211,7 +210,8 @@ asio::awaitable<void> deliver_one(send_state& st, const recipient& r) {
   }
 }
 
-// worker: delivers recipients of the current page until none is left. Never throws.
+// worker: delivers recipients of the current page until none is left. A failed delivery is
+// recorded, never thrown; the completion handler given to co_spawn frees the worker's slot.
 asio::awaitable<void> worker(std::shared_ptr<send_state> st) {
   while (st->next < st->page.size()) {
     recipient r = std::move(st->page[st->next++]);
@@ -223,8 +223,6 @@ asio::awaitable<void> worker(std::shared_ptr<send_state> st) {
                                    failure{error::network_error, fmt::format("delivery failed: {}", e.what())}, 0});
     }
   }
-  --st->workers;
-  st->wake.cancel();
 }
 
 // next_page / mark_gone: the blocking calls, run on the blocking pool.
@@ -280,7 +278,12 @@ asio::awaitable<result<delivery_report>> run_send(std::shared_ptr<send_state> st
       const std::size_t to_start = wanted > st->workers ? wanted - st->workers : 0;
       for (std::size_t i = 0; i < to_start; ++i) {
         ++st->workers;
-        asio::co_spawn(st->strand, worker(st), asio::detached);
+        asio::co_spawn(st->strand, worker(st), [st](const std::exception_ptr&) {
+          // The worker ended, normally or by an exception such as bad_alloc: its slot is free either
+          // way, so the driver never waits for a worker that is gone.
+          --st->workers;
+          st->wake.cancel();
+        });
       }
       while (st->next < st->page.size()) {
         co_await st->wait();
