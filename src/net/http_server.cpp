@@ -89,8 +89,9 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         }
         active.fetch_add(1);
         accepted.fetch_add(1);
+        // The completion handler frees the connection's slot however the session ended.
         asio::co_spawn(conn_strand, run_session(self, std::move(socket), conn_strand),
-                       [](const std::exception_ptr&) {});
+                       [self](const std::exception_ptr&) { self->active.fetch_sub(1); });
       }
     } catch (const std::exception&) {
       // The accept loop ends; the server stays up for connections already open.
@@ -134,7 +135,6 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       control->socket = nullptr;
     }
     unregister_session(id);
-    active.fetch_sub(1);
   }
 
   template <class Stream>
