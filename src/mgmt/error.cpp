@@ -35,6 +35,10 @@ class category_impl final : public boost::system::error_category {
         return "malformed response";
       case error::signing_failed:
         return "request signing failed";
+      case error::not_found:
+        return "not found";
+      case error::conflict:
+        return "conflict";
     }
     return "unknown mgmt error";
   }
@@ -61,6 +65,10 @@ class category_impl final : public boost::system::error_category {
       case error::unexpected_status:
       case error::signing_failed:
         return condition::invalid_argument;
+      case error::not_found:
+        return condition::not_found;
+      case error::conflict:
+        return condition::conflict;
     }
     return {ev, *this};
   }

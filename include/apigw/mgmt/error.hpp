@@ -26,6 +26,8 @@ enum class error {
   unexpected_status,      // 1xx or 3xx: the endpoint is not a Management API (a redirect, a proxy)
   bad_response,           // a 2xx whose body is not what the operation returns
   signing_failed,         // the request could not be signed (incomplete credentials)
+  not_found,              // control plane: 404 NotFoundException (no such API, route, stage, domain)
+  conflict,               // control plane: 409 ConflictException (duplicate route key, stage, domain)
 };
 
 }  // namespace apigw::mgmt
