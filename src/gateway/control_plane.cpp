@@ -181,8 +181,10 @@ control_plane::answer control_plane::handle(std::string_view method, std::string
 
 control_plane::answer control_plane::dispatch(std::string_view method, const std::vector<std::string>& seg,
                                               std::string_view, const json::object& body, clock::time_point now) {
+  if (!seg.empty() && seg[0] == "domainnames") return domain_call(method, seg, body);
+  if (!seg.empty() && seg[0] == "tags") return tags_call(method, seg, body);
   if (seg.empty() || seg[0] != "apis") {
-    return error_answer(404, "NotFoundException", "apigw-ws serves apis only (no domain names yet)");
+    return error_answer(404, "NotFoundException", "apigw-ws serves apis, domainnames and tags only");
   }
   if (seg.size() == 1) {
     if (method == "GET") {
@@ -229,6 +231,17 @@ control_plane::answer control_plane::dispatch(std::string_view method, const std
     if (method == "DELETE") {
       apis_.erase(it);
       return no_content(true);
+    }
+    if (method == "PATCH") {
+      // UpdateApi: the members given replace the stored ones.
+      if (auto rse = get_string(body, "routeSelectionExpression")) {
+        if (auto e = parse_selection_expression(*rse); !e) return bad_request(e.error().message);
+      }
+      if (auto name = get_string(body, "name"); name && name->empty()) return bad_request("name cannot be empty");
+      copy_members(body, it->second.api,
+                   {"apiKeySelectionExpression", "description", "disableSchemaValidation", "disableExecuteApiEndpoint",
+                    "ipAddressType", "name", "routeSelectionExpression", "version"});
+      return json_answer(200, it->second.api, true);
     }
     return bad_request("unsupported method");
   }
@@ -289,8 +302,33 @@ control_plane::answer control_plane::api_call(std::string_view method, api_model
       if (it == m.integrations.end()) return not_found("Integration", seg[3]);
       if (method == "GET") return json_answer(200, it->second, false);
       if (method == "DELETE") {
+        // [unverified] AWS's exact type and wording for deleting an integration a route targets.
+        for (const auto& [route_id, r] : m.routes) {
+          if (string_member(r, "target") == "integrations/" + it->first) {
+            return conflict(fmt::format("Integration {} is used by route {}", it->first, route_id));
+          }
+        }
         m.integrations.erase(it);
         return no_content(true);
+      }
+      if (method == "PATCH") {
+        // UpdateIntegration: the members given replace the stored ones (requestParameters whole).
+        if (auto t = body.find("timeoutInMillis"); t != body.end()) {
+          if (!t->value().is_int64() || t->value().get_int64() < 50 || t->value().get_int64() > 29000) {
+            return bad_request("timeoutInMillis must be between 50 and 29000");
+          }
+        }
+        if (auto type = get_string(body, "integrationType");
+            type &&
+            std::find(k_integration_types.begin(), k_integration_types.end(), *type) == k_integration_types.end()) {
+          return bad_request(fmt::format("Invalid integration type {}", *type));
+        }
+        copy_members(body, it->second,
+                     {"connectionType", "connectionId", "contentHandlingStrategy", "credentialsArn", "description",
+                      "integrationMethod", "integrationSubtype", "integrationType", "integrationUri",
+                      "passthroughBehavior", "payloadFormatVersion", "requestParameters", "requestTemplates",
+                      "responseParameters", "templateSelectionExpression", "timeoutInMillis", "tlsConfig"});
+        return json_answer(200, it->second, true);
       }
     }
     return bad_request("unsupported integrations request");
@@ -331,6 +369,26 @@ control_plane::answer control_plane::api_call(std::string_view method, api_model
         m.route_responses.erase(it->first);
         m.routes.erase(it);
         return no_content(true);
+      }
+      if (seg.size() == 4 && method == "PATCH") {
+        // UpdateRoute: a new key must stay unique; a new target must name an integration.
+        if (auto key = get_string(body, "routeKey")) {
+          for (const auto& [id, r] : m.routes) {
+            if (id != it->first && string_member(r, "routeKey") == *key) {
+              return conflict(fmt::format("Route key {} already exists", *key));
+            }
+          }
+        }
+        if (auto target = get_string(body, "target")) {
+          if (!target->starts_with("integrations/") || !m.integrations.contains(std::string(target->substr(13)))) {
+            return bad_request(fmt::format("Invalid target {}", *target));
+          }
+        }
+        copy_members(body, it->second,
+                     {"apiKeyRequired", "authorizationScopes", "authorizationType", "authorizerId",
+                      "modelSelectionExpression", "operationName", "requestModels", "requestParameters", "routeKey",
+                      "routeResponseSelectionExpression", "target"});
+        return json_answer(200, it->second, true);
       }
       if (seg.size() == 5 && seg[4] == "routeresponses") {
         auto& responses = m.route_responses[it->first];
@@ -378,6 +436,17 @@ control_plane::answer control_plane::api_call(std::string_view method, api_model
         m.stages.erase(it);
         return no_content(true);
       }
+      if (method == "PATCH") {
+        // UpdateStage: deploymentId must name a deployment of this API.
+        if (auto dep = get_string(body, "deploymentId"); dep && !m.deployments.contains(std::string(*dep))) {
+          return not_found("Deployment", *dep);
+        }
+        copy_members(body, it->second,
+                     {"accessLogSettings", "autoDeploy", "clientCertificateId", "defaultRouteSettings", "deploymentId",
+                      "description", "routeSettings", "stageVariables"});
+        it->second["lastUpdatedDate"] = iso(now);
+        return json_answer(200, it->second, true);
+      }
     }
     return bad_request("unsupported stages request");
   }
@@ -406,6 +475,113 @@ control_plane::answer control_plane::api_call(std::string_view method, api_model
     return bad_request("unsupported deployments request");
   }
   return error_answer(404, "NotFoundException", fmt::format("apigw-ws does not serve {} yet", kind));
+}
+
+control_plane::answer control_plane::domain_call(std::string_view method, const std::vector<std::string>& seg,
+                                                 const json::object& body) {
+  // Custom domain names and their API mappings are recorded and echoed; the local gateway does not
+  // serve traffic by host name (clients keep using ws://HOST:PORT/{stage}).
+  if (seg.size() == 1) {
+    if (method == "GET") {
+      json::array items;
+      for (const auto& [name, d] : domains_) items.push_back(d.domain);
+      return json_answer(200, json::object{{"items", std::move(items)}}, false);
+    }
+    if (method != "POST") return bad_request("unsupported method");
+    const auto name = get_string(body, "domainName");
+    if (!name || name->empty()) return bad_request("domainName is required");
+    if (domains_.contains(std::string(*name))) return conflict(fmt::format("Domain name {} already exists", *name));
+    json::array configs;
+    if (auto it = body.find("domainNameConfigurations"); it != body.end() && it->value().is_array()) {
+      for (const auto& c : it->value().get_array()) {
+        if (!c.is_object()) return bad_request("domainNameConfigurations items must be objects");
+        json::object out{
+            {"apiGatewayDomainName", fmt::format("d-{}.execute-api.{}.amazonaws.com", new_resource_id(10), region_)},
+            {"domainNameStatus", "AVAILABLE"},
+            {"endpointType", "REGIONAL"},
+            {"hostedZoneId", "Z2FDTNDATAQYW2"},
+            {"securityPolicy", "TLS_1_2"}};
+        copy_members(c.get_object(), out, {"certificateArn", "endpointType", "securityPolicy", "ipAddressType"});
+        configs.push_back(std::move(out));
+      }
+    }
+    if (configs.empty()) return bad_request("domainNameConfigurations needs a certificateArn");
+    json::object d{{"apiMappingSelectionExpression", "$request.basepath"},
+                   {"domainName", *name},
+                   {"domainNameConfigurations", std::move(configs)}};
+    copy_members(body, d, {"tags"});
+    domains_[std::string(*name)].domain = d;
+    return json_answer(201, d, false);
+  }
+  auto it = domains_.find(seg[1]);
+  if (it == domains_.end()) return not_found("domain name", seg[1]);
+  if (seg.size() == 2) {
+    if (method == "GET") return json_answer(200, it->second.domain, false);
+    if (method == "DELETE") {
+      domains_.erase(it);
+      return no_content(false);
+    }
+    return bad_request("unsupported method");
+  }
+  if (seg[2] != "apimappings") return bad_request("unsupported domainnames request");
+  auto& mappings = it->second.mappings;
+  const auto check = [&](const json::object& m) -> std::optional<answer> {
+    const std::string api_id = string_member(m, "apiId");
+    auto api = apis_.find(api_id);
+    if (api == apis_.end()) return not_found("API", api_id);
+    if (!api->second.stages.contains(string_member(m, "stage"))) return not_found("Stage", string_member(m, "stage"));
+    for (const auto& [id, other] : mappings) {
+      if (id != string_member(m, "apiMappingId") &&
+          string_member(other, "apiMappingKey") == string_member(m, "apiMappingKey")) {
+        return conflict(fmt::format("API mapping key \"{}\" already exists", string_member(m, "apiMappingKey")));
+      }
+    }
+    return std::nullopt;
+  };
+  if (seg.size() == 3) {
+    if (method == "GET") return list_answer(mappings);
+    if (method != "POST") return bad_request("unsupported method");
+    if (!get_string(body, "apiId") || !get_string(body, "stage")) return bad_request("apiId and stage are required");
+    json::object m{{"apiMappingId", new_resource_id(6)}, {"apiMappingKey", ""}};
+    copy_members(body, m, {"apiId", "apiMappingKey", "stage"});
+    if (auto refused = check(m)) return std::move(*refused);
+    mappings.emplace(string_member(m, "apiMappingId"), m);
+    return json_answer(201, m, false);
+  }
+  auto mit = mappings.find(seg[3]);
+  if (mit == mappings.end()) return not_found("API mapping", seg[3]);
+  if (method == "GET") return json_answer(200, mit->second, false);
+  if (method == "DELETE") {
+    mappings.erase(mit);
+    return no_content(false);
+  }
+  if (method == "PATCH") {
+    json::object m = mit->second;
+    copy_members(body, m, {"apiId", "apiMappingKey", "stage"});
+    if (auto refused = check(m)) return std::move(*refused);
+    mit->second = std::move(m);
+    return json_answer(200, mit->second, false);
+  }
+  return bad_request("unsupported method");
+}
+
+control_plane::answer control_plane::tags_call(std::string_view method, const std::vector<std::string>& seg,
+                                               const json::object& body) {
+  // TagResource / GetTags on an API's ARN: arn:aws:apigateway:{region}::/apis/{apiId}.
+  if (seg.size() != 2) return bad_request("unsupported tags request");
+  constexpr std::string_view marker = "::/apis/";
+  const auto at = seg[1].find(marker);
+  auto it = at == std::string::npos ? apis_.end() : apis_.find(seg[1].substr(at + marker.size()));
+  if (it == apis_.end()) return not_found("resource", seg[1]);
+  json::object tags;
+  if (const auto* t = it->second.api.if_contains("tags"); t != nullptr && t->is_object()) tags = t->get_object();
+  if (method == "GET") return json_answer(200, json::object{{"tags", tags}}, false);
+  if (method != "POST") return bad_request("unsupported method");
+  const auto* add = body.if_contains("tags");
+  if (add == nullptr || !add->is_object()) return bad_request("tags is required");
+  for (const auto& [k, v] : add->get_object()) tags[k] = v;
+  it->second.api["tags"] = std::move(tags);
+  return json_answer(201, json::object{}, false);
 }
 
 bool control_plane::stage_name_taken(std::string_view name) const {

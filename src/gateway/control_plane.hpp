@@ -1,7 +1,8 @@
 // Private to the gateway: the `apigatewayv2` control-plane subset for WebSocket APIs (spec §6):
-// Create/Get/Delete of Api, Integration, Route and Stage, Get* lists, CreateRouteResponse and
-// CreateDeployment, with AWS's WEBSOCKET defaults, camelCase wire names, ISO-8601 dates and
-// SDK-compatible errors (BadRequestException, NotFoundException, ConflictException).
+// Create/Get/Update/Delete of Api, Integration, Route and Stage, Get* lists, CreateRouteResponse,
+// CreateDeployment, TagResource/GetTags on APIs, and DomainName/ApiMapping (recorded and echoed,
+// not served by host name), with AWS's WEBSOCKET defaults, camelCase wire names, ISO-8601 dates
+// and SDK-compatible errors (BadRequestException, NotFoundException, ConflictException).
 //
 // Resources are kept as their wire JSON objects, so Get* returns exactly what Create* answered.
 // build() turns the model into the gateway_config the data plane serves (live, not per
@@ -58,18 +59,25 @@ class control_plane {
     std::map<std::string, boost::json::object> stages;                        // by stageName
     std::map<std::string, boost::json::object> deployments;                   // by deploymentId
   };
+  struct domain_model {
+    boost::json::object domain;
+    std::map<std::string, boost::json::object> mappings;  // by apiMappingId
+  };
 
   answer dispatch(std::string_view method, const std::vector<std::string>& seg, std::string_view query,
                   const boost::json::object& body, clock::time_point now);
   answer api_call(std::string_view method, api_model& m, const std::vector<std::string>& seg,
                   const boost::json::object& body, clock::time_point now);
+  answer domain_call(std::string_view method, const std::vector<std::string>& seg, const boost::json::object& body);
+  answer tags_call(std::string_view method, const std::vector<std::string>& seg, const boost::json::object& body);
   bool stage_name_taken(std::string_view name) const;
   result<api_config> served_api(const api_model& m) const;
 
   mutable std::mutex mu_;
   std::string region_;
   std::vector<sigv4::credentials> keys_;
-  std::map<std::string, api_model> apis_;  // by apiId
+  std::map<std::string, api_model> apis_;        // by apiId
+  std::map<std::string, domain_model> domains_;  // by domainName (not saved in the state file)
 };
 
 // new_resource_id: `n` random characters of [a-z0-9] (AWS's id shapes: api 10, route and

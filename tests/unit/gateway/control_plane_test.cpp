@@ -142,5 +142,58 @@ TEST(ControlPlane, ResourceIdShape) {
   EXPECT_EQ(id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789"), std::string::npos);
 }
 
+TEST(ControlPlane, UpdatesReplaceTheGivenMembersAndAreServed) {
+  cp_fixture f;
+  auto integ =
+      f.call("POST", "/v2/apis/devapi0001/integrations",
+             R"({"integrationType":"HTTP_PROXY","integrationUri":"http://h/a","integrationMethod":"POST"})", 201);
+  const std::string iid(integ.at("integrationId").as_string());
+  auto route =
+      f.call("POST", "/v2/apis/devapi0001/routes", R"({"routeKey":"go","target":"integrations/)" + iid + "\"}", 201);
+  const std::string rid(route.at("routeId").as_string());
+  auto updated = f.call("PATCH", "/v2/apis/devapi0001/integrations/" + iid,
+                        R"({"integrationUri":"http://h/b","timeoutInMillis":1000})", 200);
+  EXPECT_EQ(updated.at("integrationUri"), "http://h/b");
+  EXPECT_EQ(updated.at("integrationType"), "HTTP_PROXY");
+  f.call("PATCH", "/v2/apis/devapi0001/integrations/" + iid, R"({"timeoutInMillis":40000})", 400);
+  f.call("PATCH", "/v2/apis/devapi0001/routes/" + rid, R"({"target":"integrations/nope"})", 400);
+  f.call("PATCH", "/v2/apis/devapi0001/routes/" + rid, R"({"routeKey":"$connect"})", 409);
+  f.call("DELETE", "/v2/apis/devapi0001/integrations/" + iid, "", 409);
+  f.call("PATCH", "/v2/apis/devapi0001", R"({"description":"d"})", 200);
+  EXPECT_EQ(f.call("GET", "/v2/apis/devapi0001", "", 200).at("description"), "d");
+  auto stage = f.call("PATCH", "/v2/apis/devapi0001/stages/dev", R"({"stageVariables":{"v":"2"}})", 200);
+  EXPECT_EQ(stage.at("stageVariables").as_object().at("v"), "2");
+  f.call("PATCH", "/v2/apis/devapi0001/stages/dev", R"({"deploymentId":"nope"})", 404);
+  const auto served = f.cp.build();
+  ASSERT_EQ(served.apis.size(), 1u);
+  EXPECT_EQ(served.apis[0].integrations.at(iid).uri, "http://h/b");
+}
+
+TEST(ControlPlane, DomainNamesMappingsAndTags) {
+  cp_fixture f;
+  f.call("POST", "/v2/domainnames", R"({"domainName":"ws.example.com"})", 400);
+  auto d = f.call("POST", "/v2/domainnames",
+                  R"({"domainName":"ws.example.com","domainNameConfigurations":[{"certificateArn":"arn:c"}]})", 201);
+  EXPECT_EQ(d.at("apiMappingSelectionExpression"), "$request.basepath");
+  const auto& cfg = d.at("domainNameConfigurations").as_array()[0].as_object();
+  EXPECT_THAT(std::string(cfg.at("apiGatewayDomainName").as_string()),
+              HasSubstr(".execute-api.us-east-1.amazonaws.com"));
+  EXPECT_EQ(cfg.at("endpointType"), "REGIONAL");
+  f.call("POST", "/v2/domainnames",
+         R"({"domainName":"ws.example.com","domainNameConfigurations":[{"certificateArn":"arn:c"}]})", 409);
+  f.call("GET", "/v2/domainnames/other.example.com", "", 404);
+  f.call("POST", "/v2/domainnames/ws.example.com/apimappings", R"({"apiId":"devapi0001","stage":"nope"})", 404);
+  auto m = f.call("POST", "/v2/domainnames/ws.example.com/apimappings", R"({"apiId":"devapi0001","stage":"dev"})", 201);
+  EXPECT_EQ(m.at("apiMappingKey"), "");
+  f.call("POST", "/v2/domainnames/ws.example.com/apimappings", R"({"apiId":"devapi0001","stage":"dev"})", 409);
+  auto list = f.call("GET", "/v2/domainnames/ws.example.com/apimappings", "", 200);
+  EXPECT_EQ(list.at("items").as_array().size(), 1u);
+
+  const std::string arn = "/v2/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Fapis%2Fdevapi0001";
+  f.call("POST", arn, R"({"tags":{"team":"web"}})", 201);
+  EXPECT_EQ(f.call("GET", arn, "", 200).at("tags").as_object().at("team"), "web");
+  f.call("POST", "/v2/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Fapis%2Fnope", R"({"tags":{}})", 404);
+}
+
 }  // namespace
 }  // namespace apigw::gateway::detail
