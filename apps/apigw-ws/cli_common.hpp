@@ -44,6 +44,12 @@ void register_users(CLI::App& app, const globals& g, command_runner& run);
 // the `sessions` command, so it must be registered after register_sessions.
 void register_session_admin(CLI::App& app, const globals& g, command_runner& run);
 
+// register_api: `apigw-ws api apply|show|delete`, the API Gateway resources (commands/api.cpp).
+void register_api(CLI::App& app, const globals& g, command_runner& run);
+
+// register_domain: `apigw-ws domain apply|show`, custom domain + API mapping (commands/domain.cpp).
+void register_domain(CLI::App& app, const globals& g, command_runner& run);
+
 // open_migrated_store: opens the database and checks that it has the current schema (run
 // `apigw-ws migrate` otherwise). When `migrate` is true it migrates instead of checking.
 result<std::unique_ptr<store::session_store>> open_migrated_store(const globals& g, bool migrate = false);

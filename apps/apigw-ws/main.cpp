@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   register_gateway(app, g, run);
   register_users(app, g, run);
   register_session_admin(app, g, run);
+  register_api(app, g, run);
+  register_domain(app, g, run);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,464 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `apigw-ws api apply|show|delete` and `apigw-ws domain apply|show`.
+
+The real binary runs `apigw-ws gateway --port 0` (the local gateway's apigatewayv2 control plane)
+and applies api.json files to it through a recording proxy on loopback. The proxy counts the calls
+that change something (anything but GET), checks every request against the botocore model of
+apigatewayv2 (operation, body members and their types, required members) when
+../shared/testdata/aws-models/apigatewayv2/service-2.json is present, and can answer a chosen call
+with a 500 to inject a failure part-way through an apply.
+
+Standard library only. Exit code 77 marks a skip.
+"""
+
+import argparse
+import http.client
+import http.server
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import unittest
+
+BINARY = None
+MODEL_PATH = None
+
+
+# The operations the commands use, for naming calls without the model: (method, path regex, name).
+OPERATIONS = [
+    ("POST", r"^/v2/apis$", "CreateApi"),
+    ("PATCH", r"^/v2/apis/[^/]+$", "UpdateApi"),
+    ("DELETE", r"^/v2/apis/[^/]+$", "DeleteApi"),
+    ("POST", r"^/v2/apis/[^/]+/integrations$", "CreateIntegration"),
+    ("PATCH", r"^/v2/apis/[^/]+/integrations/[^/]+$", "UpdateIntegration"),
+    ("DELETE", r"^/v2/apis/[^/]+/integrations/[^/]+$", "DeleteIntegration"),
+    ("POST", r"^/v2/apis/[^/]+/routes$", "CreateRoute"),
+    ("PATCH", r"^/v2/apis/[^/]+/routes/[^/]+$", "UpdateRoute"),
+    ("DELETE", r"^/v2/apis/[^/]+/routes/[^/]+$", "DeleteRoute"),
+    ("POST", r"^/v2/apis/[^/]+/stages$", "CreateStage"),
+    ("PATCH", r"^/v2/apis/[^/]+/stages/[^/]+$", "UpdateStage"),
+    ("POST", r"^/v2/apis/[^/]+/deployments$", "CreateDeployment"),
+    ("POST", r"^/v2/domainnames$", "CreateDomainName"),
+    ("POST", r"^/v2/domainnames/[^/]+/apimappings$", "CreateApiMapping"),
+    ("PATCH", r"^/v2/domainnames/[^/]+/apimappings/[^/]+$", "UpdateApiMapping"),
+    ("POST", r"^/v2/tags/[^/]+$", "TagResource"),
+]
+
+
+def operation_name(method, path):
+    for m, pattern, name in OPERATIONS:
+        if m == method and re.match(pattern, path):
+            return name
+    return f"{method} {path}"
+
+
+class Model:
+    """Operations of the botocore model, matched by method and request URI template."""
+
+    def __init__(self, path):
+        with open(path) as f:
+            m = json.load(f)
+        self.shapes = m["shapes"]
+        self.ops = []
+        for name, op in m["operations"].items():
+            uri = op["http"]["requestUri"].split("?")[0]
+            pattern = "^" + re.sub(r"{[^}]+}", "[^/]+", uri) + "$"
+            self.ops.append((op["http"]["method"], re.compile(pattern), name, op.get("input", {}).get("shape")))
+
+    def operation(self, method, path):
+        for m, pattern, name, shape in self.ops:
+            if m == method and pattern.match(path):
+                return name, shape
+        return None, None
+
+    def check(self, method, path, query, body):
+        """Returns a list of problems with one request."""
+        name, shape_name = self.operation(method, path)
+        if name is None:
+            return [f"{method} {path} is no apigatewayv2 operation"]
+        problems = []
+        shape = self.shapes[shape_name] if shape_name else {"members": {}}
+        members = shape.get("members", {})
+        body_members = {}
+        query_members = {}
+        for member, spec in members.items():
+            loc = spec.get("location")
+            wire = spec.get("locationName", member)
+            if loc is None:
+                body_members[wire] = (member, spec)
+            elif loc == "querystring":
+                query_members[wire] = (member, spec)
+        for key in query:
+            if key not in query_members:
+                problems.append(f"{name}: query parameter {key} is not in the model")
+        if body:
+            for key, value in body.items():
+                if key not in body_members:
+                    problems.append(f"{name}: body member {key} is not in the model")
+                    continue
+                target = self.shapes[body_members[key][1]["shape"]]
+                problems += self.type_problems(f"{name}.{key}", target, value)
+        for req in shape.get("required", []):
+            spec = members[req]
+            if spec.get("location") is None and spec.get("locationName", req) not in (body or {}):
+                problems.append(f"{name}: required member {spec.get('locationName', req)} is missing")
+        return problems
+
+    def type_problems(self, where, shape, value):
+        t = shape["type"]
+        ok = {
+            "string": lambda v: isinstance(v, str),
+            "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+            "long": lambda v: isinstance(v, int) and not isinstance(v, bool),
+            "double": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+            "boolean": lambda v: isinstance(v, bool),
+            "map": lambda v: isinstance(v, dict),
+            "list": lambda v: isinstance(v, list),
+            "structure": lambda v: isinstance(v, dict),
+            "timestamp": lambda v: isinstance(v, str),
+        }.get(t, lambda v: True)
+        if not ok(value):
+            return [f"{where}: {value!r} is not a {t}"]
+        if "enum" in shape and value not in shape["enum"]:
+            return [f"{where}: {value!r} is not one of {shape['enum']}"]
+        problems = []
+        if t == "structure":
+            for k, v in value.items():
+                spec = next((s for n, s in shape["members"].items() if s.get("locationName", n) == k), None)
+                if spec is None:
+                    problems.append(f"{where}.{k} is not in the model")
+                else:
+                    problems += self.type_problems(f"{where}.{k}", self.shapes[spec["shape"]], v)
+        elif t == "map":
+            for k, v in value.items():
+                problems += self.type_problems(f"{where}[{k}]", self.shapes[shape["value"]["shape"]], v)
+        elif t == "list":
+            for i, v in enumerate(value):
+                problems += self.type_problems(f"{where}[{i}]", self.shapes[shape["member"]["shape"]], v)
+        return problems
+
+
+class Recorder(http.server.ThreadingHTTPServer):
+    """A proxy to the gateway that records each request and can fail chosen ones."""
+
+    def __init__(self, upstream_port):
+        super().__init__(("127.0.0.1", 0), ProxyHandler)
+        self.upstream_port = upstream_port
+        self.lock = threading.Lock()
+        self.requests = []  # (method, path, query dict, body dict or None)
+        self.fail_when = None  # callable(method, path, body) -> bool
+
+    def mutating(self):
+        with self.lock:
+            return [r for r in self.requests if r[0] != "GET"]
+
+    def clear(self):
+        with self.lock:
+            self.requests.clear()
+
+
+class ProxyHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def handle_any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        path, _, query = self.path.partition("?")
+        body = json.loads(raw) if raw else None
+        q = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+        srv = self.server
+        with srv.lock:
+            srv.requests.append((self.command, path, q, body))
+            inject = srv.fail_when is not None and srv.fail_when(self.command, path, body)
+        if inject:
+            out = json.dumps({"message": "injected failure"}).encode()
+            self.send_response(500)
+            self.send_header("x-amzn-ErrorType", "InternalServerErrorException")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+            return
+        conn = http.client.HTTPConnection("127.0.0.1", srv.upstream_port, timeout=10)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        conn.request(self.command, self.path, body=raw, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("connection", "content-length", "transfer-encoding", "date", "server"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        conn.close()
+
+    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = handle_any
+
+
+class Gateway:
+    """`apigw-ws gateway --port 0`; the port is read from its first stdout line."""
+
+    def __init__(self, tmp):
+        self.err = open(os.path.join(tmp, "gateway.log"), "w")
+        self.proc = subprocess.Popen([BINARY, "gateway", "--port", "0"], stdout=subprocess.PIPE, stderr=self.err,
+                                     text=True, env={"PATH": "/usr/bin:/bin", "HOME": tmp})
+        line = self.proc.stdout.readline()
+        m = re.search(r"127\.0\.0\.1:(\d+)", line)
+        if not m:
+            self.stop()
+            raise RuntimeError(f"gateway did not start: {line!r}")
+        self.port = int(m.group(1))
+
+    def get(self, path):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        data = json.loads(resp.read() or b"{}")
+        conn.close()
+        return resp.status, data
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.err.close()
+
+
+def base_config(target="http://127.0.0.1:8000/ws/"):
+    return {
+        "name": "chat",
+        "description": "chat application",
+        "route_selection_expression": "$request.body.action",
+        "target_base": target,
+        "stage": "production",
+        "stage_variables": {"env": "test"},
+        "routes": [{"route_key": "chat_message", "url": "http://127.0.0.1:8000/ws/chat", "name": "chat"}],
+        "shared_secret_header": "X-Apigw-Secret",
+        "shared_secret": "0123456789abcdef",
+        "tags": {"team": "web"},
+        "throttling": {"burst_limit": 100, "rate_limit": 50.0},
+    }
+
+
+class InfraTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="apigw-infra-")
+        cls.gateway = Gateway(cls.tmp.name)
+        cls.proxy = Recorder(cls.gateway.port)
+        cls.proxy_thread = threading.Thread(target=cls.proxy.serve_forever, daemon=True)
+        cls.proxy_thread.start()
+        cls.endpoint = f"http://127.0.0.1:{cls.proxy.server_address[1]}"
+        cls.db = os.path.join(cls.tmp.name, "apigw.sqlite3")
+        cls.model = Model(MODEL_PATH) if MODEL_PATH and os.path.exists(MODEL_PATH) else None
+        if cls.model is None:
+            print(f"note: botocore model not found at {MODEL_PATH}; request shapes are not checked", file=sys.stderr)
+        r = cls.cli("migrate")
+        assert r.returncode == 0, r.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proxy.shutdown()
+        cls.gateway.stop()
+        cls.tmp.cleanup()
+
+    @classmethod
+    def cli(cls, *args, env=None):
+        full_env = {"PATH": "/usr/bin:/bin", "HOME": cls.tmp.name}
+        full_env.update(env or {})
+        return subprocess.run([BINARY, "--db", cls.db, *args], capture_output=True, text=True, env=full_env,
+                              timeout=120)
+
+    def write_config(self, cfg, name="api.json"):
+        path = os.path.join(self.tmp.name, name)
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        return path
+
+    def apply(self, cfg, *extra, expect=0):
+        self.proxy.clear()
+        r = self.cli("api", "apply", "--config", self.write_config(cfg), "--endpoint", self.endpoint, *extra)
+        self.assertEqual(r.returncode, expect, f"stdout:\n{r.stdout}\nstderr:\n{r.stderr}")
+        self.check_shapes()
+        return r
+
+    def check_shapes(self):
+        if self.model is None:
+            return
+        problems = []
+        with self.proxy.lock:
+            for method, path, query, body in self.proxy.requests:
+                problems += self.model.check(method, path, query, body)
+        self.assertEqual(problems, [])
+
+    def ops(self):
+        return sorted(operation_name(method, path) for method, path, _, _ in self.proxy.mutating())
+
+    def api_id(self):
+        r = self.cli("api", "show", "--name", "chat")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return re.search(r"api id:\s+(\S+)", r.stdout).group(1), r.stdout
+
+    def live_integrations(self, api_id):
+        status, routes = self.gateway.get(f"/v2/apis/{api_id}/routes")
+        self.assertEqual(status, 200)
+        status, ints = self.gateway.get(f"/v2/apis/{api_id}/integrations")
+        by_id = {i["integrationId"]: i for i in ints["items"]}
+        return {r["routeKey"]: by_id[r["target"].split("/", 1)[1]] for r in routes["items"]}
+
+    def test_1_apply_converges_updates_deletes_and_recovers(self):
+        cfg = base_config()
+        # A dry run against nothing plans every create and calls nothing that changes anything.
+        r = self.apply(cfg, "--dry-run")
+        self.assertIn("plan: + api chat", r.stdout)
+        self.assertEqual(self.proxy.mutating(), [])
+
+        self.apply(cfg)
+        self.assertEqual(self.ops(), sorted(["CreateApi"] + ["CreateIntegration"] * 4 + ["CreateRoute"] * 4 +
+                                            ["CreateStage", "CreateDeployment"]))
+        api_id, shown = self.api_id()
+        self.assertIn(f"endpoint:    {self.endpoint}/production", shown)
+        self.assertNotIn("not deployed", shown)
+        live = self.live_integrations(api_id)
+        self.assertEqual(sorted(live), ["$connect", "$default", "$disconnect", "chat_message"])
+        self.assertEqual(live["$connect"]["integrationUri"], "http://127.0.0.1:8000/ws/connect")
+        self.assertEqual(live["$connect"]["requestParameters"], {
+            "integration.request.header.connectionId": "context.connectionId",
+            "integration.request.header.X-Apigw-Secret": "'0123456789abcdef'"})
+        status, stage = self.gateway.get(f"/v2/apis/{api_id}/stages/production")
+        self.assertEqual(stage["stageVariables"], {"env": "test"})
+        self.assertEqual(stage["defaultRouteSettings"]["throttlingBurstLimit"], 100)
+        self.assertIn(stage["deploymentId"], shown)
+
+        # Nothing changed: only reads.
+        r = self.apply(cfg)
+        self.assertEqual(self.proxy.mutating(), [])
+        self.assertIn("up to date", r.stdout)
+
+        # A new target base: the three integrations are updated, then one deployment.
+        cfg["target_base"] = "http://127.0.0.1:9000/ws"
+        r = self.apply(cfg, "--dry-run")
+        self.assertEqual(self.proxy.mutating(), [])
+        self.assertIn("plan: ~ integration", r.stdout)
+        self.apply(cfg)
+        self.assertEqual(self.ops(), sorted(["UpdateIntegration"] * 3 + ["CreateDeployment"]))
+        live = self.live_integrations(api_id)
+        self.assertEqual(live["$default"]["integrationUri"], "http://127.0.0.1:9000/ws/default")
+        self.assertEqual(live["chat_message"]["integrationUri"], "http://127.0.0.1:8000/ws/chat")
+
+        # Stage settings alone need no deployment.
+        cfg["stage_variables"] = {"env": "prod"}
+        self.apply(cfg)
+        self.assertEqual(self.ops(), ["UpdateStage"])
+
+        # A route removed from the config is deleted with its integration.
+        cfg["routes"] = []
+        self.apply(cfg)
+        self.assertEqual(self.ops(), sorted(["DeleteRoute", "DeleteIntegration", "CreateDeployment"]))
+        self.assertEqual(sorted(self.live_integrations(api_id)), ["$connect", "$default", "$disconnect"])
+        _, shown = self.api_id()
+        self.assertNotIn("chat_message", shown)
+
+        # A failure part-way: the second new route cannot be created. The record says what exists
+        # and that it is not deployed; the next apply finishes the job without repeating it.
+        cfg["routes"] = [{"route_key": "join", "url": "http://127.0.0.1:9000/ws/join"},
+                         {"route_key": "leave", "url": "http://127.0.0.1:9000/ws/leave"}]
+        self.proxy.fail_when = lambda m, p, b: m == "POST" and p.endswith("/routes") and b.get("routeKey") == "leave"
+        try:
+            r = self.apply(cfg, expect=1)
+        finally:
+            self.proxy.fail_when = None
+        self.assertIn("CreateRoute: HTTP 500 InternalServerErrorException: injected failure", r.stderr)
+        _, shown = self.api_id()
+        self.assertIn("deployment:  (not deployed)", shown)
+        self.assertRegex(shown, r"join\s+http://127.0.0.1:9000/ws/join  \(not deployed\)")
+        self.assertNotIn("leave", shown)
+        self.apply(cfg)
+        # The integration the failed run made for "leave" is reused, not made twice.
+        self.assertEqual(self.ops(), sorted(["CreateRoute", "CreateDeployment"]))
+        _, shown = self.api_id()
+        self.assertNotIn("not deployed", shown)
+        self.assertIn("leave", shown)
+        self.apply(cfg)
+        self.assertEqual(self.proxy.mutating(), [])
+
+        # The custom domain and its mapping; a second run changes nothing.
+        cfg["domain"] = {"name": "ws.example.com",
+                         "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/abc"}
+        path = self.write_config(cfg)
+        self.proxy.clear()
+        r = self.cli("domain", "apply", "--config", path, "--endpoint", self.endpoint)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.check_shapes()
+        self.assertEqual(self.ops(), ["CreateApiMapping", "CreateDomainName"])
+        self.assertRegex(r.stdout, r"d-[a-z0-9]+\.execute-api\.us-east-1\.amazonaws\.com")
+        self.proxy.clear()
+        r = self.cli("domain", "apply", "--config", path, "--endpoint", self.endpoint)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.proxy.mutating(), [])
+        r = self.cli("domain", "show", "--config", path, "--endpoint", self.endpoint)
+        self.assertIn(f"-> API {api_id} stage production", r.stdout)
+
+        # Delete: the API and its record go.
+        self.proxy.clear()
+        r = self.cli("api", "delete", "--name", "chat", "--endpoint", self.endpoint)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.ops(), ["DeleteApi"])
+        self.assertEqual(self.gateway.get(f"/v2/apis/{api_id}")[0], 404)
+        self.assertNotEqual(self.cli("api", "show", "--name", "chat").returncode, 0)
+
+    def test_2_bad_configs_are_refused_before_any_call(self):
+        cases = [
+            ({"bogus": 1}, "bogus: unknown key"),
+            ({"routes": [{"route_key": "chat"}]}, "routes[0].url"),
+            ({"routes": [{"route_key": "chat", "url": "ftp://x/chat"}]}, "routes[0].url"),
+            ({"target_base": "not a url"}, "target_base"),
+            ({"stage": "my stage"}, "stage"),
+            ({"stage": "$default"}, "stage"),
+            ({"timeout_ms": 30000}, "timeout_ms"),
+            ({"routes": [{"route_key": "$connect", "url": "http://x/"}]}, "routes[0].route_key"),
+        ]
+        for change, field in cases:
+            with self.subTest(field=field):
+                cfg = base_config()
+                cfg.update(change)
+                r = self.apply(cfg, expect=1)
+                self.assertIn(field, r.stderr)
+                self.assertEqual(self.proxy.requests, [])
+
+    def test_3_no_credentials_for_aws_names_where_it_looked(self):
+        path = self.write_config(base_config())
+        r = self.cli("api", "apply", "--config", path, "--region", "eu-west-1")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no usable AWS credentials", r.stderr)
+        self.assertIn("AWS_ACCESS_KEY_ID", r.stderr)
+        self.assertIn(os.path.join(self.tmp.name, ".aws", "credentials"), r.stderr)
+        r = self.cli("api", "apply", "--config", path,
+                     env={"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"})
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no AWS region", r.stderr)
+
+
+def main():
+    global BINARY, MODEL_PATH
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--model", default="")
+    args, rest = parser.parse_known_args()
+    BINARY = args.binary
+    MODEL_PATH = args.model
+    result = unittest.main(argv=[sys.argv[0], "-v", *rest], exit=False).result
+    sys.exit(0 if result.wasSuccessful() else 1)
+
+
+if __name__ == "__main__":
+    main()
