@@ -27,6 +27,16 @@ BINARY = None
 MODEL_PATH = None
 
 
+def child_env(home, extra=None):
+    """A hermetic environment (no AWS variables) that keeps the sanitizer settings of the run."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": home}
+    for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    env.update(extra or {})
+    return env
+
+
 # The operations the commands use, for naming calls without the model: (method, path regex, name).
 OPERATIONS = [
     ("POST", r"^/v2/apis$", "CreateApi"),
@@ -205,10 +215,11 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
 class Gateway:
     """`apigw-ws gateway --port 0`; the port is read from its first stdout line."""
 
-    def __init__(self, tmp):
-        self.err = open(os.path.join(tmp, "gateway.log"), "w")
-        self.proc = subprocess.Popen([BINARY, "gateway", "--port", "0"], stdout=subprocess.PIPE, stderr=self.err,
-                                     text=True, env={"PATH": "/usr/bin:/bin", "HOME": tmp})
+    def __init__(self, tmp, *extra, log="gateway.log"):
+        self.log_path = os.path.join(tmp, log)
+        self.err = open(self.log_path, "w")
+        self.proc = subprocess.Popen([BINARY, "gateway", "--port", "0", *extra], stdout=subprocess.PIPE,
+                                     stderr=self.err, text=True, env=child_env(tmp))
         line = self.proc.stdout.readline()
         m = re.search(r"127\.0\.0\.1:(\d+)", line)
         if not m:
@@ -225,12 +236,16 @@ class Gateway:
         return resp.status, data
 
     def stop(self):
+        """Stops the gateway; returns its exit code (0 for a clean SIGTERM shutdown)."""
         self.proc.terminate()
         try:
-            self.proc.wait(timeout=15)
+            code = self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            code = -9
+        self.proc.stdout.close()
         self.err.close()
+        return code
 
 
 def base_config(target="http://127.0.0.1:8000/ws/"):
@@ -268,15 +283,17 @@ class InfraTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.proxy.shutdown()
-        cls.gateway.stop()
+        cls.proxy.server_close()
+        code = cls.gateway.stop()
+        with open(cls.gateway.log_path) as f:
+            log = f.read()
         cls.tmp.cleanup()
+        assert code == 0 and "Sanitizer" not in log, f"gateway exit {code}; log:\n{log}"
 
     @classmethod
     def cli(cls, *args, env=None):
-        full_env = {"PATH": "/usr/bin:/bin", "HOME": cls.tmp.name}
-        full_env.update(env or {})
-        return subprocess.run([BINARY, "--db", cls.db, *args], capture_output=True, text=True, env=full_env,
-                              timeout=120)
+        return subprocess.run([BINARY, "--db", cls.db, *args], capture_output=True, text=True,
+                              env=child_env(cls.tmp.name, env), timeout=120)
 
     def write_config(self, cfg, name="api.json"):
         path = os.path.join(self.tmp.name, name)
@@ -446,6 +463,40 @@ class InfraTest(unittest.TestCase):
                      env={"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"})
         self.assertEqual(r.returncode, 1)
         self.assertIn("no AWS region", r.stderr)
+
+
+class SignedTest(unittest.TestCase):
+    """Against `gateway --auth sigv4`: requests are signed for service apigateway, and a wrong key
+    is refused with AWS's error shown."""
+
+    def test_signed_apply_is_accepted_and_a_wrong_secret_refused(self):
+        with tempfile.TemporaryDirectory(prefix="apigw-infra-signed-") as tmp:
+            config = {"region": "eu-west-1", "keys": [{"accessKeyId": "AKIDINFRA", "secretAccessKey": "infra-secret"}],
+                      "apis": [{"apiId": "signedapi1", "routeSelectionExpression": "$request.body.action",
+                                "stages": [{"stageName": "dev"}], "integrations": [], "routes": []}]}
+            with open(os.path.join(tmp, "gateway.json"), "w") as f:
+                json.dump(config, f)
+            with open(os.path.join(tmp, "api.json"), "w") as f:
+                json.dump(base_config(), f)
+            gw = Gateway(tmp, "--config", os.path.join(tmp, "gateway.json"), "--auth", "sigv4")
+            try:
+                def run(secret):
+                    return subprocess.run(
+                        [BINARY, "--db", os.path.join(tmp, "db.sqlite3"), "api", "apply", "--config",
+                         os.path.join(tmp, "api.json"), "--endpoint", f"http://127.0.0.1:{gw.port}"],
+                        capture_output=True, text=True, timeout=120,
+                        env=child_env(tmp, {"AWS_ACCESS_KEY_ID": "AKIDINFRA", "AWS_SECRET_ACCESS_KEY": secret,
+                                            "AWS_REGION": "eu-west-1"}))
+                self.assertEqual(subprocess.run([BINARY, "--db", os.path.join(tmp, "db.sqlite3"), "migrate"],
+                                                capture_output=True, env=child_env(tmp)).returncode, 0)
+                r = run("wrong-secret")
+                self.assertEqual(r.returncode, 1)
+                self.assertIn("GetApis: HTTP 403", r.stderr)
+                r = run("infra-secret")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn("deployed chat to stage production", r.stdout)
+            finally:
+                self.assertEqual(gw.stop(), 0)
 
 
 def main():
