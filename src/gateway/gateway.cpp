@@ -389,7 +389,7 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
       co_return with_request_id(forbidden());
     }
     const std::string method(req.method_string());
-    auto resp = co_await handle_management(req, parsed, remote_ip);
+    auto resp = co_await handle_management(req, parsed);
     metrics_.management_call(method, resp.status);
     log("info", "management call", "method", method, "target", target, "status", std::to_string(resp.status), "remote",
         remote_ip);
@@ -436,9 +436,7 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   }
 
   asio::awaitable<net::http_response> handle_management(const http::request<http::string_body>& req,
-                                                        const result<connections_target>& parsed,
-                                                        const std::string& remote_ip) {
-    (void)remote_ip;
+                                                        const result<connections_target>& parsed) {
     if (auto denied = check_signature(req, "execute-api")) co_return std::move(*denied);
     if (!management_calls.take(steady::now())) co_return json_error(429, "LimitExceededException", "");
     const auto method = req.method();
@@ -937,6 +935,8 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
       conn->queue.pop_front();
       ws.binary(binary);
       conn->write_started = steady::now();
+      // The watchdog sleeps until its nearest deadline; bring it forward to this write's.
+      if (conn->watchdog.expiry() > *conn->write_started + opts.limits.write_timeout) conn->watchdog.cancel();
       auto [ec, n] = co_await ws.async_write(asio::buffer(data), use_tuple);
       conn->write_started.reset();
       conn->queued_bytes -= data.size();
