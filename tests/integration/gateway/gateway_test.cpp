@@ -18,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -29,6 +30,8 @@
 #include <mutex>
 #include <regex>
 #include <thread>
+
+#include <sys/socket.h>
 
 namespace apigw::gateway {
 namespace {
@@ -227,13 +230,44 @@ class ws_client {
   boost::system::error_code last_error_;
 };
 
+// junk_backend: accepts connections and answers each with bytes that are not HTTP.
+class junk_backend {
+ public:
+  junk_backend() : acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    thread_ = std::thread([this] {
+      for (;;) {
+        boost::system::error_code ec;
+        asio::ip::tcp::socket s(io_);
+        acceptor_.accept(s, ec);
+        if (ec) return;
+        char buf[4096];
+        s.read_some(asio::buffer(buf), ec);
+        asio::write(s, asio::buffer(std::string_view("\x01\x02 this is not HTTP\r\n\r\n")), ec);
+      }
+    });
+  }
+  ~junk_backend() {
+    // shutdown() wakes the blocking accept(); close() alone would not.
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
+    thread_.join();
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+  }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
 std::uint16_t free_port() {
   asio::io_context io;
   asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   return a.local_endpoint().port();
 }
 
-std::string test_config(std::uint16_t backend, std::uint16_t dead) {
+std::string test_config(std::uint16_t backend, std::uint16_t dead, std::uint16_t junk) {
   const std::string b = fmt::format("http://127.0.0.1:{}", backend);
   return fmt::format(R"({{
   "region": "us-east-1",
@@ -262,7 +296,8 @@ std::string test_config(std::uint16_t backend, std::uint16_t dead) {
       {{"integrationId": "echo1", "integrationUri": "{b}/ws/echo"}},
       {{"integrationId": "slow1", "integrationUri": "{b}/ws/slow", "timeoutInMillis": 300}},
       {{"integrationId": "fail1", "integrationUri": "{b}/ws/fail"}},
-      {{"integrationId": "down1", "integrationUri": "http://127.0.0.1:{dead}/ws/down"}}
+      {{"integrationId": "down1", "integrationUri": "http://127.0.0.1:{dead}/ws/down"}},
+      {{"integrationId": "junk1", "integrationUri": "http://127.0.0.1:{junk}/ws/junk"}}
     ],
     "routes": [
       {{"routeKey": "$connect", "target": "integrations/connect1"}},
@@ -276,7 +311,8 @@ std::string test_config(std::uint16_t backend, std::uint16_t dead) {
       {{"routeKey": "oneway", "target": "integrations/echo1"}},
       {{"routeKey": "slow", "target": "integrations/slow1"}},
       {{"routeKey": "fail", "target": "integrations/fail1"}},
-      {{"routeKey": "down", "target": "integrations/down1"}}
+      {{"routeKey": "down", "target": "integrations/down1"}},
+      {{"routeKey": "junk", "target": "integrations/junk1"}}
     ]
   }}, {{
     "apiId": "strictapi1", "routeSelectionExpression": "${{request.body.service}}/${{request.body.action}}",
@@ -286,13 +322,13 @@ std::string test_config(std::uint16_t backend, std::uint16_t dead) {
                  "routeResponseSelectionExpression": "$default", "routeResponses": [{{"routeResponseKey": "$default"}}]}}]
   }}]
 }})",
-                     fmt::arg("b", b), fmt::arg("dead", dead));
+                     fmt::arg("b", b), fmt::arg("dead", dead), fmt::arg("junk", junk));
 }
 
 class GatewayTest : public ::testing::Test {
  protected:
   void start(std::function<void(gateway_options&)> tweak = {}) {
-    auto cfg = parse_gateway_config(test_config(backend.port(), free_port()));
+    auto cfg = parse_gateway_config(test_config(backend.port(), free_port(), junk.port()));
     ASSERT_TRUE(cfg) << cfg.error().message;
     gateway_options o;
     o.port = 0;
@@ -357,6 +393,7 @@ class GatewayTest : public ::testing::Test {
     return out;
   }
 
+  junk_backend junk;
   testing::io_runner io{2};
   recording_backend backend{io.executor()};
   net::http_client_pool client{io.executor()};
@@ -432,6 +469,50 @@ TEST_F(GatewayTest, NoConnectRouteAccepts) {
   start();
   ws_client c(gw->port(), "/strict");
   EXPECT_TRUE(c.ok()) << c.status;
+}
+
+TEST_F(GatewayTest, MalformedHandshakes) {
+  start();
+  auto raw = [&](std::string request) {
+    asio::io_context ctx;
+    asio::ip::tcp::socket s(ctx);
+    s.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), gw->port()));
+    asio::write(s, asio::buffer(request));
+    std::string answer;
+    boost::system::error_code ec;
+    char buf[1024];
+    for (;;) {
+      const auto n = s.read_some(asio::buffer(buf), ec);
+      answer.append(buf, n);
+      if (ec) break;
+    }
+    return answer.substr(0, answer.find("\r\n"));
+  };
+  EXPECT_EQ(raw("GET /dev HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n"),
+            "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(raw("GET /dev HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n"),
+            "HTTP/1.1 426 Upgrade Required");
+  EXPECT_EQ(raw("NOT HTTP AT ALL\r\n\r\n"), "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(backend.count("/ws/connect"), 0u);
+}
+
+TEST_F(GatewayTest, ClientThatNeverReadsIsCutAndDisconnected) {
+  start([](gateway_options& o) {
+    o.limits.max_outbound_bytes = 256 * 1024 * 1024;
+    o.limits.write_timeout = 300ms;
+  });
+  auto [c, id] = connect();  // never reads
+  const std::string chunk(128 * 1024, 'z');
+  for (int i = 0; i < 400 && backend.count("/ws/disconnect") == 0; ++i) {
+    const auto status = manage("POST", "/dev/@connections/" + encode_id(id), chunk).status;
+    if (status == 410) break;
+    ASSERT_EQ(status, 200u);
+  }
+  auto d = disconnects(id);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(header(d[0], "X-Disconnect-Status"), "1006");
 }
 
 TEST_F(GatewayTest, UnknownStageIs403AndPlainGetIs426) {
@@ -529,6 +610,10 @@ TEST_F(GatewayTest, ErrorFramesAndTheSocketStaysOpen) {
   auto f2 = c->read();
   ASSERT_TRUE(f2);
   EXPECT_THAT(*f2, HasSubstr(R"({"message": "Internal server error", "connectionId":")"));
+  c->send(R"({"action":"junk"})");
+  auto garbage = c->read();
+  ASSERT_TRUE(garbage);
+  EXPECT_THAT(*garbage, HasSubstr(R"({"message": "Internal server error", "connectionId":")"));
   c->send(R"({"action":"slow"})");
   auto f3 = c->read(3s);
   ASSERT_TRUE(f3);
