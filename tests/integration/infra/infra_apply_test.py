@@ -17,6 +17,9 @@ import http.server
 import json
 import os
 import re
+import shutil
+import socket
+import time
 import subprocess
 import sys
 import tempfile
@@ -25,6 +28,7 @@ import unittest
 
 BINARY = None
 MODEL_PATH = None
+MOTO_PYTHON = "python3"
 
 
 def child_env(home, extra=None):
@@ -499,14 +503,89 @@ class SignedTest(unittest.TestCase):
                 self.assertEqual(gw.stop(), 0)
 
 
+class MotoTest(unittest.TestCase):
+    """moto's server mode as a second, independent control plane. It has no deployments (nor
+    UpdateStage), so every apply ends with CreateDeployment failing: the test checks that everything
+    before it converges the same way it does on the local gateway."""
+
+    @classmethod
+    def setUpClass(cls):
+        python = shutil.which(MOTO_PYTHON) or MOTO_PYTHON
+        if subprocess.run([python, "-c", "import moto.server"], capture_output=True).returncode != 0:
+            raise unittest.SkipTest(f"moto is not importable with {python}; skipping the moto comparison")
+        cls.tmp = tempfile.TemporaryDirectory(prefix="apigw-infra-moto-")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        cls.log = open(os.path.join(cls.tmp.name, "moto.log"), "w")
+        cls.moto = subprocess.Popen([python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                                    stdout=cls.log, stderr=subprocess.STDOUT, env={**os.environ, "HOME": cls.tmp.name})
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or cls.moto.poll() is not None:
+                    cls.tearDownClass()
+                    raise RuntimeError("moto.server did not start")
+                time.sleep(0.2)
+        cls.proxy = Recorder(port)
+        threading.Thread(target=cls.proxy.serve_forever, daemon=True).start()
+        cls.endpoint = f"http://127.0.0.1:{cls.proxy.server_address[1]}"
+        cls.db = os.path.join(cls.tmp.name, "apigw.sqlite3")
+        # moto picks the service from the signature's scope, so requests must be signed.
+        cls.env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
+        assert subprocess.run([BINARY, "--db", cls.db, "migrate"], capture_output=True,
+                              env=child_env(cls.tmp.name)).returncode == 0
+
+    @classmethod
+    def tearDownClass(cls):
+        if hasattr(cls, "proxy"):
+            cls.proxy.shutdown()
+            cls.proxy.server_close()
+        cls.moto.terminate()
+        try:
+            cls.moto.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            cls.moto.kill()
+        cls.log.close()
+        cls.tmp.cleanup()
+
+    def apply(self, cfg):
+        path = os.path.join(self.tmp.name, "api.json")
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        self.proxy.clear()
+        r = subprocess.run([BINARY, "--db", self.db, "api", "apply", "--config", path, "--endpoint", self.endpoint],
+                           capture_output=True, text=True, timeout=120, env=child_env(self.tmp.name, self.env))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("CreateDeployment: HTTP 404", r.stderr)
+        return sorted(operation_name(m, p) for m, p, _, _ in self.proxy.mutating())
+
+    def test_the_same_convergence_up_to_the_deployment(self):
+        cfg = base_config()
+        self.assertEqual(self.apply(cfg), sorted(["CreateApi"] + ["CreateIntegration"] * 4 + ["CreateRoute"] * 4 +
+                                                 ["CreateStage", "CreateDeployment"]))
+        self.assertEqual(self.apply(cfg), ["CreateDeployment"])
+        cfg["target_base"] = "http://127.0.0.1:9000/ws/"
+        self.assertEqual(self.apply(cfg), sorted(["UpdateIntegration"] * 3 + ["CreateDeployment"]))
+        cfg["routes"] = []
+        self.assertEqual(self.apply(cfg), sorted(["DeleteRoute", "DeleteIntegration", "CreateDeployment"]))
+        self.assertEqual(self.apply(cfg), ["CreateDeployment"])
+
+
 def main():
-    global BINARY, MODEL_PATH
+    global BINARY, MODEL_PATH, MOTO_PYTHON
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
     parser.add_argument("--model", default="")
+    parser.add_argument("--moto-python", default="python3",
+                        help="a Python with moto (default: python3 on PATH); the moto test skips without one")
     args, rest = parser.parse_known_args()
     BINARY = args.binary
     MODEL_PATH = args.model
+    MOTO_PYTHON = args.moto_python
     result = unittest.main(argv=[sys.argv[0], "-v", *rest], exit=False).result
     sys.exit(0 if result.wasSuccessful() else 1)
 
