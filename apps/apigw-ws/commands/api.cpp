@@ -92,7 +92,8 @@ std::vector<desired_route> desired_routes(const infra_config& c) {
   return out;
 }
 
-// integration_differs: the members of `want` that `have` lacks or holds differently.
+// integration_changes: the members of `want` that `have` lacks or holds differently (connectionType and
+// payloadFormatVersion are AWS's defaults, so a control plane that omits them is not "different").
 object integration_changes(const object& want, const object& have) {
   object changes;
   for (const auto& [k, v] : want) {
