@@ -11,7 +11,7 @@ namespace readme {
 
 // README: toast
 apigw::result<apigw::mgmt::delivery_report> toast_a_user(apigw::store::session_store& store,
-                                                          apigw::mgmt::sender& sender, apigw::store::user_id alice) {
+                                                         apigw::mgmt::sender& sender, apigw::store::user_id alice) {
   auto msg = apigw::toast("success", "Saved", "Your changes have been saved.", /*timeout_ms=*/5000);
   if (!msg) return msg.error();  // invalid level, empty title...: an error, never a clamp
   auto text = apigw::serialize_message(*msg);
