@@ -284,6 +284,10 @@ result<control_plane_setup> resolve_control_plane(const control_plane_cli& o) {
   return s;
 }
 
+std::string member_string(const json::object& o, std::string_view key) {
+  return std::string(get_string(o, key).value_or(""));
+}
+
 std::string management_endpoint(const control_plane_setup& s, std::string_view api_id, std::string_view stage) {
   if (s.endpoint_url != mgmt::default_control_plane_endpoint(s.region)) {
     return fmt::format("{}/{}", s.endpoint_url, stage);

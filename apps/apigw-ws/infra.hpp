@@ -7,6 +7,10 @@
 #include "apigw/mgmt/control_plane.hpp"
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json/object.hpp>
 
 #include <cstdint>
 #include <map>
@@ -84,6 +88,18 @@ struct control_plane_setup {
 // environment, shared files). A loopback --endpoint works unsigned and defaults to us-east-1; any
 // other endpoint needs credentials and a region, and their absence fails naming every place looked.
 result<control_plane_setup> resolve_control_plane(const control_plane_cli& o);
+
+// member_string: the string member `key` of a control-plane response, or "" when it is absent,
+// null (moto sends nulls) or not a string.
+std::string member_string(const boost::json::object& o, std::string_view key);
+
+// run_io: runs `a` on `io` until it finishes and returns its result (the commands are one-shot).
+template <class T>
+T run_io(boost::asio::io_context& io, boost::asio::awaitable<T> a) {
+  auto f = boost::asio::co_spawn(io, std::move(a), boost::asio::use_future);
+  io.run();
+  return f.get();
+}
 
 // management_endpoint: the Management API endpoint recorded for the API's stage:
 // "https://{apiId}.execute-api.{region}.amazonaws.com/{stage}" on AWS, "{endpoint}/{stage}" with

@@ -19,9 +19,7 @@
 #include "infra.hpp"
 
 #include <fmt/format.h>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <map>
@@ -42,10 +40,6 @@ struct api_cli_options {
   bool live = false;
   control_plane_cli cp;
 };
-
-std::string str(const object& o, std::string_view key) {
-  return std::string(get_string(o, key).value_or(""));
-}
 
 object string_object(const std::map<std::string, std::string>& m) {
   object o;
@@ -209,7 +203,8 @@ class applier {
     if (!apis) co_return apis.error();
     std::vector<object> named;
     for (auto& a : *apis) {
-      if (str(a, "name") == cfg_.name && str(a, "protocolType") == "WEBSOCKET") named.push_back(std::move(a));
+      if (member_string(a, "name") == cfg_.name && member_string(a, "protocolType") == "WEBSOCKET")
+        named.push_back(std::move(a));
     }
     if (named.size() > 1) {
       co_return failure{core::error::invalid_argument,
@@ -218,7 +213,7 @@ class applier {
                                     named.size(), cfg_.name)};
     }
     if (named.size() == 1) {
-      api_id_ = str(named.front(), "apiId");
+      api_id_ = member_string(named.front(), "apiId");
       if (auto r = record(true); !r) co_return r.error();
       co_return std::move(named.front());
     }
@@ -231,7 +226,7 @@ class applier {
     if (!created) co_return created.error();
     api_new_ = true;
     if (dry_run_) co_return std::move(*created);
-    api_id_ = str(*created, "apiId");
+    api_id_ = member_string(*created, "apiId");
     if (auto r = record(true); !r) co_return r.error();
     co_return std::move(*created);
   }
@@ -239,11 +234,11 @@ class applier {
   asio::awaitable<result<void>> converge_api(const object& api) {
     if (api_new_) co_return ok();
     object changes;
-    if (str(api, "routeSelectionExpression") != cfg_.route_selection_expression) {
+    if (member_string(api, "routeSelectionExpression") != cfg_.route_selection_expression) {
       changes["routeSelectionExpression"] = cfg_.route_selection_expression;
     }
-    if (str(api, "description") != cfg_.description) changes["description"] = cfg_.description;
-    if (str(api, "name") != cfg_.name) changes["name"] = cfg_.name;
+    if (member_string(api, "description") != cfg_.description) changes["description"] = cfg_.description;
+    if (member_string(api, "name") != cfg_.name) changes["name"] = cfg_.name;
     if (!changes.empty()) {
       auto r = co_await mutate(fmt::format("~ api {}: {}", cfg_.name, json::serialize(changes)),
                                client_.update_api(api_id_, changes));
@@ -269,10 +264,10 @@ class applier {
     if (!api_new_) {
       auto ints = co_await client_.get_integrations(api_id_);
       if (!ints) co_return ints.error();
-      for (auto& i : *ints) integrations.emplace(str(i, "integrationId"), std::move(i));
+      for (auto& i : *ints) integrations.emplace(member_string(i, "integrationId"), std::move(i));
       auto rs = co_await client_.get_routes(api_id_);
       if (!rs) co_return rs.error();
-      for (auto& r : *rs) routes.emplace(str(r, "routeKey"), std::move(r));
+      for (auto& r : *rs) routes.emplace(member_string(r, "routeKey"), std::move(r));
     }
     std::map<std::string, store::gateway_route> recorded;
     if (store_ != nullptr && gateway_.id != 0) {
@@ -284,17 +279,17 @@ class applier {
     std::set<std::string> wanted_keys;
     std::set<std::string> used_integrations;
     for (const auto& [key, r] : routes) {
-      const std::string t = str(r, "target");
+      const std::string t = member_string(r, "target");
       if (t.starts_with("integrations/")) used_integrations.insert(t.substr(13));
     }
     for (const auto& d : desired) {
       wanted_keys.insert(d.key);
-      const std::string url = str(d.integration, "integrationUri");
+      const std::string url = member_string(d.integration, "integrationUri");
       bool changed = false;
       std::string integration_id;
       auto route = routes.find(d.key);
       if (route != routes.end()) {
-        const std::string t = str(route->second, "target");
+        const std::string t = member_string(route->second, "target");
         if (t.starts_with("integrations/") && integrations.contains(t.substr(13))) integration_id = t.substr(13);
       }
       if (!integration_id.empty()) {
@@ -325,7 +320,7 @@ class applier {
           auto r = co_await mutate(fmt::format("+ integration {} -> {}", d.key, url),
                                    client_.create_integration(api_id_, d.integration), std::move(placeholder));
           if (!r) co_return r.error();
-          integration_id = str(*r, "integrationId");
+          integration_id = member_string(*r, "integrationId");
           integrations.emplace(integration_id, *r);
         }
         used_integrations.insert(integration_id);
@@ -338,12 +333,13 @@ class applier {
         auto r = co_await mutate(fmt::format("+ route {}", d.key), client_.create_route(api_id_, body));
         if (!r) co_return r.error();
         changed = true;
-      } else if (str(route->second, "target") != target) {
+      } else if (member_string(route->second, "target") != target) {
         if (auto m = routes_changing(); !m) co_return m.error();
         object body;
         body["target"] = target;
-        auto r = co_await mutate(fmt::format("~ route {} -> {}", d.key, target),
-                                 client_.update_route(api_id_, str(route->second, "routeId"), std::move(body)));
+        auto r =
+            co_await mutate(fmt::format("~ route {} -> {}", d.key, target),
+                            client_.update_route(api_id_, member_string(route->second, "routeId"), std::move(body)));
         if (!r) co_return r.error();
         changed = true;
       }
@@ -364,10 +360,11 @@ class applier {
     for (const auto& [key, r] : routes) {
       if (wanted_keys.contains(key)) continue;
       if (auto m = routes_changing(); !m) co_return m.error();
-      auto del = co_await mutate(fmt::format("- route {}", key), client_.delete_route(api_id_, str(r, "routeId")));
+      auto del =
+          co_await mutate(fmt::format("- route {}", key), client_.delete_route(api_id_, member_string(r, "routeId")));
       if (!del) co_return del.error();
       deployment_stale_ = true;
-      const std::string t = str(r, "target");
+      const std::string t = member_string(r, "target");
       if (t.starts_with("integrations/")) used_integrations.erase(t.substr(13));
       if (!dry_run_ && store_ != nullptr) {
         if (auto d = store_->delete_gateway_route(gateway_.id, key); !d) co_return d.error();
@@ -380,7 +377,7 @@ class applier {
     }
     for (const auto& [id, i] : integrations) {
       if (used_integrations.contains(id) || id == "(new)") continue;
-      auto del = co_await mutate(fmt::format("- integration {} ({})", id, str(i, "integrationUri")),
+      auto del = co_await mutate(fmt::format("- integration {} ({})", id, member_string(i, "integrationUri")),
                                  client_.delete_integration(api_id_, id));
       if (!del) co_return del.error();
     }
@@ -402,7 +399,7 @@ class applier {
       auto stages = co_await client_.get_stages(api_id_);
       if (!stages) co_return stages.error();
       for (auto& s : *stages) {
-        if (str(s, "stageName") == cfg_.stage) stage = std::move(s);
+        if (member_string(s, "stageName") == cfg_.stage) stage = std::move(s);
       }
     }
     if (!stage) {
@@ -416,12 +413,12 @@ class applier {
       if (auto m = routes_changing(); !m) co_return m.error();
       co_return ok();
     }
-    stage_deployment_ = str(*stage, "deploymentId");
+    stage_deployment_ = member_string(*stage, "deploymentId");
     object changes;
     if (object_strings(*stage, "stageVariables") != cfg_.stage_variables) {
       changes["stageVariables"] = string_object(cfg_.stage_variables);
     }
-    if (str(*stage, "description") != cfg_.stage_description) changes["description"] = cfg_.stage_description;
+    if (member_string(*stage, "description") != cfg_.stage_description) changes["description"] = cfg_.stage_description;
     const auto* drs_value = stage->if_contains("defaultRouteSettings");
     const object* drs = drs_value != nullptr && drs_value->is_object() ? &drs_value->get_object() : nullptr;
     const bool burst_ok = !cfg_.throttling_burst_limit ||
@@ -448,7 +445,7 @@ class applier {
         co_await mutate(fmt::format("+ deployment of stage {}", cfg_.stage), client_.create_deployment(api_id_, body));
     if (!r) co_return r.error();
     if (dry_run_) co_return ok();
-    const std::string id = str(*r, "deploymentId");
+    const std::string id = member_string(*r, "deploymentId");
     if (store_ != nullptr) {
       if (auto rec = record(); !rec) co_return rec.error();
       gateway_.deployment_id = id;
@@ -473,13 +470,6 @@ class applier {
   bool deployment_stale_ = false;
   int changes_ = 0;
 };
-
-template <class T>
-T run_io(asio::io_context& io, asio::awaitable<T> a) {
-  auto f = asio::co_spawn(io, std::move(a), asio::use_future);
-  io.run();
-  return f.get();
-}
 
 int apply(const globals& g, const api_cli_options& o) {
   auto cfg = load_infra_config(o.config);
@@ -510,32 +500,37 @@ asio::awaitable<result<void>> print_live(mgmt::control_plane_client& client, std
   auto ints = co_await client.get_integrations(api_id);
   if (!ints) co_return ints.error();
   std::map<std::string, std::string> uri;
-  for (const auto& i : *ints) uri.emplace(str(i, "integrationId"), str(i, "integrationUri"));
+  for (const auto& i : *ints) uri.emplace(member_string(i, "integrationId"), member_string(i, "integrationUri"));
   fmt::print("live routes:\n");
   for (const auto& r : *routes) {
-    const std::string t = str(r, "target");
+    const std::string t = member_string(r, "target");
     const auto it = t.starts_with("integrations/") ? uri.find(t.substr(13)) : uri.end();
-    fmt::print("  {:<20} {}\n", str(r, "routeKey"), it == uri.end() ? "(no integration)" : it->second);
+    fmt::print("  {:<20} {}\n", member_string(r, "routeKey"), it == uri.end() ? "(no integration)" : it->second);
   }
   auto stages = co_await client.get_stages(api_id);
   if (!stages) co_return stages.error();
   for (const auto& s : *stages) {
-    if (str(s, "stageName") == stage) fmt::print("live stage {}: deployment {}\n", stage, str(s, "deploymentId"));
+    if (member_string(s, "stageName") == stage)
+      fmt::print("live stage {}: deployment {}\n", stage, member_string(s, "deploymentId"));
   }
   co_return ok();
 }
 
+// api_name: --name, else the name in --config.
+result<std::string> api_name(const api_cli_options& o) {
+  if (!o.name.empty()) return o.name;
+  if (o.config.empty()) return failure{core::error::invalid_argument, "pass --name or --config"};
+  auto cfg = load_infra_config(o.config);
+  if (!cfg) return cfg.error();
+  return cfg->name;
+}
+
 int show(const globals& g, const api_cli_options& o) {
-  std::string name = o.name;
-  if (name.empty() && !o.config.empty()) {
-    auto cfg = load_infra_config(o.config);
-    if (!cfg) return fail("api show", cfg.error());
-    name = cfg->name;
-  }
-  if (name.empty()) return fail("api show", failure{core::error::invalid_argument, "pass --name or --config"});
+  auto name = api_name(o);
+  if (!name) return fail("api show", name.error());
   auto st = open_migrated_store(g);
   if (!st) return fail("api show", st.error());
-  auto gw = (*st)->find_gateway_by_name(name);
+  auto gw = (*st)->find_gateway_by_name(*name);
   if (!gw) return fail("api show", gw.error());
   auto routes = (*st)->list_gateway_routes(gw->id);
   if (!routes) return fail("api show", routes.error());
@@ -562,18 +557,13 @@ int show(const globals& g, const api_cli_options& o) {
 }
 
 int delete_api(const globals& g, const api_cli_options& o) {
-  std::string name = o.name;
-  if (name.empty() && !o.config.empty()) {
-    auto cfg = load_infra_config(o.config);
-    if (!cfg) return fail("api delete", cfg.error());
-    name = cfg->name;
-  }
-  if (name.empty()) return fail("api delete", failure{core::error::invalid_argument, "pass --name or --config"});
+  auto name = api_name(o);
+  if (!name) return fail("api delete", name.error());
   auto setup = resolve_control_plane(o.cp);
   if (!setup) return fail("api delete", setup.error());
   auto st = open_migrated_store(g);
   if (!st) return fail("api delete", st.error());
-  auto gw = (*st)->find_gateway_by_name(name);
+  auto gw = (*st)->find_gateway_by_name(*name);
   if (!gw) return fail("api delete", gw.error());
   if (!gw->api_id.empty()) {
     asio::io_context io;
@@ -582,7 +572,7 @@ int delete_api(const globals& g, const api_cli_options& o) {
     if (!client) return fail("api delete", client.error());
     auto r = run_io(io, client->delete_api(gw->api_id));
     if (!r && r.error() != condition::not_found) return fail("api delete", r.error());
-    if (!g.quiet) fmt::print("deleted API {} ({}){}\n", gw->api_id, name, r ? "" : ": it was already gone");
+    if (!g.quiet) fmt::print("deleted API {} ({}){}\n", gw->api_id, *name, r ? "" : ": it was already gone");
   }
   if (auto d = (*st)->delete_gateway(gw->id); !d) return fail("api delete", d.error());
   return k_exit_ok;

@@ -11,9 +11,7 @@
 #include "infra.hpp"
 
 #include <fmt/format.h>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 
 #include <memory>
 
@@ -29,21 +27,17 @@ struct domain_cli_options {
   control_plane_cli cp;
 };
 
-std::string str(const object& o, std::string_view key) {
-  return std::string(get_string(o, key).value_or(""));
-}
-
 // target_name: the first configuration's apiGatewayDomainName (the CNAME target).
 std::string target_name(const object& domain) {
   const auto* c = domain.if_contains("domainNameConfigurations");
   if (c == nullptr || !c->is_array() || c->get_array().empty() || !c->get_array()[0].is_object()) return {};
-  return str(c->get_array()[0].get_object(), "apiGatewayDomainName");
+  return member_string(c->get_array()[0].get_object(), "apiGatewayDomainName");
 }
 
 std::string certificate_of(const object& domain) {
   const auto* c = domain.if_contains("domainNameConfigurations");
   if (c == nullptr || !c->is_array() || c->get_array().empty() || !c->get_array()[0].is_object()) return {};
-  return str(c->get_array()[0].get_object(), "certificateArn");
+  return member_string(c->get_array()[0].get_object(), "certificateArn");
 }
 
 // converge_domain: the domain name and its mapping. Returns the CNAME target.
@@ -83,7 +77,7 @@ asio::awaitable<result<std::string>> converge_domain(mgmt::control_plane_client&
   if (!mappings) co_return mappings.error();
   const object* at_path = nullptr;
   for (const auto& m : *mappings) {
-    if (str(m, "apiMappingKey") == d.base_path) at_path = &m;
+    if (member_string(m, "apiMappingKey") == d.base_path) at_path = &m;
   }
   if (at_path == nullptr) {
     say(fmt::format("+ API mapping {}/{} -> API {} stage {}", d.name, d.base_path, gw.api_id, gw.stage));
@@ -93,14 +87,14 @@ asio::awaitable<result<std::string>> converge_domain(mgmt::control_plane_client&
       auto r = co_await client.create_api_mapping(d.name, std::move(body));
       if (!r) co_return r.error();
     }
-  } else if (str(*at_path, "apiId") != gw.api_id || str(*at_path, "stage") != gw.stage) {
+  } else if (member_string(*at_path, "apiId") != gw.api_id || member_string(*at_path, "stage") != gw.stage) {
     say(fmt::format("~ API mapping {}/{} -> API {} stage {} (was {} {})", d.name, d.base_path, gw.api_id, gw.stage,
-                    str(*at_path, "apiId"), str(*at_path, "stage")));
+                    member_string(*at_path, "apiId"), member_string(*at_path, "stage")));
     if (!dry_run) {
       object body;
       body["apiId"] = gw.api_id;
       body["stage"] = gw.stage;
-      auto r = co_await client.update_api_mapping(d.name, str(*at_path, "apiMappingId"), std::move(body));
+      auto r = co_await client.update_api_mapping(d.name, member_string(*at_path, "apiMappingId"), std::move(body));
       if (!r) co_return r.error();
     }
   }
@@ -114,16 +108,10 @@ asio::awaitable<result<void>> print_domain(mgmt::control_plane_client& client, s
   auto mappings = co_await client.get_api_mappings(name);
   if (!mappings) co_return mappings.error();
   for (const auto& m : *mappings) {
-    fmt::print("mapping:     /{} -> API {} stage {}\n", str(m, "apiMappingKey"), str(m, "apiId"), str(m, "stage"));
+    fmt::print("mapping:     /{} -> API {} stage {}\n", member_string(m, "apiMappingKey"), member_string(m, "apiId"),
+               member_string(m, "stage"));
   }
   co_return ok();
-}
-
-template <class T>
-T run_io(asio::io_context& io, asio::awaitable<T> a) {
-  auto f = asio::co_spawn(io, std::move(a), asio::use_future);
-  io.run();
-  return f.get();
 }
 
 int domain_apply(const globals& g, const domain_cli_options& o) {
