@@ -83,73 +83,52 @@ result<std::int64_t> session_set::count() const {
   return store_->count(query_.connected_only());
 }
 
+store_recipients::store_recipients(store::session_store& store, const store::session_query& q,
+                                   std::optional<std::string> endpoint_override, std::size_t page_size)
+    : store_(store), query_(q.connected_only()), override_(std::move(endpoint_override)), page_size_(page_size) {}
+
+result<std::vector<mgmt::recipient>> store_recipients::next_page() {
+  if (done_) return std::vector<mgmt::recipient>{};
+  auto rows = store_.page(query_, after_, page_size_);
+  if (!rows) return rows.error();
+  if (rows->size() < page_size_) done_ = true;
+  std::vector<mgmt::recipient> out;
+  out.reserve(rows->size());
+  for (const auto& s : *rows) {
+    auto ep = endpoint_of(s);
+    if (!ep) return ep.error();
+    out.push_back(mgmt::recipient{s.connection_id, std::move(*ep)});
+    after_ = s.id;
+  }
+  handed_out_ += out.size();
+  return out;
+}
+
+result<std::string> store_recipients::endpoint_of(const store::session& s) {
+  if (override_) return *override_;
+  if (!s.gateway) return std::string{};
+  if (auto it = endpoints_.find(*s.gateway); it != endpoints_.end()) return it->second;
+  auto g = store_.get_gateway(*s.gateway);
+  if (!g) {
+    if (g.error() == condition::not_found) return std::string{};
+    return g.error();
+  }
+  endpoints_.emplace(*s.gateway, g->endpoint);
+  return g->endpoint;
+}
+
+result<void> store_gone_sink::mark_disconnected(std::span<const std::string> connection_ids) {
+  auto n = store_.mark_disconnected(connection_ids);
+  if (!n) return n.error();
+  marked_ += *n;
+  return ok();
+}
+
 namespace {
-
-// store_source: the connected sessions of a query, page by page, each with its gateway's endpoint.
-class store_source final : public mgmt::recipient_source {
- public:
-  store_source(store::session_store& store, store::session_query q, std::optional<std::string> override_endpoint,
-               std::size_t page_size)
-      : store_(store), query_(q.connected_only()), override_(std::move(override_endpoint)), page_size_(page_size) {}
-
-  result<std::vector<mgmt::recipient>> next_page() override {
-    if (done_) return std::vector<mgmt::recipient>{};
-    auto rows = store_.page(query_, after_, page_size_);
-    if (!rows) return rows.error();
-    if (rows->size() < page_size_) done_ = true;
-    std::vector<mgmt::recipient> out;
-    out.reserve(rows->size());
-    for (const auto& s : *rows) {
-      auto ep = endpoint_of(s);
-      if (!ep) return ep.error();
-      out.push_back(mgmt::recipient{s.connection_id, std::move(*ep)});
-      after_ = s.id;
-    }
-    return out;
-  }
-
- private:
-  // endpoint_of: the override, else the session's gateway's endpoint (empty when unknown: the
-  // sender then reports the recipient as failed, with the reason).
-  result<std::string> endpoint_of(const store::session& s) {
-    if (override_) return *override_;
-    if (!s.gateway) return std::string{};
-    if (auto it = endpoints_.find(*s.gateway); it != endpoints_.end()) return it->second;
-    auto g = store_.get_gateway(*s.gateway);
-    if (!g) {
-      if (g.error() == condition::not_found) return std::string{};
-      return g.error();
-    }
-    endpoints_.emplace(*s.gateway, g->endpoint);
-    return g->endpoint;
-  }
-
-  store::session_store& store_;
-  store::session_query query_;
-  std::optional<std::string> override_;
-  std::size_t page_size_;
-  store::session_id after_ = 0;
-  bool done_ = false;
-  std::map<store::gateway_id, std::string> endpoints_;
-};
-
-// store_sink: marks gone connections disconnected, one statement per batch.
-class store_sink final : public mgmt::gone_sink {
- public:
-  explicit store_sink(store::session_store& store) : store_(store) {}
-  result<void> mark_disconnected(std::span<const std::string> connection_ids) override {
-    auto n = store_.mark_disconnected(connection_ids);
-    if (!n) return n.error();
-    return ok();
-  }
-
- private:
-  store::session_store& store_;
-};
 
 // run_send_to: one send to known recipients.
 boost::asio::awaitable<result<delivery_report>> run_send_to(mgmt::sender& sender, std::vector<mgmt::recipient> to,
-                                                            std::shared_ptr<store_sink> sink, std::string body) {
+                                                            std::shared_ptr<store_gone_sink> sink, std::string body) {
   co_return co_await sender.send(std::move(to), std::move(body), sink.get());
 }
 
@@ -166,8 +145,8 @@ auto complete_with(send_handle::completer done) {
 
 // run_send: one send, owning its source and sink until it finishes (parameters, not lambda
 // captures, so they live in the coroutine frame).
-boost::asio::awaitable<result<delivery_report>> run_send(mgmt::sender& sender, std::shared_ptr<store_source> source,
-                                                         std::shared_ptr<store_sink> sink, std::string body) {
+boost::asio::awaitable<result<delivery_report>> run_send(mgmt::sender& sender, std::shared_ptr<store_recipients> source,
+                                                         std::shared_ptr<store_gone_sink> sink, std::string body) {
   co_return co_await sender.send(*source, std::move(body), sink.get());
 }
 
@@ -181,8 +160,8 @@ send_handle sender_delivery::send(const store::session_query& q, const json::val
   auto text = serialize_message(message);
   if (!text) return send_handle::failed(text.error());
   auto [handle, done] = send_handle::make();
-  auto source = std::make_shared<store_source>(store_, q, endpoint_override_, page_size_);
-  auto sink = std::make_shared<store_sink>(store_);
+  auto source = std::make_shared<store_recipients>(store_, q, endpoint_override_, page_size_);
+  auto sink = std::make_shared<store_gone_sink>(store_);
   boost::asio::co_spawn(sender_.executor(), run_send(sender_, std::move(source), std::move(sink), std::move(*text)),
                         complete_with(done));
   return handle;
@@ -194,9 +173,10 @@ send_handle sender_delivery::send_to(const std::string& connection_id, const std
   if (!text) return send_handle::failed(text.error());
   auto [handle, done] = send_handle::make();
   std::vector<mgmt::recipient> to{{connection_id, endpoint_override_.value_or(endpoint)}};
-  boost::asio::co_spawn(sender_.executor(),
-                        run_send_to(sender_, std::move(to), std::make_shared<store_sink>(store_), std::move(*text)),
-                        complete_with(done));
+  boost::asio::co_spawn(
+      sender_.executor(),
+      run_send_to(sender_, std::move(to), std::make_shared<store_gone_sink>(store_), std::move(*text)),
+      complete_with(done));
   return handle;
 }
 

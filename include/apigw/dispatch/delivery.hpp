@@ -19,9 +19,11 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 
 namespace apigw::dispatch {
@@ -100,6 +102,47 @@ class session_set {
   delivery* delivery_;
   store::session_store* store_;
   store::session_query query_;
+};
+
+// store_recipients: a sender recipient_source over the connected sessions of a query, page by page
+// (keyset pagination, one page in memory), each with the Management API endpoint of its gateway
+// (looked up once per gateway) or `endpoint_override`. A session with neither gets an empty
+// endpoint, which the sender reports as a failed delivery with the reason: nothing is skipped
+// silently.
+class store_recipients final : public mgmt::recipient_source {
+ public:
+  store_recipients(store::session_store& store, const store::session_query& q,
+                   std::optional<std::string> endpoint_override = std::nullopt, std::size_t page_size = 1000);
+  // next_page: the next page of recipients; empty when done; the store's failure otherwise.
+  result<std::vector<mgmt::recipient>> next_page() override;
+  // handed_out: how many recipients the pages so far held.
+  std::size_t handed_out() const noexcept { return handed_out_; }
+
+ private:
+  result<std::string> endpoint_of(const store::session& s);
+  store::session_store& store_;
+  store::session_query query_;
+  std::optional<std::string> override_;
+  std::size_t page_size_;
+  store::session_id after_ = 0;
+  std::size_t handed_out_ = 0;
+  bool done_ = false;
+  std::map<store::gateway_id, std::string> endpoints_;
+};
+
+// store_gone_sink: marks the connections the sender found gone disconnected, one statement per
+// batch.
+class store_gone_sink final : public mgmt::gone_sink {
+ public:
+  explicit store_gone_sink(store::session_store& store) noexcept : store_(store) {}
+  // mark_disconnected: one store.mark_disconnected call; the store's failure otherwise.
+  result<void> mark_disconnected(std::span<const std::string> connection_ids) override;
+  // marked: how many sessions changed from connected to disconnected so far.
+  std::size_t marked() const noexcept { return marked_; }
+
+ private:
+  store::session_store& store_;
+  std::size_t marked_ = 0;
 };
 
 // sender_delivery: delivery over the fan-out sender. Recipients are read from the store page by

@@ -56,6 +56,38 @@ TEST_P(backend_test, recording_delivery_records_gone_and_oversize) {
   EXPECT_TRUE(out_->messages_for(cid(4)).empty());
 }
 
+TEST_P(backend_test, store_recipients_pages_connected_sessions_with_their_endpoints) {
+  store::gateway other;
+  other.name = "other";
+  other.endpoint = "http://127.0.0.1:9/prod";
+  auto o = store_->upsert_gateway(other);
+  ASSERT_TRUE(o);
+  ASSERT_TRUE(store_->create_session(cid(1), 7, gateway_.id));
+  ASSERT_TRUE(store_->create_session(cid(2), 7, o->id));
+  ASSERT_TRUE(store_->create_session(cid(3), 7, std::nullopt));
+  ASSERT_TRUE(store_->create_session(cid(4), 7, gateway_.id));
+  const std::string gone[] = {cid(4)};
+  ASSERT_TRUE(store_->mark_disconnected(gone));
+  store_recipients source(*store_, store::session_query{}.for_user(7), std::nullopt, 2);
+  std::vector<mgmt::recipient> all;
+  for (;;) {
+    auto page = source.next_page();
+    ASSERT_TRUE(page) << why(page);
+    if (page->empty()) break;
+    all.insert(all.end(), page->begin(), page->end());
+  }
+  ASSERT_EQ(all.size(), 3U);
+  EXPECT_EQ(all[0].endpoint, gateway_.endpoint);
+  EXPECT_EQ(all[1].endpoint, "http://127.0.0.1:9/prod");
+  EXPECT_EQ(all[2].endpoint, "") << "no gateway: the sender reports it as failed";
+  EXPECT_EQ(source.handed_out(), 3U);
+
+  store_gone_sink sink(*store_);
+  const std::string ids[] = {cid(1), cid(4)};
+  ASSERT_TRUE(sink.mark_disconnected(ids));
+  EXPECT_EQ(sink.marked(), 1U);
+}
+
 TEST_P(backend_test, sender_delivery_posts_through_the_management_api) {
   testing::connections_server fake;
   mgmt::sender sender;
