@@ -22,6 +22,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -471,6 +472,17 @@ class applier {
   int changes_ = 0;
 };
 
+// database_exists: false for a SQLite file that is not there yet (opening it would create it).
+bool database_exists(std::string_view db) {
+  if (db.starts_with("postgres")) return true;
+  if (db.starts_with("sqlite://")) {
+    db.remove_prefix(8);
+  } else if (db.starts_with("sqlite:")) {
+    db.remove_prefix(7);
+  }
+  return std::filesystem::exists(std::filesystem::path(db));
+}
+
 int apply(const globals& g, const api_cli_options& o) {
   auto cfg = load_infra_config(o.config);
   if (!cfg) return fail("api apply", cfg.error());
@@ -481,8 +493,9 @@ int apply(const globals& g, const api_cli_options& o) {
     auto opened = open_migrated_store(g);
     if (!opened) return fail("api apply", opened.error());
     st = std::move(*opened);
-  } else if (auto opened = open_migrated_store(g); opened) {
-    st = std::move(*opened);  // a dry run reads the record when there is one, and never writes
+  } else if (database_exists(g.db)) {
+    // A dry run reads the record when there is one; it never writes, nor creates a database file.
+    if (auto opened = open_migrated_store(g); opened) st = std::move(*opened);
   }
   asio::io_context io;
   net::http_client_pool pool(io.get_executor());
