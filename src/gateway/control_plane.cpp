@@ -233,14 +233,20 @@ control_plane::answer control_plane::dispatch(std::string_view method, const std
       return no_content(true);
     }
     if (method == "PATCH") {
-      // UpdateApi: the members given replace the stored ones.
+      // UpdateApi: the members given replace the stored ones; the result must still be servable.
+      for (std::string_view key : {"name", "routeSelectionExpression", "description"}) {
+        if (body.contains(key) && !get_string(body, key)) return bad_request(fmt::format("{} must be a string", key));
+      }
       if (auto rse = get_string(body, "routeSelectionExpression")) {
         if (auto e = parse_selection_expression(*rse); !e) return bad_request(e.error().message);
       }
       if (auto name = get_string(body, "name"); name && name->empty()) return bad_request("name cannot be empty");
-      copy_members(body, it->second.api,
+      api_model updated = it->second;
+      copy_members(body, updated.api,
                    {"apiKeySelectionExpression", "description", "disableSchemaValidation", "disableExecuteApiEndpoint",
                     "ipAddressType", "name", "routeSelectionExpression", "version"});
+      if (auto served = served_api(updated); !served) return bad_request(served.error().message);
+      it->second = std::move(updated);
       return json_answer(200, it->second.api, true);
     }
     return bad_request("unsupported method");
