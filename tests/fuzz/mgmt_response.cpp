@@ -1,5 +1,7 @@
 // Fuzz target: Management API responses (from AWS, or from whatever answers at an endpoint): the
-// error type, the failure built from them, and GetConnection's JSON. Must never crash.
+// error type, the failure built from them (Management API and control plane), and GetConnection's
+// JSON. Must never crash.
+#include "apigw/mgmt/control_plane.hpp"
 #include "apigw/mgmt/management_client.hpp"
 
 #include <cstdint>
@@ -19,6 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   (void)mgmt::error_type_of(resp);
   (void)mgmt::error_from_response(resp, "PostToConnection", "abc=");
+  (void)mgmt::control_plane_error_from_response(resp, "CreateRoute");
   (void)mgmt::parse_connection_info(resp.body);
   return 0;
 }
