@@ -230,5 +230,61 @@ TEST_F(server_test, shutdown_finishes_requests_in_flight) {
   EXPECT_FALSE(send("GET", "/healthz")) << "nothing listens any more";
 }
 
+TEST_F(server_test, a_full_worker_queue_is_answered_503) {
+  dispatch::backend_options o;
+  o.security.use_ws_token = false;
+  o.workers = 1;
+  o.queue_capacity = 1;
+  o.log = [](std::string_view) {};
+  dispatch::backend small(*store_, *out_, *auth_, clock_, o);
+  std::latch release(1);
+  std::atomic<int> started{0};
+  view v;
+  v.handle("wait", [&](request_context&) {
+    ++started;
+    release.wait();
+    return response::ok();
+  });
+  backend_server srv(small, {});
+  srv.mount("/ws/", v);
+  ASSERT_TRUE(srv.start());
+  dispatch::fake_gateway gw(small, v);
+  ASSERT_EQ(small.handle(v, "connect", gw.connect_request(cid(1))).status, 200U);
+
+  auto send_wait = [&] {
+    auto req = gw.message_request(cid(1), R"({"handler":"wait"})");
+    net::http_request r;
+    r.method = "POST";
+    r.origin = net::origin{net::scheme::http, "127.0.0.1", srv.port()};
+    r.target = "/ws/default";
+    for (auto& h : req.headers) {
+      if (h.name != "Content-Length") r.headers.push_back({h.name, h.value});
+    }
+    r.body = req.body;
+    return io_.run(pool_->request(std::move(r)));
+  };
+  // One request runs; of two more, one waits in the queue and the other finds it full and is
+  // answered at once.
+  auto first = std::async(std::launch::async, send_wait);
+  while (started.load() == 0) std::this_thread::sleep_for(1ms);
+  auto second = std::async(std::launch::async, send_wait);
+  auto third = std::async(std::launch::async, send_wait);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (second.wait_for(5ms) != std::future_status::ready && third.wait_for(5ms) != std::future_status::ready &&
+         std::chrono::steady_clock::now() < deadline) {
+  }
+  auto& refused = second.wait_for(0s) == std::future_status::ready ? second : third;
+  auto& queued = &refused == &second ? third : second;
+  ASSERT_EQ(refused.wait_for(0s), std::future_status::ready);
+  auto r = refused.get();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 503U);
+  EXPECT_EQ(net::find_header(r->headers, "Retry-After"), "1");
+  release.count_down();
+  EXPECT_EQ(first.get()->status, 200U);
+  EXPECT_EQ(queued.get()->status, 200U);
+  srv.shutdown();
+}
+
 }  // namespace
 }  // namespace apigw::server
