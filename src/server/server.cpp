@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <exception>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -153,6 +154,14 @@ struct backend_server::impl {
   server_options opts;
   dispatch::builtin_authenticator* login;
   std::vector<std::pair<std::string, dispatch::view*>> mounts;
+  std::vector<std::pair<std::string, http_handler>> routes;
+  // find_route: the first route serving `path`, or null.
+  const http_handler* find_route(std::string_view path) const {
+    for (const auto& [prefix, fn] : routes) {
+      if (path == prefix || (prefix.ends_with('/') && path.starts_with(prefix))) return &fn;
+    }
+    return nullptr;
+  }
   asio::io_context io;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::unique_ptr<net::http_server> http;
@@ -218,6 +227,15 @@ asio::awaitable<dispatch::response> backend_server::impl::route(dispatch::reques
       work = [this, req = std::move(req)] { return do_logout(req); };
     } else if (opts.static_root && path.starts_with(opts.static_prefix)) {
       work = [this, req = std::move(req)] { return serve_static(req); };
+    } else if (const auto* fn = find_route(path)) {
+      work = [this, fn, req = std::move(req)] {
+        try {
+          return (*fn)(req);
+        } catch (const std::exception& e) {
+          app.log(std::string("http route ") + req.path + " threw: " + e.what());
+          return dispatch::response::text(500, "Internal Server Error");
+        }
+      };
     } else {
       co_return dispatch::response::text(404, "Not Found");
     }
@@ -279,6 +297,10 @@ void backend_server::mount(std::string prefix, dispatch::view& v) {
   impl_->mounts.emplace_back(std::move(prefix), &v);
 }
 
+void backend_server::route(std::string path, http_handler fn) {
+  impl_->routes.emplace_back(std::move(path), std::move(fn));
+}
+
 result<void> backend_server::start() {
   auto& i = *impl_;
   net::http_server_options o;
@@ -287,6 +309,7 @@ result<void> backend_server::start() {
   o.read_timeout = i.opts.read_timeout;
   o.write_timeout = i.opts.write_timeout;
   o.max_body_bytes = i.opts.max_body_bytes;
+  o.max_connections = i.opts.max_connections;
   i.http = std::make_unique<net::http_server>(
       i.io.get_executor(), [p = impl_.get()](net::incoming_request in) { return p->serve(std::move(in)); }, o);
   if (auto started = i.http->start(); !started) return started.error();

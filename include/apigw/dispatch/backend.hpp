@@ -124,6 +124,8 @@ class backend {
   // stop: refuses new work and waits for queued and running handlers. Idempotent.
   void stop();
 
+  // store / auth / tokens / limiter / out / time / options: the parts the backend was built with
+  // (handlers reach them through ctx.app()).
   store::session_store& store() noexcept { return store_; }
   authenticator& auth() noexcept { return auth_; }
   token_service& tokens() noexcept { return tokens_; }

@@ -78,13 +78,15 @@ class view {
   // handlers (body {"handler": "join_channel", "channel": "name"}), each validated and authorized.
   void enable_channel_handlers();
 
-  // The registered parts, for the backend.
+  // entry: one registered handler and the permissions it needs.
   struct entry {
     handler_fn fn;
     permission_rule rule;
   };
   // find: the handler registered as `name`, or null.
   const entry* find(std::string_view name) const;
+  // connect_handler / disconnect_handler / default_handler / rule / connection_check: what was
+  // registered (an empty function or rule when nothing was).
   const handler_fn& connect_handler() const noexcept { return on_connect_; }
   const handler_fn& disconnect_handler() const noexcept { return on_disconnect_; }
   const handler_fn& default_handler() const noexcept { return on_default_; }

@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,8 +47,14 @@ struct server_options {
   std::chrono::milliseconds read_timeout{30000};
   std::chrono::milliseconds write_timeout{30000};
   std::size_t max_body_bytes = 256 * 1024;  // above this: 413 from the HTTP layer (views refuse > 128 KiB)
+  std::size_t max_connections = 4096;       // further connections are accepted and closed at once
   std::chrono::milliseconds shutdown_grace{5000};
 };
+
+// http_handler: one of the application's own HTTP endpoints (the JSON API its pages call beside
+// the WebSocket). Runs on the server's blocking pool, so it may use the store; an exception becomes
+// 500 "Internal Server Error".
+using http_handler = std::function<dispatch::response(const dispatch::request&)>;
 
 // backend_server: see the file comment.
 class backend_server {
@@ -62,6 +69,11 @@ class backend_server {
   // mount: serves `v` at {prefix}{route} ("/ws/" -> /ws/connect, /ws/default ...). Call before
   // start(); `v` must outlive the server.
   void mount(std::string prefix, dispatch::view& v);
+
+  // route: serves requests for `path` with `fn`: exactly that path, or every path under it when it
+  // ends with '/' ("/api/orders/" serves /api/orders/7). The built-in endpoints and views win; among
+  // routes the first one added that matches. Call before start().
+  void route(std::string path, http_handler fn);
 
   // start: binds and starts the I/O threads. Fails with the net module's bind_failed (unavailable)
   // naming the address.
