@@ -10,10 +10,11 @@
 // $connect: rate limit per IP and per user over a sliding window, counting failures (400 "Too many
 //   connection attempts"); the connection headers (400 "Missing N headers"); allowed hosts (400
 //   "Host is not allowed"); exact origins (400 "Origin is not allowed" / "Host is not in Origin");
-//   channel name (400 "Invalid channel name"); view permissions and the channel hook (403
-//   "Permission Denied"); the one-time token (400 "Invalid session" / "Invalid or expired token");
-//   the application's check (400 with its message); then the session is created (409 on a
-//   duplicate connection id, overwriting nothing).
+//   channel name (400 "Invalid channel name", before the token so a bad name does not burn it);
+//   the one-time token (400 "Invalid session" / "Invalid or expired token"); view permissions and
+//   the channel hook, for the token's user (403 "Permission Denied"); the application's check (400
+//   with its message); then the session is created (409 on a duplicate connection id, overwriting
+//   nothing). Every refusal after the rate-limit check is recorded as a failed attempt.
 // $disconnect and messages: User-Agent exactly "AmazonAPIGateway_{apiId}" (400 "Unexpected
 //   Useragent"). Messages: a JSON object body naming a registered handler (400), the session
 //   (404 "Session not found"), permissions (403 "Permission Denied").
