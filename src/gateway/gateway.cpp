@@ -70,6 +70,8 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // 413 PayloadTooLargeException rather than a dropped connection); beyond this, 413 and close.
 constexpr std::size_t k_max_http_body = 4 * 1024 * 1024;
 constexpr std::size_t k_max_http_header = 16 * 1024;
+// Bytes asked for per WebSocket read: small, so an idle connection holds little memory.
+constexpr std::size_t k_read_chunk = 4096;
 
 // logfmt_value: a value quoted when it holds spaces, quotes or '='.
 std::string logfmt_value(std::string_view v) {
@@ -706,14 +708,19 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
       co_await fire_disconnect(*conn, close_cause("client", 1006, ""));
       co_return;
     }
-    co_await run_session(self, conn);
+    // The client's headers and query mattered for $connect only (spec §3.2-3.3); the session runs
+    // as a coroutine of its own, so this frame (the request, the HTTP read buffer) is freed now.
+    conn->handshake.headers = {};
+    conn->handshake.query = {};
+    active_sessions.fetch_add(1);  // before the spawn, so shutdown() waits for this one too
+    asio::co_spawn(conn->strand, run_session(self, conn), [](const std::exception_ptr&) {});
   }
 
-  // run_session: an accepted connection until it is closed and its $disconnect sent.
+  // run_session: an accepted connection until it is closed and its $disconnect sent. The caller
+  // counted it in active_sessions.
   asio::awaitable<void> run_session(std::shared_ptr<impl> self, connection_ptr conn) {
     metrics_.connections_open.fetch_add(1);
     metrics_.connections_total.fetch_add(1);
-    active_sessions.fetch_add(1);
     conn->started = steady::now();
     conn->touch(true);
     log("info", "connected", "conn", conn->id, "api", conn->api->id, "stage", conn->stage->name, "remote",
@@ -753,7 +760,7 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     auto& ws = conn->ws;
     beast::flat_buffer message;
     for (;;) {
-      auto [ec, n] = co_await ws.async_read_some(message, 16 * 1024, use_tuple);
+      auto [ec, n] = co_await ws.async_read_some(message, k_read_chunk, use_tuple);
       if (ec) {
         if (!conn->cause) {
           if (ec == websocket::error::closed) {
