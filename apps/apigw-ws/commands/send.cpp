@@ -2,8 +2,8 @@
 // the sender's report printed at the end (and a progress bar on a terminal for large sends).
 #include "cli_common.hpp"
 #include "session_filter.hpp"
-#include "store_delivery.hpp"
 
+#include "apigw/dispatch/delivery.hpp"
 #include "apigw/mgmt/endpoint.hpp"
 #include "apigw/mgmt/sender.hpp"
 #include "apigw/sigv4/credentials.hpp"
@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -53,6 +54,28 @@ result<std::string> read_message(const send_options& o) {
   if (!v) return failure{v.error().code, fmt::format("the message is not valid JSON: {}", v.error().message)};
   return serialize_message(*v);
 }
+
+// progress_source: passes pages through and reports how many recipients were handed out so far
+// (the sender pulls the next page as the previous one is handed to its workers, so this tracks
+// the send closely enough for a progress bar).
+class progress_source final : public mgmt::recipient_source {
+ public:
+  progress_source(mgmt::recipient_source& inner, std::function<void(std::size_t)> on_page)
+      : inner_(inner), on_page_(std::move(on_page)) {}
+  result<std::vector<mgmt::recipient>> next_page() override {
+    auto page = inner_.next_page();
+    if (page) {
+      handed_out_ += page->size();
+      if (on_page_) on_page_(handed_out_);
+    }
+    return page;
+  }
+
+ private:
+  mgmt::recipient_source& inner_;
+  std::function<void(std::size_t)> on_page_;
+  std::size_t handed_out_ = 0;
+};
 
 bool is_loopback_host(std::string_view host) {
   return host == "localhost" || host.starts_with("127.") || host == "::1";
@@ -128,13 +151,14 @@ int run_send(const globals& g, const send_options& o) {
   auto signing = make_signing(o);
   if (!signing) return fail("send", signing.error());
 
-  store_recipients source(**st, *q, o.endpoint);
+  dispatch::store_recipients recipients(**st, *q, o.endpoint);
+  std::function<void(std::size_t)> on_page;
   const bool show_progress = !o.no_progress && !g.quiet && o.format == "text" && ::isatty(STDERR_FILENO) != 0;
   if (show_progress) {
     auto total = (*st)->count(q->connected_only());
     if (total && *total >= 1000) {
       const auto n = static_cast<std::size_t>(*total);
-      source.on_page = [n](std::size_t done) {
+      on_page = [n](std::size_t done) {
         constexpr std::size_t k_width = 40;
         const std::size_t filled = std::min(k_width, done * k_width / std::max<std::size_t>(n, 1));
         std::fprintf(stderr, "\r[%s%s] %zu/%zu", std::string(filled, '#').c_str(),
@@ -143,7 +167,8 @@ int run_send(const globals& g, const send_options& o) {
       };
     }
   }
-  store_gone_sink gone(**st);
+  progress_source source(recipients, std::move(on_page));
+  dispatch::store_gone_sink gone(**st);
 
   mgmt::sender_options so;
   so.max_in_flight = o.concurrency;
