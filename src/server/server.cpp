@@ -34,26 +34,35 @@ namespace {
 using done_fn = std::function<void(dispatch::response)>;
 
 // response_initiation: starts an operation that reports a response through a callback, and
-// completes the awaiting coroutine on its own executor.
+// completes the awaiting coroutine on its own executor. `pending` counts callbacks that have not
+// returned yet: the callback runs on a worker thread and holds the coroutine's executor (a strand
+// of the server's io_context) until it returns, so shutdown must not destroy the io_context before
+// the count is back to zero (ASan caught exactly that: a strand released after its service).
 struct response_initiation {
   std::function<void(done_fn)> start;
+  std::atomic<std::size_t>* pending;
 
   template <class Handler>
   void operator()(Handler handler) {
     auto h = std::make_shared<Handler>(std::move(handler));
-    start([h](dispatch::response r) {
-      auto ex = asio::get_associated_executor(*h);
-      asio::post(ex, [h, r = std::move(r)]() mutable { std::move (*h)(std::move(r)); });
+    pending->fetch_add(1);
+    start([h, pending = pending](dispatch::response r) mutable {
+      {
+        auto ex = asio::get_associated_executor(*h);
+        asio::post(ex, [h = std::move(h), r = std::move(r)]() mutable { std::move (*h)(std::move(r)); });
+      }  // this thread's executor copy and handler reference are gone before the count drops
+      pending->fetch_sub(1);
     });
   }
 };
 
 // await_response: an awaitable for `start` (given a completion callback that any thread may call
-// once). Not a coroutine itself, and callers keep it in a named local before co_await: GCC 12
-// destroys some temporaries of a co_await expression twice.
-asio::awaitable<dispatch::response> await_response(std::function<void(done_fn)> start) {
+// once), counted in `pending` until that callback returns. Not a coroutine itself, and callers keep it in a named local
+// before co_await: GCC 12 destroys some temporaries of a co_await expression twice.
+asio::awaitable<dispatch::response> await_response(std::function<void(done_fn)> start,
+                                                   std::atomic<std::size_t>& pending) {
   return asio::async_initiate<decltype(asio::use_awaitable), void(dispatch::response)>(
-      response_initiation{std::move(start)}, asio::use_awaitable);
+      response_initiation{std::move(start), &pending}, asio::use_awaitable);
 }
 
 net::http_response to_net(dispatch::response r) {
@@ -169,6 +178,7 @@ struct backend_server::impl {
   asio::thread_pool blocking;
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> in_flight{0};
+  std::atomic<std::size_t> callbacks{0};  // worker-side completions not returned yet
   std::mutex stop_mutex;
   bool stopped = false;
 };
@@ -244,7 +254,7 @@ asio::awaitable<dispatch::response> backend_server::impl::route(dispatch::reques
       asio::post(blocking, [work, done = std::move(done)] { done(work()); });
     };
   }
-  auto operation = await_response(std::move(start));
+  auto operation = await_response(std::move(start), callbacks);
   auto answer = co_await std::move(operation);
   co_return answer;
 }
@@ -342,6 +352,9 @@ void backend_server::shutdown() {
   }
   i.threads.clear();
   i.blocking.join();
+  // A handler still running past the grace period keeps its completion callback, which holds an
+  // executor of `io`: wait for it before the io_context can be destroyed.
+  while (i.callbacks.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds{5});
 }
 
 }  // namespace apigw::server
