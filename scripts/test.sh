@@ -3,6 +3,8 @@
 # builds the release preset, and runs every test (labels: unit, integration, pg).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache keys on relative paths, so a clone in another folder reuses earlier builds.
+export CCACHE_BASEDIR="$PWD"
 
 bash scripts/setup.sh
 jobs=$(nproc)
