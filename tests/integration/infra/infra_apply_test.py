@@ -12,12 +12,14 @@ Standard library only. Exit code 77 marks a skip.
 """
 
 import argparse
+import ctypes
 import http.client
 import http.server
 import json
 import os
 import re
 import shutil
+import signal
 import socket
 import time
 import subprocess
@@ -29,6 +31,13 @@ import unittest
 BINARY = None
 MODEL_PATH = None
 MOTO_PYTHON = "python3"
+
+
+def die_with_parent():
+    """Runs in each server child before exec: SIGTERM it when this test process dies, however it
+    dies (a ctest timeout kills it with SIGKILL, and no tearDown runs then)."""
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def child_env(home, extra=None):
@@ -223,7 +232,7 @@ class Gateway:
         self.log_path = os.path.join(tmp, log)
         self.err = open(self.log_path, "w")
         self.proc = subprocess.Popen([BINARY, "gateway", "--port", "0", *extra], stdout=subprocess.PIPE,
-                                     stderr=self.err, text=True, env=child_env(tmp))
+                                     stderr=self.err, text=True, env=child_env(tmp), preexec_fn=die_with_parent)
         line = self.proc.stdout.readline()
         m = re.search(r"127\.0\.0\.1:(\d+)", line)
         if not m:
@@ -519,7 +528,8 @@ class MotoTest(unittest.TestCase):
             port = sock.getsockname()[1]
         cls.log = open(os.path.join(cls.tmp.name, "moto.log"), "w")
         cls.moto = subprocess.Popen([python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                                    stdout=cls.log, stderr=subprocess.STDOUT, env={**os.environ, "HOME": cls.tmp.name})
+                                    stdout=cls.log, stderr=subprocess.STDOUT, env={**os.environ, "HOME": cls.tmp.name},
+                                    preexec_fn=die_with_parent)
         deadline = time.monotonic() + 60
         while True:
             try:
