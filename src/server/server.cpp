@@ -164,12 +164,19 @@ struct backend_server::impl {
   dispatch::builtin_authenticator* login;
   std::vector<std::pair<std::string, dispatch::view*>> mounts;
   std::vector<std::pair<std::string, http_handler>> routes;
-  // find_route: the first route serving `path`, or null.
+  // find_route: the route serving `path`: an exact match, else the longest '/'-ended prefix; null
+  // when none.
   const http_handler* find_route(std::string_view path) const {
+    const http_handler* best = nullptr;
+    std::size_t best_length = 0;
     for (const auto& [prefix, fn] : routes) {
-      if (path == prefix || (prefix.ends_with('/') && path.starts_with(prefix))) return &fn;
+      if (path == prefix) return &fn;
+      if (prefix.ends_with('/') && path.starts_with(prefix) && prefix.size() > best_length) {
+        best = &fn;
+        best_length = prefix.size();
+      }
     }
-    return nullptr;
+    return best;
   }
   asio::io_context io;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;

@@ -72,7 +72,7 @@ class backend_server {
 
   // route: serves requests for `path` with `fn`: exactly that path, or every path under it when it
   // ends with '/' ("/api/orders/" serves /api/orders/7). The built-in endpoints and views win; among
-  // routes the first one added that matches. Call before start().
+  // routes an exact match, then the longest prefix ("/" alone is the fallback). Call before start().
   void route(std::string path, http_handler fn);
 
   // start: binds and starts the I/O threads. Fails with the net module's bind_failed (unavailable)

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <future>
 #include <latch>
+#include <stdexcept>
 
 namespace apigw::server {
 namespace {
@@ -284,6 +285,34 @@ TEST_F(server_test, a_full_worker_queue_is_answered_503) {
   EXPECT_EQ(first.get()->status, 200U);
   EXPECT_EQ(queued.get()->status, 200U);
   srv.shutdown();
+}
+
+// The application's own HTTP endpoints: an exact path wins, then the longest prefix ending in '/'
+// ("/" alone is the fallback); the built-in endpoints and views come first; a throwing route is a 500.
+TEST_F(server_test, application_routes_exact_then_longest_prefix) {
+  backend_server http(*app_, {}, auth_.get());
+  http.mount("/ws", view_);
+  http.route("/", [](const dispatch::request& r) { return response::text(200, "root " + r.path); });
+  http.route("/api/orders/", [](const dispatch::request& r) { return response::text(200, "orders " + r.path); });
+  http.route("/api/orders/7", [](const dispatch::request&) { return response::text(200, "seven"); });
+  http.route("/healthz", [](const dispatch::request&) { return response::text(200, "shadowed"); });
+  http.route("/boom", [](const dispatch::request&) -> response { throw std::runtime_error("a bug"); });
+  ASSERT_TRUE(http.start());
+  auto get = [&](std::string target) {
+    net::http_request r;
+    r.method = "GET";
+    r.origin = net::origin{net::scheme::http, "127.0.0.1", http.port()};
+    r.target = std::move(target);
+    return io_.run(pool_->request(std::move(r)));
+  };
+  EXPECT_EQ(get("/")->body, "root /");
+  EXPECT_EQ(get("/app/chat/")->body, "root /app/chat/");
+  EXPECT_EQ(get("/api/orders/")->body, "orders /api/orders/");
+  EXPECT_EQ(get("/api/orders/3")->body, "orders /api/orders/3");
+  EXPECT_EQ(get("/api/orders/7")->body, "seven");
+  EXPECT_EQ(get("/healthz")->body, R"({"status":"ok"})");
+  EXPECT_EQ(get("/boom")->status, 500U);
+  http.shutdown();
 }
 
 }  // namespace
