@@ -8,14 +8,19 @@
 // The last line is machine-readable:
 //   RESULT fanout n=<N> latency_ms=<d> concurrent_per_s=<x> sequential_per_s=<y> ratio=<x/y> zero_latency_per_s=<z>
 //
-// Recipients come from a `recipient_factory`, so the synthetic list can be swapped for sessions
-// read from the store.
+// By default the N recipients are sessions in one channel of a SQLite store (a temp file): the
+// sender reads them page by page through dispatch::store_recipients, as `apigw-ws send --channel`
+// and `app.sessions().in_channel(...)` do, so the measurement includes the store's paging.
+// `--source memory` hands the sender an in-memory list instead, to isolate the sender.
 #include "apigw/core/ids.hpp"
+#include "apigw/dispatch/delivery.hpp"
 #include "apigw/mgmt/management_client.hpp"
 #include "apigw/mgmt/sender.hpp"
 #include "apigw/net/http_server.hpp"
+#include "apigw/store/session_store.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -29,6 +34,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -47,6 +53,7 @@ struct bench_config {
   std::size_t sequential_n = 500;
   std::size_t in_flight = 128;
   std::size_t sign = 1;  // 1: SigV4-sign every request, as against AWS; 0: unsigned, as against the local gateway
+  std::string source = "store";  // store: sessions of one channel in SQLite; memory: a vector
 };
 
 // recipient_factory: the N recipients of one run, all on `endpoint`.
@@ -106,14 +113,58 @@ mgmt::signing_config bench_signing(const bench_config& cfg) {
 const std::string k_message =
     R"({"type":"toast","level":"success","title":"Saved","message":"Your changes have been saved."})";
 
-// concurrent_rate: deliveries per second of one send through our sender.
-double concurrent_rate(const bench_config& cfg, const std::vector<mgmt::recipient>& recipients, const char* label) {
+// session_channel: a temporary SQLite store holding the recipients as connected sessions of the
+// channel "bench", owned by a gateway whose Management endpoint is the local endpoint.
+class session_channel {
+ public:
+  explicit session_channel(const std::vector<mgmt::recipient>& recipients) {
+    dir_ = std::filesystem::temp_directory_path() / fmt::format("apigw-bench-fanout-{}", ::getpid());
+    std::filesystem::create_directories(dir_);
+    auto st = store::open_store((dir_ / "bench.sqlite3").string(), system_clock_source::instance());
+    if (!st || !(*st)->migrate()) fail("cannot create the SQLite store");
+    store_ = std::move(*st);
+    store::gateway g;
+    g.name = "bench";
+    g.endpoint = recipients.front().endpoint;
+    auto gw = store_->upsert_gateway(g);
+    if (!gw) fail(gw.error().message);
+    const std::string channel[] = {"bench"};
+    for (const auto& r : recipients) {
+      if (auto s = store_->create_session(r.connection_id, std::nullopt, gw->id, channel); !s) fail(s.error().message);
+    }
+  }
+  ~session_channel() {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  store::session_store& store() { return *store_; }
+
+ private:
+  [[noreturn]] static void fail(const std::string& why) {
+    std::fprintf(stderr, "store: %s\n", why.c_str());
+    std::exit(1);
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<store::session_store> store_;
+};
+
+// concurrent_rate: deliveries per second of one send through our sender, to the sessions of the
+// channel (or, without a store, to the in-memory list).
+double concurrent_rate(const bench_config& cfg, const std::vector<mgmt::recipient>& recipients,
+                       session_channel* sessions, const char* label) {
   mgmt::sender_options opts;
   opts.max_in_flight = cfg.in_flight;
   opts.pool.max_connections_per_origin = cfg.in_flight;
   opts.signing = mgmt::same_signing_for_all(bench_signing(cfg));
   mgmt::sender s(opts);
-  auto report = s.send_sync(recipients, k_message);
+  result<mgmt::delivery_report> report;
+  if (sessions != nullptr) {
+    dispatch::store_recipients source(sessions->store(), store::session_query{}.in_channel("bench"));
+    dispatch::store_gone_sink gone(sessions->store());
+    report = s.send_sync(source, k_message, &gone);
+  } else {
+    report = s.send_sync(recipients, k_message);
+  }
   if (!report) {
     std::fprintf(stderr, "%s: send failed: %s\n", label, report.error().message.c_str());
     std::exit(1);
@@ -173,6 +224,18 @@ bool parse_flag(std::string_view arg, std::string_view name, std::size_t& out) {
   return true;
 }
 
+bool parse_source(std::string_view arg, std::string& out) {
+  constexpr std::string_view name = "--source=";
+  if (arg.substr(0, name.size()) != name) return false;
+  const auto value = arg.substr(name.size());
+  if (value != "store" && value != "memory") {
+    std::fprintf(stderr, "--source must be store or memory\n");
+    std::exit(2);
+  }
+  out = std::string(value);
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -183,8 +246,10 @@ int main(int argc, char** argv) {
       arg += std::string("=") + argv[++i];
     if (!parse_flag(arg, "--n", cfg.n) && !parse_flag(arg, "--latency-ms", cfg.latency_ms) &&
         !parse_flag(arg, "--sequential-n", cfg.sequential_n) && !parse_flag(arg, "--in-flight", cfg.in_flight) &&
-        !parse_flag(arg, "--sign", cfg.sign)) {
-      std::fprintf(stderr, "usage: %s [--n N] [--latency-ms D] [--sequential-n M] [--in-flight K] [--sign 0|1]\n",
+        !parse_flag(arg, "--sign", cfg.sign) && !parse_source(arg, cfg.source)) {
+      std::fprintf(stderr,
+                   "usage: %s [--n N] [--latency-ms D] [--sequential-n M] [--in-flight K] [--sign 0|1] "
+                   "[--source store|memory]\n",
                    argv[0]);
       return 2;
     }
@@ -197,16 +262,19 @@ int main(int argc, char** argv) {
 
   local_endpoint server;
   const auto recipients = make_recipients(cfg.n, server.endpoint());
+  std::unique_ptr<session_channel> sessions;
+  if (cfg.source == "store") sessions = std::make_unique<session_channel>(recipients);
   std::printf(
-      "fan-out of one %zu-byte message to %zu recipients, %zu ms simulated network delay, %zu in flight, "
+      "fan-out of one %zu-byte message to %zu recipients (%s), %zu ms simulated network delay, %zu in flight, "
       "%u hardware threads\n",
-      k_message.size(), cfg.n, cfg.latency_ms, cfg.in_flight, std::thread::hardware_concurrency());
+      k_message.size(), cfg.n, sessions ? "sessions of one channel in SQLite" : "in-memory list", cfg.latency_ms,
+      cfg.in_flight, std::thread::hardware_concurrency());
 
   server.set_delay_ms(cfg.latency_ms);
-  const double concurrent = concurrent_rate(cfg, recipients, "concurrent (apigw sender):");
+  const double concurrent = concurrent_rate(cfg, recipients, sessions.get(), "concurrent (apigw sender):");
   const double sequential = sequential_rate(cfg, recipients);
   server.set_delay_ms(0);
-  const double zero = concurrent_rate(cfg, recipients, "concurrent, zero delay:");
+  const double zero = concurrent_rate(cfg, recipients, sessions.get(), "concurrent, zero delay:");
 
   std::printf(
       "RESULT fanout n=%zu latency_ms=%zu concurrent_per_s=%.0f sequential_per_s=%.0f ratio=%.1f "
