@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -257,14 +258,27 @@ asio::awaitable<void> flush_gone(send_state& st) {
   if (!r && !st.report.gone_sink_error) st.report.gone_sink_error = r.error();
 }
 
-// run_send: the driver; runs on the send's strand. Never throws.
+// prefetch: the next page, read on the blocking pool while the workers take the current one; the
+// completion runs on the send's strand and wakes the driver.
+void prefetch(const std::shared_ptr<send_state>& st, recipient_source& source,
+              const std::shared_ptr<std::optional<result<std::vector<recipient>>>>& slot) {
+  asio::co_spawn(st->owner.blocking.get_executor(), next_page(st->owner, source),
+                 asio::bind_executor(st->strand, [st, slot](std::exception_ptr e, result<std::vector<recipient>> r) {
+                   if (e) r = failure{core::error::io_error, "recipient source failed"};
+                   *slot = std::move(r);
+                   st->wake.cancel();
+                 }));
+}
+
+// run_send: the driver; runs on the send's strand. Never throws. One page is read ahead, so the
+// workers never wait for the database between pages.
 asio::awaitable<result<delivery_report>> run_send(std::shared_ptr<send_state> st, recipient_source& source) {
   const auto start = steady::now();
   const std::size_t max_in_flight = st->owner.opts.max_in_flight;
   const std::size_t gone_batch = std::max<std::size_t>(1, st->owner.opts.gone_batch_size);
   try {
+    auto page = co_await next_page(st->owner, source);
     for (;;) {
-      auto page = co_await next_page(st->owner, source);
       if (!page) {
         st->report.source_error = page.error();
         break;
@@ -272,6 +286,8 @@ asio::awaitable<result<delivery_report>> run_send(std::shared_ptr<send_state> st
       if (page->empty()) break;
       st->page = std::move(*page);
       st->next = 0;
+      auto ahead = std::make_shared<std::optional<result<std::vector<recipient>>>>();
+      prefetch(st, source, ahead);
       // Count first: co_spawn may run a worker inline up to its first suspension, and a worker
       // whose recipients all fail at once finishes (and decrements `workers`) right there.
       const std::size_t wanted = std::min(max_in_flight, st->page.size());
@@ -285,10 +301,11 @@ asio::awaitable<result<delivery_report>> run_send(std::shared_ptr<send_state> st
           st->wake.cancel();
         });
       }
-      while (st->next < st->page.size()) {
+      while (st->next < st->page.size() || !ahead->has_value()) {
         co_await st->wait();
         if (st->gone_pending.size() >= gone_batch) co_await flush_gone(*st);
       }
+      page = std::move(**ahead);
     }
     while (st->workers > 0) co_await st->wait();
     co_await flush_gone(*st);
