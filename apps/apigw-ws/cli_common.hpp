@@ -50,6 +50,9 @@ void register_api(CLI::App& app, const globals& g, command_runner& run);
 // register_domain: `apigw-ws domain apply|show`, custom domain + API mapping (commands/domain.cpp).
 void register_domain(CLI::App& app, const globals& g, command_runner& run);
 
+// register_dev: `apigw-ws dev`, the local gateway + the example apps in one command (commands/dev.cpp).
+void register_dev(CLI::App& app, const globals& g, command_runner& run);
+
 // open_migrated_store: opens the database and checks that it has the current schema (run
 // `apigw-ws migrate` otherwise). When `migrate` is true it migrates instead of checking.
 result<std::unique_ptr<store::session_store>> open_migrated_store(const globals& g, bool migrate = false);

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   register_session_admin(app, g, run);
   register_api(app, g, run);
   register_domain(app, g, run);
+  register_dev(app, g, run);
 
   try {
     app.parse(argc, argv);

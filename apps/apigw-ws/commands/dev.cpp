@@ -1,0 +1,270 @@
+// apigw-ws dev: the whole system on one machine with one command: the local gateway and the example
+// backend (every example app, SQLite in a data folder), demo users, and the URL to open. They run
+// in one process on separate io_contexts and ports, and the gateway reaches the backend only over
+// HTTP on loopback, exactly as API Gateway would. SIGINT/SIGTERM stop both cleanly (the gateway
+// first, so every open socket's $disconnect still reaches the backend); SIGUSR1 restarts the
+// gateway on the same port, to watch clients reconnect by themselves.
+#include "cli_common.hpp"
+
+#include "demo_site.hpp"
+
+#include "apigw/core/ids.hpp"
+#include "apigw/dispatch/backend.hpp"
+#include "apigw/gateway/config.hpp"
+#include "apigw/gateway/gateway.hpp"
+#include "apigw/mgmt/sender.hpp"
+#include "apigw/server/server.hpp"
+
+#include <fmt/format.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <thread>
+
+#ifndef APIGW_SOURCE_DIR
+#define APIGW_SOURCE_DIR "."
+#endif
+
+namespace apigw::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+struct dev_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8000;
+  std::uint16_t gateway_port = 4510;
+  std::string data_dir = "apigw-dev-data";
+  std::string source_dir = APIGW_SOURCE_DIR;
+};
+
+// read_or_create: the file's first line, or `make()` written to it (mode 0600) when it is missing.
+std::string read_or_create(const fs::path& file, const std::function<std::string()>& make) {
+  if (std::ifstream in(file); in) {
+    std::string line;
+    std::getline(in, line);
+    if (!line.empty()) return line;
+  }
+  auto value = make();
+  std::ofstream(file) << value << '\n';
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  return value;
+}
+
+std::string random_password() {
+  return new_token_hex().value().substr(0, 12);
+}
+
+// demo_users: creates alice (admin) and bob on the first run; their passwords live in
+// <data>/logins.txt so later runs print the same ones.
+result<std::map<std::string, std::string>> demo_users(dispatch::builtin_authenticator& auth, store::session_store& db,
+                                                      const fs::path& data) {
+  std::map<std::string, std::string> logins;
+  for (const auto* name : {"alice", "bob"}) {
+    const auto password = read_or_create(data / fmt::format("{}.password", name), random_password);
+    logins[name] = password;
+    if (db.find_user_id(name)) continue;
+    auto user = auth.add_user(name, password);
+    if (!user) return user.error();
+    if (std::string_view{name} == "alice") {
+      if (auto g = db.grant_permission(user->id, "admin"); !g) return g.error();
+    }
+  }
+  return logins;
+}
+
+// free_port: a port the kernel calls free now (for --port 0).
+std::uint16_t free_port(const std::string& host) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address(host), 0});
+  return a.local_endpoint().port();
+}
+
+// io_thread: an io_context run by one thread; destroying it stops the context and closes every
+// socket still open on it.
+struct io_thread {
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
+  std::thread thread{[this] { io.run(); }};
+  ~io_thread() {
+    work.reset();
+    io.stop();
+    thread.join();
+  }
+};
+
+int run_dev(const globals& g, const dev_options& o) {
+  const fs::path data = fs::absolute(o.data_dir);
+  fs::create_directories(data);
+  const fs::path source = fs::absolute(o.source_dir);
+  if (!fs::exists(source / "web" / "apigw-ws.js") || !fs::exists(source / "examples" / "index.html")) {
+    return fail("dev", failure{core::error::invalid_argument,
+                               fmt::format("{} has no web/apigw-ws.js or examples/index.html; pass --source-dir "
+                                           "(the apigw-ws source tree)",
+                                           source.string())});
+  }
+  globals store_globals = g;
+  store_globals.db = (data / "apigw.sqlite3").string();
+  auto db = open_migrated_store(store_globals, /*migrate=*/true);
+  if (!db) return fail("dev: store", db.error());
+  auto& store = **db;
+  auto& clock = system_clock_source::instance();
+
+  const auto secret = read_or_create(data / "cookie-secret", [] { return new_token_hex().value(); });
+  dispatch::builtin_authenticator auth(store, clock, secret, {.secure_cookie = false});
+  auto logins = demo_users(auth, store, data);
+  if (!logins) return fail("dev: demo users", logins.error());
+
+  // The allowed origins name the backend's port, so port 0 (tests) is resolved here, up front.
+  const std::uint16_t port = o.port != 0 ? o.port : free_port(o.host);
+  mgmt::sender sender;
+  dispatch::sender_delivery delivery(sender, store);
+  dispatch::backend_options bopts;
+  // The pages may be opened as http://127.0.0.1:PORT or http://localhost:PORT.
+  bopts.security.allowed_origins = {fmt::format("http://127.0.0.1:{}", port), fmt::format("http://localhost:{}", port)};
+  bopts.security.check_origin_host = false;
+  bopts.workers = 8;
+  dispatch::backend app(store, delivery, auth, clock, bopts);
+
+  std::optional<examples::demo_site> site;
+  try {
+    site.emplace(
+        examples::site_context{app, auth},
+        examples::site_paths{.examples_dir = source / "examples", .web_dir = source / "web", .data_dir = data});
+  } catch (const std::exception& e) {
+    return fail("dev: example apps", failure{core::error::invalid_argument, e.what()});
+  }
+  server::backend_server http(app, {.address = o.host, .port = port, .io_threads = 2, .blocking_threads = 4}, &auth);
+  site->mount(http);
+  std::atomic<std::uint16_t> gateway_port{o.gateway_port};
+  http.route("/api/ws-config/", [&](const dispatch::request& req) {
+    // The socket's host is the page's own host name, so the browser sends its cookie with it.
+    std::string host{req.header_value("Host").value_or(o.host)};
+    if (auto colon = host.rfind(':'); colon != std::string::npos) host.resize(colon);
+    return response::json(200, json::object{{"url", fmt::format("ws://{}:{}/dev", host, gateway_port.load())}});
+  });
+  if (auto started = http.start(); !started) return fail("dev: backend", started.error());
+  const auto backend_base = fmt::format("http://{}:{}/ws/", o.host, http.port());
+
+  // Each gateway instance gets its own io_context, so a restart also closes the old instance's
+  // keep-alive @connections sockets (the sender then reconnects to the new one).
+  std::optional<io_thread> gw_io;
+  gateway::gateway_options gopts;
+  gopts.address = o.host;
+  gopts.port = o.gateway_port;
+  gopts.log = [quiet = g.quiet](std::string_view line) {
+    if (quiet || line.find("level=info") != std::string_view::npos) return;
+    std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+  };
+  std::optional<gateway::gateway> gw;
+  auto start_gateway = [&]() -> result<void> {
+    gw_io.emplace();
+    gw.emplace(gw_io->io.get_executor(), gateway::default_dev_config(backend_base), gopts);
+    if (auto r = gw->start(); !r) return r;
+    gateway_port = gw->port();
+    gopts.port = gw->port();  // a restart keeps the port
+    return ok();
+  };
+  auto stop_gateway = [&] {
+    if (!gw) return;
+    boost::asio::co_spawn(gw_io->io, gw->shutdown(5s), boost::asio::use_future).get();
+    gw.reset();
+    gw_io.reset();
+  };
+  if (auto r = start_gateway(); !r) {
+    http.shutdown();
+    return fail("dev: gateway", r.error());
+  }
+  store::gateway row;
+  row.name = "local";
+  row.api_id = "devapi0001";
+  row.stage = "dev";
+  row.endpoint = fmt::format("http://{}:{}/dev", o.host, gateway_port.load());
+  row.target_base = backend_base;
+  if (auto r = store.upsert_gateway(row); !r) {
+    stop_gateway();
+    http.shutdown();
+    return fail("dev: register the gateway", r.error());
+  }
+
+  const auto url = fmt::format("http://{}:{}/", o.host, http.port());
+  std::printf(
+      "\napigw-ws dev is running.\n\n"
+      "  Open           %s\n"
+      "  Log in as      alice / %s   (admin: may notify everyone)\n"
+      "                 bob   / %s\n"
+      "  Gateway        ws://%s:%u/dev   (@connections at http://%s:%u/dev/@connections/{id})\n"
+      "  Backend        %s{connect,disconnect,default}\n"
+      "  Data           %s\n\n"
+      "  From another shell:\n"
+      "    apigw-ws --db %s send --all --json "
+      "'{\"type\":\"system\",\"level\":\"warning\",\"message\":\"Maintenance at 18:00\"}'\n"
+      "    apigw-ws --db %s sessions list\n\n"
+      "Ctrl-C stops both; kill -USR1 %d restarts the gateway.\n"
+      "ready url=%s gateway=ws://%s:%u/dev\n",
+      url.c_str(), (*logins)["alice"].c_str(), (*logins)["bob"].c_str(), o.host.c_str(), gateway_port.load(),
+      o.host.c_str(), gateway_port.load(), backend_base.c_str(), data.c_str(), store_globals.db.c_str(),
+      store_globals.db.c_str(), static_cast<int>(::getpid()), url.c_str(), o.host.c_str(), gateway_port.load());
+  std::fflush(stdout);
+
+  // The main thread waits for signals; everything else runs on the other threads.
+  boost::asio::io_context control;
+  boost::asio::signal_set stop_signals(control, SIGINT, SIGTERM);
+  boost::asio::signal_set restart_signal(control, SIGUSR1);
+  stop_signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) control.stop();
+  });
+  std::function<void(const boost::system::error_code&, int)> on_restart = [&](const boost::system::error_code& ec,
+                                                                              int) {
+    if (ec) return;
+    std::fprintf(stderr, "apigw-ws dev: restarting the gateway\n");
+    stop_gateway();
+    if (auto r = start_gateway(); !r) {
+      std::fprintf(stderr, "apigw-ws dev: the gateway did not restart: %s\n", r.error().message.c_str());
+      control.stop();
+      return;
+    }
+    restart_signal.async_wait(on_restart);
+  };
+  restart_signal.async_wait(on_restart);
+  control.run();
+
+  std::printf("\napigw-ws dev: stopping\n");
+  std::fflush(stdout);
+  stop_gateway();  // closes every socket; the $disconnects reach the backend, still running
+  http.shutdown();
+  site.reset();  // stops running tasks
+  app.stop();
+  return k_exit_ok;
+}
+
+}  // namespace
+
+void register_dev(CLI::App& app, const globals& g, command_runner& run) {
+  auto o = std::make_shared<dev_options>();
+  auto* cmd = app.add_subcommand(
+      "dev",
+      "Run the local gateway and the example apps (chat, notifications, task progress, live dashboard) with demo "
+      "users; open the printed URL. Data (SQLite, demo passwords) goes to --data-dir.");
+  cmd->add_option("--host", o->host, "Address for both servers")->capture_default_str();
+  cmd->add_option("--port", o->port, "Backend (web pages) port; 0: any free port")->capture_default_str();
+  cmd->add_option("--gateway-port", o->gateway_port, "Gateway port; 0: any free port")->capture_default_str();
+  cmd->add_option("--data-dir", o->data_dir, "Folder for the databases and demo passwords (created)")
+      ->capture_default_str();
+  cmd->add_option("--source-dir", o->source_dir, "The apigw-ws source tree (examples/ and web/ are served from it)")
+      ->capture_default_str();
+  cmd->callback([&g, &run, o] { run = [&g, o]() -> int { return run_dev(g, *o); }; });
+}
+
+}  // namespace apigw::cli

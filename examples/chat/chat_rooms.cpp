@@ -1,0 +1,109 @@
+// examples/chat/chat_rooms.cpp: see chat_rooms.hpp.
+#include "chat_rooms.hpp"
+
+#include "apigw/message/builders.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace examples {
+
+chat_rooms::chat_rooms(site_context& site, std::vector<std::string> rooms) : site_(site), rooms_(std::move(rooms)) {}
+
+void chat_rooms::install(apigw::view& v) {
+  v.handle("chat_join", [this](apigw::request_context& ctx) { return join(ctx); });
+  v.handle("chat_leave", [this](apigw::request_context& ctx) { return leave(ctx); });
+  v.handle("chat_say", [this](apigw::request_context& ctx) { return say(ctx); });
+}
+
+apigw::response chat_rooms::refuse(apigw::request_context& ctx, std::string_view why) {
+  (void)ctx.reply(apigw::json::object{{"type", "chat_error"}, {"message", why}});
+  return apigw::response::text(400, std::string(why));
+}
+
+std::vector<std::string> chat_rooms::leave_all(apigw::request_context& ctx) {
+  std::vector<std::string> left;
+  auto mine = ctx.channels();
+  if (!mine) return left;
+  for (const auto& room : rooms_) {
+    if (std::ranges::find(*mine, channel_of(room)) == mine->end()) continue;
+    (void)ctx.app().store().leave_channel(ctx.connection_id(), channel_of(room));
+    left.push_back(room);
+  }
+  return left;
+}
+
+apigw::response chat_rooms::join(apigw::request_context& ctx) {
+  const std::string room{apigw::get_string(ctx.body(), "room").value_or("")};
+  if (std::ranges::find(rooms_, room) == rooms_.end()) return refuse(ctx, "No such room");
+  const auto left = leave_all(ctx);
+  if (auto joined = ctx.app().store().join_channel(ctx.connection_id(), channel_of(room)); !joined) {
+    return refuse(ctx, "Could not join the room, try again");
+  }
+  apigw::json::array history;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& m : history_[room]) history.push_back(m);
+  }
+  (void)ctx.reply(apigw::json::object{{"type", "chat_joined"}, {"room", room}, {"history", std::move(history)}});
+  for (const auto& r : left) {
+    if (r != room) send_presence(r);
+  }
+  send_presence(room);
+  return apigw::response::ok();
+}
+
+apigw::response chat_rooms::leave(apigw::request_context& ctx) {
+  for (const auto& r : leave_all(ctx)) send_presence(r);
+  (void)ctx.reply(apigw::json::object{{"type", "chat_left"}});
+  return apigw::response::ok();
+}
+
+apigw::response chat_rooms::say(apigw::request_context& ctx) {
+  const std::string room{apigw::get_string(ctx.body(), "room").value_or("")};
+  const std::string text{apigw::get_string(ctx.body(), "text").value_or("")};
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return refuse(ctx, "Message is empty");
+  if (text.size() > k_max_text) return refuse(ctx, "Message is longer than 500 characters");
+  auto mine = ctx.channels();
+  if (!mine || std::ranges::find(*mine, channel_of(room)) == mine->end()) return refuse(ctx, "Join the room first");
+  auto msg = apigw::chat_message(room, ctx.user().username, text);
+  if (!msg) return refuse(ctx, "Invalid message");
+  {
+    std::lock_guard lock(mu_);
+    auto& h = history_[room];
+    h.push_back(*msg);
+    while (h.size() > k_history) h.pop_front();
+  }
+  (void)ctx.sessions().in_channel(channel_of(room)).send_message(*msg);
+  return apigw::response::ok();
+}
+
+void chat_rooms::left(apigw::request_context& ctx) {
+  auto mine = ctx.channels();
+  if (!mine) return;
+  for (const auto& room : rooms_) {
+    if (std::ranges::find(*mine, channel_of(room)) != mine->end()) send_presence(room);
+  }
+}
+
+void chat_rooms::send_presence(std::string_view room) {
+  // Presence messages from concurrent joins may arrive in any order, so each carries a sequence
+  // number taken together with its snapshot; pages keep the highest.
+  apigw::json::array users;
+  std::int64_t seq = 0;
+  {
+    std::lock_guard lock(presence_mu_);
+    auto p = site_.app.presence(channel_of(room));
+    if (!p) return;
+    for (const auto id : p->users) {
+      if (auto u = site_.app.store().get_user(id)) users.emplace_back(u->username);
+    }
+    seq = ++presence_seq_;
+  }
+  (void)site_.app.sessions()
+      .in_channel(channel_of(room))
+      .send_message(
+          apigw::json::object{{"type", "presence"}, {"room", room}, {"seq", seq}, {"users", std::move(users)}});
+}
+
+}  // namespace examples

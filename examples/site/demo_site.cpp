@@ -1,0 +1,115 @@
+// examples/site/demo_site.cpp: see demo_site.hpp.
+#include "demo_site.hpp"
+
+#include "chat_rooms.hpp"
+#include "notifications.hpp"
+#include "orders_dashboard.hpp"
+#include "task_runner.hpp"
+
+#include <fstream>
+#include <iterator>
+
+namespace examples {
+namespace {
+
+// file_response: a static file of the site (only page types: html, js, css, svg, png), or 404.
+apigw::response file_response(const std::filesystem::path& root, std::string_view relative) {
+  std::string rel{relative};
+  if (rel.empty() || rel.ends_with('/')) rel += "index.html";
+  const auto file = apigw::server::resolve_static(root, rel);
+  static const std::array<std::string_view, 5> allowed{".html", ".js", ".css", ".svg", ".png"};
+  if (!file || std::ranges::find(allowed, file->extension().string()) == allowed.end()) {
+    return apigw::response::text(404, "Not Found");
+  }
+  std::ifstream in(*file, std::ios::binary);
+  apigw::response r;
+  r.content_type = apigw::server::content_type_for(*file);
+  r.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  r.headers.push_back({"Cache-Control", "no-cache"});
+  return r;
+}
+
+}  // namespace
+
+struct demo_site::impl {
+  impl(site_context s, site_paths p)
+      : site(s),
+        paths(std::move(p)),
+        chat(site),
+        tasks(site),
+        dashboard(site, paths.data_dir / "orders.sqlite3", channels()) {}
+
+  std::vector<std::string> channels() const {
+    std::vector<std::string> c{"home", "chat", "notifications", "progress", orders_dashboard::k_channel};
+    for (const auto& room : chat.rooms()) c.push_back(chat_rooms::channel_of(room));
+    return c;
+  }
+
+  apigw::response me(const apigw::dispatch::request& req) {
+    auto who = logged_in(site, req);
+    if (!who) return error_json(401, "Not logged in");
+    // The session key is the third field of the signed cookie "<user>.<expiry>.<key>.<mac>";
+    // from_request has just verified the MAC.
+    const auto cookie = req.cookie(site.auth.options().session_cookie).value_or("");
+    std::string_view rest{cookie};
+    for (int i = 0; i < 2 && rest.find('.') != std::string_view::npos; ++i) rest.remove_prefix(rest.find('.') + 1);
+    const auto key = rest.substr(0, rest.find('.'));
+    apigw::json::array permissions;
+    for (const auto& p : who->permissions) permissions.emplace_back(p);
+    return apigw::response::json(200, apigw::json::object{{"username", who->username},
+                                                          {"permissions", std::move(permissions)},
+                                                          {"csrf_token", site.auth.csrf_token(key)}});
+  }
+
+  site_context site;
+  site_paths paths;
+  apigw::view view;
+  chat_rooms chat;
+  task_runner tasks;
+  orders_dashboard dashboard;
+};
+
+demo_site::demo_site(site_context site, site_paths paths) : impl_(std::make_unique<impl>(site, std::move(paths))) {
+  auto& i = *impl_;
+  i.view.enable_channel_handlers();
+  // The browser client's heartbeat: a data frame that keeps the socket inside the gateway's idle
+  // limit; nothing to answer.
+  i.view.handle("heartbeat", [](apigw::request_context&) { return apigw::response::ok(); });
+  i.chat.install(i.view);
+  install_notifications(i.view);
+  i.tasks.install(i.view);
+  // No sends from $connect: API Gateway accepts the socket only after $connect answered, so a
+  // message to the connecting session would come back 410 Gone and mark it disconnected. The
+  // dashboard's session counts are published by its own ticker instead.
+  i.view.on_disconnect([p = impl_.get()](apigw::request_context& ctx) {
+    p->chat.left(ctx);
+    return apigw::response::ok();
+  });
+}
+
+demo_site::~demo_site() = default;
+
+apigw::view& demo_site::view() noexcept {
+  return impl_->view;
+}
+
+void demo_site::mount(apigw::server::backend_server& http) {
+  auto* p = impl_.get();
+  http.mount("/ws/", p->view);
+  http.route("/", [p](const apigw::dispatch::request& req) {
+    if (req.path != "/") return apigw::response::text(404, "Not Found");
+    return file_response(p->paths.examples_dir, "index.html");
+  });
+  http.route("/app/", [p](const apigw::dispatch::request& req) {
+    return file_response(p->paths.examples_dir, std::string_view{req.path}.substr(5));
+  });
+  http.route("/web/", [p](const apigw::dispatch::request& req) {
+    return file_response(p->paths.web_dir, std::string_view{req.path}.substr(5));
+  });
+  http.route("/api/me/", [p](const apigw::dispatch::request& req) { return p->me(req); });
+  http.route("/api/orders/", [p](const apigw::dispatch::request& req) { return p->dashboard.orders(req); });
+  http.route("/api/session-counts/", [p](const apigw::dispatch::request& req) { return p->dashboard.counts(req); });
+  http.route("/api/tasks/", [p](const apigw::dispatch::request& req) { return p->tasks.result(req); });
+}
+
+}  // namespace examples

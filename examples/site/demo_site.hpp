@@ -1,0 +1,48 @@
+// examples/site/demo_site.hpp: every example app behind one view and one backend server, as
+// `apigw-ws dev` serves them:
+//
+//   /                      the landing page (links to every app)
+//   /app/<app>/            the apps' static pages (examples/<app>/*.html|js|css)
+//   /web/apigw-ws.js       the browser client
+//   /api/me/               who is logged in, with the CSRF token the pages send on writes
+//   /api/orders/, /api/tasks/<id>, /api/session-counts/   the apps' JSON APIs
+//   /ws/connect|disconnect|default                       API Gateway's integration requests
+//
+// One view serves every app because the dev gateway routes every message to /ws/default and the
+// backend picks the handler by the body's "handler".
+#pragma once
+
+#include "site_context.hpp"
+
+#include "apigw/server/server.hpp"
+
+#include <filesystem>
+#include <memory>
+
+namespace examples {
+
+// site_paths: where the site's files are.
+struct site_paths {
+  std::filesystem::path examples_dir;  // examples/ (the apps' pages)
+  std::filesystem::path web_dir;       // web/ (apigw-ws.js)
+  std::filesystem::path data_dir;      // the orders database goes here
+};
+
+class demo_site {
+ public:
+  // demo_site: builds the apps; throws std::runtime_error when the orders database cannot be opened.
+  demo_site(site_context site, site_paths paths);
+  ~demo_site();
+  demo_site(const demo_site&) = delete;
+  demo_site& operator=(const demo_site&) = delete;
+
+  // mount: the view at /ws/ and every route on `http` (before http.start()).
+  void mount(apigw::server::backend_server& http);
+  apigw::view& view() noexcept;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace examples
