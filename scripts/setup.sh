@@ -34,3 +34,30 @@ fi
 
 # The Debian postgresql package starts a cluster on port 5432; the tests start their own throwaway
 # servers on free ports and never use it.
+
+# The browser client and the browser tests (web/, tests/browser/): Debian's chromium driven by npm
+# playwright-core (never `npx playwright install`), and node + npm unless the machine already has
+# them (a fresh Debian 12 has none; Debian's nodejs and npm packages work).
+browser_missing=()
+status=$(dpkg-query -W -f='${Status}' chromium 2>/dev/null || true)
+[ "$status" = "install ok installed" ] || browser_missing+=(chromium)
+command -v node >/dev/null 2>&1 || browser_missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || browser_missing+=(npm)
+if [ ${#browser_missing[@]} -gt 0 ]; then
+  echo "setup: installing ${browser_missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${browser_missing[@]}"
+fi
+
+# npm ci from the committed lock files, once per lock file version (a stamp holds its hash).
+repo_root=$(cd "$(dirname "$0")/.." && pwd)
+for dir in web tests/browser; do
+  lock="$repo_root/$dir/package-lock.json"
+  stamp="$repo_root/$dir/node_modules/.apigw-lock-sha256"
+  want=$(sha256sum "$lock" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+    echo "setup: npm ci in $dir"
+    (cd "$repo_root/$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" >"$stamp"
+  fi
+done
