@@ -1,15 +1,13 @@
 // End-to-end tests of the apigw-ws CLI: the real binary in a child process, a real SQLite file, and
 // the fake @connections server on loopback recording what arrives.
+#include "support/child_process.hpp"
 #include "support/connections_server.hpp"
 
 #include "apigw/core/clock.hpp"
 #include "apigw/core/json.hpp"
 #include "apigw/sigv4/verifier.hpp"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <boost/json/parse.hpp>
 
@@ -20,25 +18,12 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
-
 namespace apigw {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct run_result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::run_result;
 
 class cli_test : public ::testing::Test {
  protected:
@@ -56,38 +41,9 @@ class cli_test : public ::testing::Test {
 
   // run: apigw-ws --db <db> args..., with env_ as the whole environment.
   run_result run(std::vector<std::string> args) {
-    std::vector<std::string> argv_s{APIGW_CLI_PATH, "--db", db_};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_s;
-    for (const auto& [k, v] : env_) env_s.push_back(k + "=" + v);
-    std::vector<char*> envp;
-    for (auto& e : env_s) envp.push_back(e.data());
-    envp.push_back(nullptr);
-
-    const auto out_path = dir_ / "stdout";
-    const auto err_path = dir_ / "stderr";
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid = 0;
-    const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&fa);
-    run_result r;
-    if (rc != 0) {
-      r.err = "posix_spawn failed";
-      return r;
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out_path);
-    r.err = slurp(err_path);
-    return r;
+    std::vector<std::string> argv{APIGW_CLI_PATH, "--db", db_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return testing::run_process(std::move(argv), env_, dir_);
   }
 
   void add_session(const std::string& id, const std::string& channel, const std::string& endpoint) {

@@ -1,0 +1,71 @@
+// tests/support/child_process.hpp: runs a program in a child process with exactly the given
+// environment, stdin from /dev/null, and stdout/stderr captured through files in `scratch_dir`.
+// The CLI end-to-end tests run the real apigw-ws binary through it.
+#pragma once
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace apigw::testing {
+
+// run_result: how the child ended and what it printed.
+struct run_result {
+  int exit_code = -1;  // -1 when it could not be started or did not exit normally
+  std::string out;
+  std::string err;
+};
+
+// read_file: a whole file as bytes ("" when it cannot be read).
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// run_process: runs argv[0] with `argv` and only `env` as its environment, waits for it, and
+// returns its exit code and output.
+inline run_result run_process(std::vector<std::string> argv_s, const std::map<std::string, std::string>& env,
+                              const std::filesystem::path& scratch_dir) {
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_s;
+  for (const auto& [k, v] : env) env_s.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  const auto out_path = scratch_dir / "stdout";
+  const auto err_path = scratch_dir / "stderr";
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  run_result r;
+  if (rc != 0) {
+    r.err = "posix_spawn failed";
+    return r;
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_file(out_path);
+  r.err = read_file(err_path);
+  return r;
+}
+
+}  // namespace apigw::testing
