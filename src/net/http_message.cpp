@@ -5,15 +5,6 @@
 
 namespace apigw::net {
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 std::optional<std::string_view> find_header(const http_headers& headers, std::string_view name) noexcept {
   for (const auto& h : headers) {
     if (iequals(h.name, name)) return std::string_view(h.value);

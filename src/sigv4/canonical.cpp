@@ -2,6 +2,8 @@
 // trimming, and the assembly of the canonical request and string to sign.
 #include "sigv4/canonical.hpp"
 
+#include "apigw/core/text.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -15,15 +17,8 @@ bool is_unreserved(unsigned char c) noexcept {
          c == '_' || c == '~';
 }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool is_escape_at(std::string_view s, std::size_t i) noexcept {
-  return i + 2 < s.size() && s[i] == '%' && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0;
+  return i + 2 < s.size() && s[i] == '%' && hex_digit_value(s[i + 1]) >= 0 && hex_digit_value(s[i + 2]) >= 0;
 }
 
 bool is_space(char c) noexcept {
@@ -148,7 +143,7 @@ std::string percent_decode(std::string_view s) {
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (is_escape_at(s, i)) {
-      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+      out.push_back(static_cast<char>(hex_digit_value(s[i + 1]) * 16 + hex_digit_value(s[i + 2])));
       i += 2;
     } else {
       out.push_back(s[i]);

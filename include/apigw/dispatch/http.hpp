@@ -3,6 +3,8 @@
 // converts to and from these; tests build them directly.
 #pragma once
 
+#include "apigw/core/text.hpp"
+
 #include "apigw/core/json.hpp"
 
 #include <optional>
@@ -52,8 +54,8 @@ struct response {
   static response text(unsigned status, std::string body);
 };
 
-// iequals: ASCII case-insensitive comparison.
-bool iequals(std::string_view a, std::string_view b) noexcept;
+// iequals: core/text.hpp.
+using apigw::iequals;
 
 // percent_decode: decodes %XX escapes (and '+' as a space when `plus_is_space`); a malformed
 // escape is kept literally.

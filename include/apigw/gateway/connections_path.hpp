@@ -6,6 +6,8 @@
 // issued it.
 #pragma once
 
+#include "apigw/core/text.hpp"
+
 #include "apigw/core/error.hpp"
 
 #include <optional>
@@ -21,9 +23,8 @@ struct connections_target {
   std::string connection_id;
 };
 
-// percent_decode: decodes %XX escapes once ('+' stays '+'); nullopt on a truncated or non-hex
-// escape.
-std::optional<std::string> percent_decode(std::string_view s);
+// percent_decode: core/text.hpp (decodes %XX once; nullopt on a malformed escape).
+using apigw::percent_decode;
 
 // parse_connections_path: splits a request target (a query string is ignored). Fails with
 //   not_connections_path  the path is not [/{stage}]/(@|%40)connections/{id} (wrong segment count,

@@ -2,6 +2,8 @@
 // public headers need no Beast. Header names keep the case they were given; lookups ignore case.
 #pragma once
 
+#include "apigw/core/text.hpp"
+
 #include "apigw/net/url.hpp"
 
 #include <optional>
@@ -25,8 +27,8 @@ std::optional<std::string_view> find_header(const http_headers& headers, std::st
 // set_header: replaces every header called `name` (case-insensitive) with one `name: value`.
 void set_header(http_headers& headers, std::string_view name, std::string_view value);
 
-// iequals: ASCII case-insensitive comparison, as HTTP header names need.
-bool iequals(std::string_view a, std::string_view b) noexcept;
+// iequals: core/text.hpp.
+using apigw::iequals;
 
 // http_request: a request the client pool sends. `target` is the request line's target exactly as
 // it goes on the wire (path plus optional "?query", already percent-encoded). A Host header is
