@@ -1,5 +1,6 @@
 // The apigatewayv2 control-plane client: rest-json requests under /v2/, SigV4 for service
-// `apigateway`, nextToken pagination, botocore's error reading and a few retries on throttling.
+// `apigateway`, nextToken pagination, botocore's error reading and a few retries on throttling
+// and 5xx.
 #include "apigw/mgmt/control_plane.hpp"
 
 #include "apigw/core/json.hpp"
@@ -147,7 +148,9 @@ asio::awaitable<result<json::object>> control_plane_client::call(std::string_vie
       co_return std::move(*obj);
     }
     auto f = control_plane_error_from_response(*resp, operation);
-    if (f.code != error::limit_exceeded || attempt >= opts_.throttle_retries) co_return f;
+    const bool retryable =
+        f.code == error::limit_exceeded || (opts_.retry_server_errors && resp->status >= 500 && resp->status <= 599);
+    if (!retryable || attempt >= opts_.throttle_retries) co_return f;
     asio::steady_timer timer(co_await asio::this_coro::executor, pause);
     co_await timer.async_wait(asio::use_awaitable);
     pause *= 2;
@@ -250,6 +253,9 @@ asio::awaitable<result<json::object>> control_plane_client::create_domain_name(o
 asio::awaitable<result<json::object>> control_plane_client::get_domain_name(std::string domain_name) {
   return call("GetDomainName", "GET", "/v2/domainnames/" + encode_label(domain_name));
 }
+asio::awaitable<result<json::object>> control_plane_client::update_domain_name(std::string domain_name, object body) {
+  return call("UpdateDomainName", "PATCH", "/v2/domainnames/" + encode_label(domain_name), {}, std::move(body));
+}
 asio::awaitable<result<json::object>> control_plane_client::create_api_mapping(std::string domain_name, object body) {
   return call("CreateApiMapping", "POST", "/v2/domainnames/" + encode_label(domain_name) + "/apimappings", {},
               std::move(body));
@@ -267,6 +273,21 @@ asio::awaitable<result<json::object>> control_plane_client::update_api_mapping(s
 asio::awaitable<result<json::object>> control_plane_client::tag_resource(std::string resource_arn, object tags) {
   return call("TagResource", "POST", "/v2/tags/" + encode_label(resource_arn), {},
               object{{"tags", json::value(std::move(tags))}});
+}
+
+asio::awaitable<result<json::object>> control_plane_client::untag_resource(std::string resource_arn,
+                                                                           std::vector<std::string> tag_keys) {
+  // A list in the query string goes as the key repeated (botocore's rest-json serializer).
+  std::string query;
+  for (const auto& k : tag_keys) {
+    if (!query.empty()) query += '&';
+    query += "tagKeys=" + encode_label(k);
+  }
+  return call("UntagResource", "DELETE", "/v2/tags/" + encode_label(resource_arn), std::move(query));
+}
+
+asio::awaitable<result<json::object>> control_plane_client::get_tags(std::string resource_arn) {
+  return call("GetTags", "GET", "/v2/tags/" + encode_label(resource_arn));
 }
 
 }  // namespace apigw::mgmt

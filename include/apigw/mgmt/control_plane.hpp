@@ -10,9 +10,10 @@
 //
 // Errors are read the way botocore reads them (x-amzn-ErrorType, else the body's code, else the
 // status) and mapped: NotFoundException / 404 -> mgmt::error::not_found, ConflictException / 409
-// -> conflict, TooManyRequestsException / 429 -> limit_exceeded (retried a few times first),
-// BadRequestException and other 4xx -> bad_request, AccessDeniedException / 403 -> forbidden,
-// 5xx -> server_error. The failure's message keeps the operation, the status, the error type and
+// -> conflict, TooManyRequestsException / 429 -> limit_exceeded, BadRequestException and other
+// 4xx -> bad_request, AccessDeniedException / 403 -> forbidden, 5xx -> server_error. Throttling
+// and 5xx answers are retried a few times with a doubling pause first (as botocore's retry modes
+// do, for every operation); no other 4xx is. The failure's message keeps the operation, the status, the error type and
 // AWS's message: "CreateRoute: HTTP 409 ConflictException: Route key chat already exists".
 #pragma once
 
@@ -48,13 +49,15 @@ struct control_plane_request {
 
 // control_plane_options: signing (credentials and region; unsigned without credentials, which
 // only the local gateway accepts), the clock for signature times (system clock when null), how
-// often a throttled (429) request is retried and the first pause between tries (doubled each
-// time), and an optional observer called before each request is sent.
+// often a throttled (429 or a throttling error type) or, with `retry_server_errors`, a 5xx request
+// is retried and the first pause between tries (doubled each time: 1, 2, 4, 8 s by default), and
+// an optional observer called before each request (each try) is sent.
 struct control_plane_options {
   signing_config signing;
   const clock* clk = nullptr;
   int throttle_retries = 4;
   std::chrono::milliseconds throttle_pause{1000};
+  bool retry_server_errors = true;
   std::function<void(const control_plane_request&)> observer;
 };
 
@@ -78,11 +81,12 @@ class control_plane_client {
                                              options opts = {});
 
   // call: one operation. `path` starts with "/v2/" and has its labels already percent-encoded
-  // (see encode_label); `query` has no '?'; `body` is sent as JSON when set.
+  // (see encode_label); `query` has no '?' and is already encoded; `body` is sent as JSON when set.
   boost::asio::awaitable<result<object>> call(std::string_view operation, std::string_view method, std::string path,
                                               std::string query = {}, std::optional<object> body = std::nullopt);
 
-  // list: a Get* list operation on `path`, following nextToken; every page's `items`.
+  // list: a Get* list operation on `path`, following nextToken (sent back as the `nextToken` query
+  // parameter, percent-encoded); every page's `items`.
   boost::asio::awaitable<result<std::vector<object>>> list(std::string_view operation, std::string path);
 
   // encode_label: a URI label as botocore sends it (every byte but A-Z a-z 0-9 - . _ ~ escaped).
@@ -114,10 +118,11 @@ class control_plane_client {
   boost::asio::awaitable<result<object>> update_stage(std::string api_id, std::string stage_name, object body);
   boost::asio::awaitable<result<object>> create_deployment(std::string api_id, object body);
 
-  // Custom domains: CreateDomainName, GetDomainName, CreateApiMapping, GetApiMappings,
-  // UpdateApiMapping.
+  // Custom domains: CreateDomainName, GetDomainName, UpdateDomainName (PATCH), CreateApiMapping,
+  // GetApiMappings, UpdateApiMapping.
   boost::asio::awaitable<result<object>> create_domain_name(object body);
   boost::asio::awaitable<result<object>> get_domain_name(std::string domain_name);
+  boost::asio::awaitable<result<object>> update_domain_name(std::string domain_name, object body);
   boost::asio::awaitable<result<object>> create_api_mapping(std::string domain_name, object body);
   boost::asio::awaitable<result<std::vector<object>>> get_api_mappings(std::string domain_name);
   boost::asio::awaitable<result<object>> update_api_mapping(std::string domain_name, std::string mapping_id,
@@ -125,6 +130,10 @@ class control_plane_client {
 
   // TagResource: adds `tags` ({"key":"value"}) to the resource with this ARN (201).
   boost::asio::awaitable<result<object>> tag_resource(std::string resource_arn, object tags);
+  // UntagResource: removes the tags with these keys (DELETE /v2/tags/{arn}?tagKeys=a&tagKeys=b, 204).
+  boost::asio::awaitable<result<object>> untag_resource(std::string resource_arn, std::vector<std::string> tag_keys);
+  // GetTags: {"tags": {...}} of the resource with this ARN.
+  boost::asio::awaitable<result<object>> get_tags(std::string resource_arn);
 
   // region: the region requests are signed for ("" when unsigned and unknown).
   const std::string& region() const noexcept { return region_; }
