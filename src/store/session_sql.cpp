@@ -65,7 +65,8 @@ statement count_statement(const session_query& q) {
   return st;
 }
 
-statement mark_disconnected_statement(dialect d, std::span<const std::string> connection_ids, std::int64_t now_ms) {
+statement mark_disconnected_statement(dialect d, std::span<const std::string> connection_ids, std::int64_t now_ms,
+                                      std::optional<std::int64_t> created_before_ms) {
   statement st;
   if (d == dialect::postgresql) {
     st.sql =
@@ -79,6 +80,11 @@ statement mark_disconnected_statement(dialect d, std::span<const std::string> co
     st.params.emplace_back(encode_json_string_array(connection_ids));
   }
   st.params.emplace_back(now_ms);
+  if (created_before_ms) {
+    // A row filter on the rows the connection-id index found: the plan does not change.
+    st.sql += " AND created_at < $3";
+    st.params.emplace_back(*created_before_ms);
+  }
   return st;
 }
 

@@ -7,6 +7,8 @@
 #include "store/database.hpp"
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -25,8 +27,10 @@ statement page_statement(const session_query& q, session_id after_id, std::size_
 // count_statement: COUNT(*) of the sessions matching `q`.
 statement count_statement(const session_query& q);
 // mark_disconnected_statement: sets connected = false on the listed connection ids in one
-// statement (PostgreSQL: = ANY($1::text[]); SQLite: IN json_each($1)).
-statement mark_disconnected_statement(dialect d, std::span<const std::string> connection_ids, std::int64_t now_ms);
+// statement (PostgreSQL: = ANY($1::text[]); SQLite: IN json_each($1)). With `created_before_ms`,
+// only on sessions created before it (mark_gone: `AND created_at < $3`).
+statement mark_disconnected_statement(dialect d, std::span<const std::string> connection_ids, std::int64_t now_ms,
+                                      std::optional<std::int64_t> created_before_ms = std::nullopt);
 
 // encode_pg_text_array: {"a","b"} with quotes and backslashes escaped.
 std::string encode_pg_text_array(std::span<const std::string> items);

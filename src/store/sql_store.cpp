@@ -293,6 +293,18 @@ result<std::size_t> sql_store::mark_disconnected(std::span<const std::string> co
   });
 }
 
+result<std::size_t> sql_store::mark_gone(std::span<const std::string> connection_ids,
+                                         clock::time_point created_before) {
+  if (connection_ids.empty()) return std::size_t{0};
+  const auto st =
+      mark_disconnected_statement(db_->kind(), connection_ids, unix_millis(clock_.now()), unix_millis(created_before));
+  return with_connection(*db_, [&](connection& c) -> result<std::size_t> {
+    auto r = c.exec(st.sql, st.params);
+    if (!r) return r.error();
+    return static_cast<std::size_t>(r->affected);
+  });
+}
+
 result<std::size_t> sql_store::delete_disconnected_older_than(clock::time_point cutoff) {
   return with_connection(*db_, [&](connection& c) -> result<std::size_t> {
     const param params[] = {unix_millis(cutoff)};
@@ -524,6 +536,10 @@ result<bool> sql_store::grant_permission(user_id id, std::string_view permission
       }
       return r.error();
     }
+    // Bumped after the change is committed: a cache that read the generation before its query
+    // can only tag fresh data with an old generation (dropped later), never stale data with the
+    // new one.
+    if (r->affected > 0) permission_generation_.fetch_add(1);
     return r->affected > 0;
   });
 }
@@ -533,6 +549,7 @@ result<bool> sql_store::revoke_permission(user_id id, std::string_view permissio
     const param params[] = {id, std::string{permission}};
     auto r = c.exec(sql::revoke_permission, params);
     if (!r) return r.error();
+    if (r->affected > 0) permission_generation_.fetch_add(1);
     return r->affected > 0;
   });
 }

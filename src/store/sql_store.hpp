@@ -6,6 +6,8 @@
 #include "store/database.hpp"
 #include "store/session_sql.hpp"
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@ class sql_store final : public session_store {
 
   store::backend kind() const noexcept override;
   std::string location() const override;
+  const clock& time() const noexcept override { return clock_; }
   result<migration_outcome> migrate() override;
   result<int> schema_version() override;
 
@@ -30,6 +33,7 @@ class sql_store final : public session_store {
   result<bool> leave_channel(std::string_view connection_id, std::string_view channel) override;
   result<std::vector<std::string>> channels_of(std::string_view connection_id) override;
   result<std::size_t> mark_disconnected(std::span<const std::string> connection_ids) override;
+  result<std::size_t> mark_gone(std::span<const std::string> connection_ids, clock::time_point created_before) override;
   result<std::size_t> delete_disconnected_older_than(clock::time_point cutoff) override;
   result<std::int64_t> count(const session_query& q) override;
   result<std::vector<session>> page(const session_query& q, session_id after_id, std::size_t limit) override;
@@ -54,6 +58,7 @@ class sql_store final : public session_store {
   result<bool> grant_permission(user_id id, std::string_view permission) override;
   result<bool> revoke_permission(user_id id, std::string_view permission) override;
   result<std::vector<std::string>> permissions_of(user_id id) override;
+  std::uint64_t permission_generation() const noexcept override { return permission_generation_.load(); }
 
   result<void> insert_token(std::string_view token_hash, user_id user, std::string_view session_key_hash) override;
   result<user_id> consume_token(std::string_view token_hash, std::string_view session_key_hash,
@@ -77,6 +82,7 @@ class sql_store final : public session_store {
  private:
   std::unique_ptr<database> db_;
   const clock& clock_;
+  std::atomic<std::uint64_t> permission_generation_{0};
 };
 
 }  // namespace apigw::store::detail

@@ -64,6 +64,9 @@ class session_store {
   virtual store::backend kind() const noexcept = 0;
   // location: where the database is, for logs: a file path or a URL without its password.
   virtual std::string location() const = 0;
+  // time: the clock that stamps every stored time (created_at, updated_at...). Code that compares
+  // against stored times (e.g. a cutoff for mark_gone) takes "now" from here, so both sides agree.
+  virtual const clock& time() const noexcept = 0;
 
   // migrate: brings the schema up to k_schema_version, applying the missing migrations in one
   // transaction (safe to run again, and from several processes at once). Fails with schema_too_new
@@ -102,6 +105,13 @@ class session_store {
   // is still connected, in one statement. Unknown and already-disconnected ids are ignored. Returns
   // how many sessions changed.
   virtual result<std::size_t> mark_disconnected(std::span<const std::string> connection_ids) = 0;
+  // mark_gone: what a 410 Gone from PostToConnection may mark: like mark_disconnected, in one
+  // statement, but only sessions created before `created_before`. API Gateway also answers 410
+  // for a connection whose $connect integration has not returned yet; such a session is younger
+  // than the integration timeout, and the caller passes (time the sends started - that timeout),
+  // so a session still connecting is never marked (docs/design/dispatch.md, "Gone connections").
+  virtual result<std::size_t> mark_gone(std::span<const std::string> connection_ids,
+                                        clock::time_point created_before) = 0;
   // delete_disconnected_older_than: deletes disconnected sessions (and their channel memberships)
   // whose updated_at is before `cutoff`. Returns how many sessions were deleted.
   virtual result<std::size_t> delete_disconnected_older_than(clock::time_point cutoff) = 0;
@@ -174,6 +184,11 @@ class session_store {
   virtual result<bool> revoke_permission(user_id id, std::string_view permission) = 0;
   // permissions_of: the user's permissions in name order (empty for an unknown user).
   virtual result<std::vector<std::string>> permissions_of(user_id id) = 0;
+  // permission_generation: a counter that grows whenever grant_permission or revoke_permission
+  // changed something through this store object. In-process caches of permissions tag their
+  // entries with it and drop entries whose generation is no longer current; changes made through
+  // another store object or process are not seen (those caches expire by time instead).
+  virtual std::uint64_t permission_generation() const noexcept = 0;
 
   // --- tokens -----------------------------------------------------------------------------------
 

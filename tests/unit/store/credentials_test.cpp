@@ -82,6 +82,21 @@ TEST_P(store_test, permissions_are_granted_and_revoked) {
   EXPECT_TRUE(store_->permissions_of(alice->id + 1)->empty());
 }
 
+TEST_P(store_test, permission_generation_moves_only_when_permissions_change) {
+  auto alice = store_->create_user("alice", "h");
+  ASSERT_TRUE(alice);
+  const auto g0 = store_->permission_generation();
+  ASSERT_TRUE(store_->grant_permission(alice->id, "chat.post"));
+  const auto g1 = store_->permission_generation();
+  EXPECT_GT(g1, g0);
+  ASSERT_TRUE(store_->grant_permission(alice->id, "chat.post"));  // already held: no change
+  ASSERT_TRUE(store_->revoke_permission(alice->id, "admin"));     // never held: no change
+  (void)store_->grant_permission(alice->id + 1, "x");             // no such user
+  EXPECT_EQ(store_->permission_generation(), g1);
+  ASSERT_TRUE(store_->revoke_permission(alice->id, "chat.post"));
+  EXPECT_GT(store_->permission_generation(), g1);
+}
+
 TEST_P(store_test, token_is_consumed_once_by_its_session_within_its_lifetime) {
   const auto issued = clock_.now();
   ASSERT_TRUE(store_->insert_token(hash_of(1), 7, hash_of(100)));

@@ -133,6 +133,7 @@ TEST_P(index_test, sender_queries_use_indexes) {
   for (int i = 1; i <= 100; ++i) gone.push_back(fmt::format("c{}=", i * 37));
   expect_indexed("mark_disconnected", detail::mark_disconnected_statement(sql().dialect(), gone, 0),
                  k_connection_id_index);
+  expect_indexed("mark_gone", detail::mark_disconnected_statement(sql().dialect(), gone, 0, 0), k_connection_id_index);
   expect_indexed("gateway by id", {std::string{detail::sql::gateway_by_id}, {gateways_[0]}});
 }
 

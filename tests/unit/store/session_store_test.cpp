@@ -355,6 +355,39 @@ TEST_P(store_test, mark_disconnected_takes_a_thousand_ids_at_once) {
   EXPECT_EQ(*odd_changed, 1u);
 }
 
+TEST_P(store_test, mark_gone_spares_sessions_created_at_or_after_the_cutoff) {
+  // The 410 rule: a session created less than the integration timeout before the send started
+  // may still be in its $connect; only older ones are marked.
+  EXPECT_EQ(&store_->time(), &clock_);
+  ASSERT_TRUE(store_->create_session(cid(1), std::nullopt, std::nullopt));  // established long ago
+  clock_.advance(40s);
+  ASSERT_TRUE(store_->create_session(cid(2), std::nullopt, std::nullopt));  // 11 s before the cutoff
+  clock_.advance(11s);
+  const auto cutoff = clock_.now();
+  ASSERT_TRUE(store_->create_session(cid(3), std::nullopt, std::nullopt));  // exactly at the cutoff
+  clock_.advance(1s);
+  ASSERT_TRUE(store_->create_session(cid(4), std::nullopt, std::nullopt));  // inside its connect window
+  clock_.advance(5s);
+
+  const std::vector<std::string> ids{cid(1), cid(2), cid(3), cid(4), cid(99)};
+  auto changed = store_->mark_gone(ids, cutoff);
+  ASSERT_TRUE(changed) << why(changed);
+  EXPECT_EQ(*changed, 2u);
+  EXPECT_FALSE(store_->find_session(cid(1))->connected);
+  EXPECT_FALSE(store_->find_session(cid(2))->connected);
+  EXPECT_EQ(store_->find_session(cid(2))->updated_at, clock_.now());
+  EXPECT_TRUE(store_->find_session(cid(3))->connected);
+  EXPECT_TRUE(store_->find_session(cid(4))->connected);
+  EXPECT_EQ(*store_->mark_gone({}, cutoff), 0u);
+  EXPECT_EQ(*store_->mark_gone(ids, cutoff), 0u);  // the old ones are already disconnected
+
+  // Once its window has passed, a later send's 410 marks it.
+  auto later = store_->mark_gone(ids, clock_.now());
+  ASSERT_TRUE(later) << why(later);
+  EXPECT_EQ(*later, 2u);
+  EXPECT_EQ(*store_->count(session_query{}.connected_only()), 0);
+}
+
 TEST_P(store_test, delete_disconnected_older_than_keeps_recent_and_connected) {
   const std::vector<std::string> channels{"room"};
   for (int i = 1; i <= 6; ++i) ASSERT_TRUE(store_->create_session(cid(i), std::nullopt, std::nullopt, channels));
