@@ -49,9 +49,10 @@ if [ ${#browser_missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${browser_missing[@]}"
 fi
 
-# npm ci from the committed lock files, once per lock file version (a stamp holds its hash).
+# npm ci from the committed lock files, once per lock file version (a stamp holds its hash):
+# the browser client, the browser tests, and the JS SDK peer tests (tests/peers/js).
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
-for dir in web tests/browser; do
+for dir in web tests/browser tests/peers/js; do
   lock="$repo_root/$dir/package-lock.json"
   stamp="$repo_root/$dir/node_modules/.apigw-lock-sha256"
   want=$(sha256sum "$lock" | cut -d' ' -f1)
