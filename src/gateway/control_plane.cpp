@@ -11,6 +11,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <array>
+#include <optional>
 
 namespace apigw::gateway::detail {
 namespace {
@@ -87,6 +88,33 @@ std::string string_member(const json::object& o, std::string_view key) {
   return std::string(get_string(o, key).value_or(""));
 }
 
+// update_map: applies the map member `key` of an Update* body (UpdateStage stageVariables,
+// UpdateIntegration requestParameters) to `stored`. merge: keys given are set, an empty value
+// removes its key, keys not given stay; replace: the given map (without empty values) is the whole
+// map. Returns an error message when the member is not an object of strings.
+std::optional<std::string> update_map(json::object& stored, const json::object& body, std::string_view key,
+                                      map_update mode) {
+  const auto* given = body.if_contains(key);
+  if (given == nullptr) return std::nullopt;
+  if (!given->is_object()) return fmt::format("{} must be a map of strings", key);
+  for (const auto& [k, v] : given->get_object()) {
+    if (!v.is_string()) return fmt::format("{} must be a map of strings", key);
+  }
+  json::object result;
+  if (mode == map_update::merge) {
+    if (const auto* have = stored.if_contains(key); have != nullptr && have->is_object()) result = have->get_object();
+  }
+  for (const auto& [k, v] : given->get_object()) {
+    if (v.get_string().empty()) {
+      result.erase(k);
+    } else {
+      result[k] = v;
+    }
+  }
+  stored[key] = std::move(result);
+  return std::nullopt;
+}
+
 constexpr std::array<std::string_view, 5> k_integration_types = {"AWS", "AWS_PROXY", "HTTP", "HTTP_PROXY", "MOCK"};
 
 }  // namespace
@@ -100,7 +128,8 @@ std::string new_resource_id(std::size_t n) {
   return out;
 }
 
-control_plane::control_plane(const gateway_config& initial) : region_(initial.region), keys_(initial.keys) {
+control_plane::control_plane(const gateway_config& initial)
+    : region_(initial.region), keys_(initial.keys), maps_(initial.control_plane_maps) {
   const auto now = system_clock_source::instance().now();
   for (const auto& api : initial.apis) {
     api_model m;
@@ -180,9 +209,9 @@ control_plane::answer control_plane::handle(std::string_view method, std::string
 }
 
 control_plane::answer control_plane::dispatch(std::string_view method, const std::vector<std::string>& seg,
-                                              std::string_view, const json::object& body, clock::time_point now) {
+                                              std::string_view query, const json::object& body, clock::time_point now) {
   if (!seg.empty() && seg[0] == "domainnames") return domain_call(method, seg, body);
-  if (!seg.empty() && seg[0] == "tags") return tags_call(method, seg, body);
+  if (!seg.empty() && seg[0] == "tags") return tags_call(method, seg, query, body);
   if (seg.empty() || seg[0] != "apis") {
     return error_answer(404, "NotFoundException", "apigw-ws serves apis, domainnames and tags only");
   }
@@ -329,11 +358,18 @@ control_plane::answer control_plane::api_call(std::string_view method, api_model
             std::find(k_integration_types.begin(), k_integration_types.end(), *type) == k_integration_types.end()) {
           return bad_request(fmt::format("Invalid integration type {}", *type));
         }
-        copy_members(body, it->second,
+        json::object updated = it->second;
+        copy_members(body, updated,
                      {"connectionType", "connectionId", "contentHandlingStrategy", "credentialsArn", "description",
                       "integrationMethod", "integrationSubtype", "integrationType", "integrationUri",
-                      "passthroughBehavior", "payloadFormatVersion", "requestParameters", "requestTemplates",
-                      "responseParameters", "templateSelectionExpression", "timeoutInMillis", "tlsConfig"});
+                      "passthroughBehavior", "payloadFormatVersion", "requestTemplates", "responseParameters",
+                      "templateSelectionExpression", "timeoutInMillis", "tlsConfig"});
+        // requestParameters: merged key by key, "" removing a key (or replaced whole; see map_update).
+        if (auto bad = update_map(updated, body, "requestParameters", maps_)) return bad_request(*bad);
+        if (const auto* p = updated.if_contains("requestParameters"); p != nullptr && p->as_object().empty()) {
+          updated.erase("requestParameters");
+        }
+        it->second = std::move(updated);
         return json_answer(200, it->second, true);
       }
     }
@@ -447,10 +483,14 @@ control_plane::answer control_plane::api_call(std::string_view method, api_model
         if (auto dep = get_string(body, "deploymentId"); dep && !m.deployments.contains(std::string(*dep))) {
           return not_found("Deployment", *dep);
         }
-        copy_members(body, it->second,
+        json::object updated = it->second;
+        copy_members(body, updated,
                      {"accessLogSettings", "autoDeploy", "clientCertificateId", "defaultRouteSettings", "deploymentId",
-                      "description", "routeSettings", "stageVariables"});
-        it->second["lastUpdatedDate"] = iso(now);
+                      "description", "routeSettings"});
+        // stageVariables: merged key by key, "" removing a variable (or replaced whole; see map_update).
+        if (auto bad = update_map(updated, body, "stageVariables", maps_)) return bad_request(*bad);
+        updated["lastUpdatedDate"] = iso(now);
+        it->second = std::move(updated);
         return json_answer(200, it->second, true);
       }
     }
@@ -527,6 +567,47 @@ control_plane::answer control_plane::domain_call(std::string_view method, const 
       domains_.erase(it);
       return no_content(false);
     }
+    if (method == "PATCH") {
+      // UpdateDomainName: each given configuration updates the one at its position (the regional
+      // target name and hosted zone stay, as when AWS swaps a certificate); members as in Create.
+      const auto* given = body.if_contains("domainNameConfigurations");
+      if (given == nullptr) return json_answer(200, it->second.domain, false);
+      if (!given->is_array() || given->get_array().empty()) {
+        return bad_request("domainNameConfigurations must be a non-empty list");
+      }
+      json::array have;
+      if (const auto* h = it->second.domain.if_contains("domainNameConfigurations"); h != nullptr && h->is_array()) {
+        have = h->get_array();
+      }
+      json::array out;
+      for (std::size_t i = 0; i < given->get_array().size(); ++i) {
+        const auto& c = given->get_array()[i];
+        if (!c.is_object()) return bad_request("domainNameConfigurations items must be objects");
+        for (std::string_view key : {"endpointType", "securityPolicy"}) {
+          const auto v = get_string(c.get_object(), key);
+          if (c.get_object().contains(key) && !v) return bad_request(fmt::format("{} must be a string", key));
+          if (key == "endpointType" && v && *v != "REGIONAL" && *v != "EDGE") {
+            return bad_request(fmt::format("Invalid endpointType {}", *v));
+          }
+          if (key == "securityPolicy" && v && *v != "TLS_1_0" && *v != "TLS_1_2") {
+            return bad_request(fmt::format("Invalid securityPolicy {}", *v));
+          }
+        }
+        json::object o = i < have.size() && have[i].is_object()
+                             ? have[i].get_object()
+                             : json::object{{"apiGatewayDomainName", fmt::format("d-{}.execute-api.{}.amazonaws.com",
+                                                                                 new_resource_id(10), region_)},
+                                            {"domainNameStatus", "AVAILABLE"},
+                                            {"endpointType", "REGIONAL"},
+                                            {"hostedZoneId", "Z2FDTNDATAQYW2"},
+                                            {"securityPolicy", "TLS_1_2"}};
+        copy_members(c.get_object(), o, {"certificateArn", "endpointType", "securityPolicy", "ipAddressType"});
+        if (string_member(o, "certificateArn").empty()) return bad_request("certificateArn is required");
+        out.push_back(std::move(o));
+      }
+      it->second.domain["domainNameConfigurations"] = std::move(out);
+      return json_answer(200, it->second.domain, false);
+    }
     return bad_request("unsupported method");
   }
   if (seg[2] != "apimappings") return bad_request("unsupported domainnames request");
@@ -572,21 +653,57 @@ control_plane::answer control_plane::domain_call(std::string_view method, const 
 }
 
 control_plane::answer control_plane::tags_call(std::string_view method, const std::vector<std::string>& seg,
-                                               const json::object& body) {
-  // TagResource / GetTags on an API's ARN: arn:aws:apigateway:{region}::/apis/{apiId}.
+                                               std::string_view query, const json::object& body) {
+  // TagResource (POST, 201), UntagResource (DELETE ?tagKeys=a&tagKeys=b, 204) and GetTags (GET) on
+  // an API's or a stage's ARN: arn:aws:apigateway:{region}::/apis/{apiId}[/stages/{stageName}].
   if (seg.size() != 2) return bad_request("unsupported tags request");
   constexpr std::string_view marker = "::/apis/";
   const auto at = seg[1].find(marker);
-  auto it = at == std::string::npos ? apis_.end() : apis_.find(seg[1].substr(at + marker.size()));
+  if (at == std::string::npos) return not_found("resource", seg[1]);
+  std::string api_id = seg[1].substr(at + marker.size());
+  std::string stage_name;
+  if (const auto slash = api_id.find('/'); slash != std::string::npos) {
+    constexpr std::string_view stages = "/stages/";
+    if (api_id.compare(slash, stages.size(), stages) != 0) return not_found("resource", seg[1]);
+    stage_name = api_id.substr(slash + stages.size());
+    api_id.resize(slash);
+  }
+  auto it = apis_.find(api_id);
   if (it == apis_.end()) return not_found("resource", seg[1]);
+  json::object* resource = &it->second.api;
+  if (!stage_name.empty()) {
+    auto st = it->second.stages.find(stage_name);
+    if (st == it->second.stages.end()) return not_found("resource", seg[1]);
+    resource = &st->second;
+  }
   json::object tags;
-  if (const auto* t = it->second.api.if_contains("tags"); t != nullptr && t->is_object()) tags = t->get_object();
+  if (const auto* t = resource->if_contains("tags"); t != nullptr && t->is_object()) tags = t->get_object();
   if (method == "GET") return json_answer(200, json::object{{"tags", tags}}, false);
+  if (method == "DELETE") {
+    // tagKeys is a required list in the query string, each key repeated.
+    std::vector<std::string> keys;
+    while (!query.empty()) {
+      const auto amp = query.find('&');
+      const std::string_view pair = query.substr(0, amp);
+      const auto eq = pair.find('=');
+      if (pair.substr(0, eq) == "tagKeys" && eq != std::string_view::npos) {
+        auto key = percent_decode(pair.substr(eq + 1));
+        if (!key) return bad_request("malformed tagKeys");
+        keys.push_back(std::move(*key));
+      }
+      if (amp == std::string_view::npos) break;
+      query.remove_prefix(amp + 1);
+    }
+    if (keys.empty()) return bad_request("tagKeys is required");
+    for (const auto& k : keys) tags.erase(k);
+    (*resource)["tags"] = std::move(tags);
+    return no_content(false);
+  }
   if (method != "POST") return bad_request("unsupported method");
   const auto* add = body.if_contains("tags");
   if (add == nullptr || !add->is_object()) return bad_request("tags is required");
   for (const auto& [k, v] : add->get_object()) tags[k] = v;
-  it->second.api["tags"] = std::move(tags);
+  (*resource)["tags"] = std::move(tags);
   return json_answer(201, json::object{}, false);
 }
 
@@ -649,6 +766,7 @@ gateway_config control_plane::build() const {
   gateway_config out;
   out.region = region_;
   out.keys = keys_;
+  out.control_plane_maps = maps_;
   for (const auto& [id, m] : apis_) {
     if (m.stages.empty()) continue;
     if (auto api = served_api(m)) out.apis.push_back(std::move(*api));

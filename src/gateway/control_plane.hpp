@@ -1,8 +1,11 @@
 // Private to the gateway: the `apigatewayv2` control-plane subset for WebSocket APIs (spec §6):
 // Create/Get/Update/Delete of Api, Integration, Route and Stage, Get* lists, CreateRouteResponse,
-// CreateDeployment, TagResource/GetTags on APIs, and DomainName/ApiMapping (recorded and echoed,
-// not served by host name), with AWS's WEBSOCKET defaults, camelCase wire names, ISO-8601 dates
-// and SDK-compatible errors (BadRequestException, NotFoundException, ConflictException).
+// CreateDeployment, TagResource/UntagResource/GetTags on APIs and stages, and DomainName
+// (Create/Get/Update/Delete) and ApiMapping (recorded and echoed, not served by host name), with
+// AWS's WEBSOCKET defaults, camelCase wire names, ISO-8601 dates and SDK-compatible errors
+// (BadRequestException, NotFoundException, ConflictException). UpdateStage stageVariables and
+// UpdateIntegration requestParameters merge (an empty value removes a key) or replace, as
+// gateway_config::control_plane_maps says.
 //
 // Resources are kept as their wire JSON objects, so Get* returns exactly what Create* answered.
 // build() turns the model into the gateway_config the data plane serves (live, not per
@@ -69,13 +72,15 @@ class control_plane {
   answer api_call(std::string_view method, api_model& m, const std::vector<std::string>& seg,
                   const boost::json::object& body, clock::time_point now);
   answer domain_call(std::string_view method, const std::vector<std::string>& seg, const boost::json::object& body);
-  answer tags_call(std::string_view method, const std::vector<std::string>& seg, const boost::json::object& body);
+  answer tags_call(std::string_view method, const std::vector<std::string>& seg, std::string_view query,
+                   const boost::json::object& body);
   bool stage_name_taken(std::string_view name) const;
   result<api_config> served_api(const api_model& m) const;
 
   mutable std::mutex mu_;
   std::string region_;
   std::vector<sigv4::credentials> keys_;
+  map_update maps_ = map_update::merge;
   std::map<std::string, api_model> apis_;        // by apiId
   std::map<std::string, domain_model> domains_;  // by domainName (not saved in the state file)
 };

@@ -40,6 +40,7 @@ struct gateway_cli_options {
   unsigned idle_close_code = 1001;
   unsigned delete_close_code = 1000;
   bool ping_resets_idle = false;
+  std::string control_plane_maps = "merge";
 };
 
 int run_gateway(const globals& g, const gateway_cli_options& o) {
@@ -51,6 +52,8 @@ int run_gateway(const globals& g, const gateway_cli_options& o) {
   } else {
     config = gateway::default_dev_config(o.backend);
   }
+  config.control_plane_maps =
+      o.control_plane_maps == "replace" ? gateway::map_update::replace : gateway::map_update::merge;
   gateway::gateway_options opts;
   opts.address = o.host;
   opts.port = o.port;
@@ -153,6 +156,11 @@ void register_gateway(CLI::App& app, const globals& g, command_runner& run) {
       ->check(CLI::Range(1000, 4999))
       ->capture_default_str();
   cmd->add_flag("--ping-resets-idle", o->ping_resets_idle, "Count pings as activity for the idle timeout");
+  cmd->add_option("--control-plane-maps", o->control_plane_maps,
+                  "How UpdateStage stageVariables and UpdateIntegration requestParameters apply: merge (keys given "
+                  "are set, an empty value removes a key; what AWS is reported to do) or replace [unverified]")
+      ->check(CLI::IsMember({"merge", "replace"}))
+      ->capture_default_str();
   cmd->add_option("--outbound-queue-bytes", o->outbound_queue_bytes,
                   "Bytes queued for one slow client before PostToConnection gets 429 LimitExceededException")
       ->capture_default_str();

@@ -74,12 +74,20 @@ struct api_config {
   const integration_config* integration_of(const route_config& r) const;
 };
 
-// gateway_config: every API the gateway serves, the region it reports, and the keys accepted in
-// `--auth sigv4` mode.
+// map_update: how the local control plane applies the `stageVariables` of UpdateStage and the
+// `requestParameters` of UpdateIntegration to what it holds. `merge` (the default) is what AWS is
+// reported to do: keys given are set, keys left out are kept, and a key given with an empty value
+// is removed (docs/design/infra.md, "Maps on update"). `replace` makes the given map the whole
+// map (empty values dropped). Not verified on AWS by this project, hence the choice.
+enum class map_update { merge, replace };
+
+// gateway_config: every API the gateway serves, the region it reports, the keys accepted in
+// `--auth sigv4` mode, and how control-plane map updates apply.
 struct gateway_config {
   std::string region = "us-east-1";
   std::vector<api_config> apis;
   std::vector<sigv4::credentials> keys;
+  map_update control_plane_maps = map_update::merge;
 };
 
 // parse_gateway_config: reads the JSON text of a configuration. Fails with invalid_config naming

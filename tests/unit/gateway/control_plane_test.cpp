@@ -195,5 +195,77 @@ TEST(ControlPlane, DomainNamesMappingsAndTags) {
   f.call("POST", "/v2/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Fapis%2Fnope", R"({"tags":{}})", 404);
 }
 
+TEST(ControlPlane, UntagResourceRemovesTheKeysOfAnApiOrAStage) {
+  cp_fixture f;
+  const std::string arn = "/v2/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Fapis%2Fdevapi0001";
+  f.call("POST", arn, R"({"tags":{"team":"web","cost":"42","env":"dev"}})", 201);
+  f.call("DELETE", arn + "?tagKeys=cost&tagKeys=env&tagKeys=absent", "", 204);
+  EXPECT_EQ(f.call("GET", arn, "", 200).at("tags").as_object(), (json::object{{"team", "web"}}));
+  EXPECT_EQ(f.call("GET", "/v2/apis/devapi0001", "", 200).at("tags").as_object(), (json::object{{"team", "web"}}));
+  f.call("DELETE", arn, "", 400);  // tagKeys is required
+  const std::string stage_arn = arn + "%2Fstages%2Fdev";
+  f.call("POST", stage_arn, R"({"tags":{"a b":"1","c":"2"}})", 201);
+  f.call("DELETE", stage_arn + "?tagKeys=a%20b", "", 204);
+  EXPECT_EQ(f.call("GET", "/v2/apis/devapi0001/stages/dev", "", 200).at("tags").as_object(),
+            (json::object{{"c", "2"}}));
+  f.call("GET", arn + "%2Fstages%2Fnope", "", 404);
+}
+
+TEST(ControlPlane, UpdateDomainNameChangesTheCertificateAndKeepsTheTarget) {
+  cp_fixture f;
+  auto d = f.call("POST", "/v2/domainnames",
+                  R"({"domainName":"ws.example.com","domainNameConfigurations":[{"certificateArn":"arn:c1"}]})", 201);
+  const auto target = d.at("domainNameConfigurations").as_array()[0].as_object().at("apiGatewayDomainName");
+  auto u = f.call("PATCH", "/v2/domainnames/ws.example.com",
+                  R"({"domainNameConfigurations":[{"certificateArn":"arn:c2","securityPolicy":"TLS_1_0"}]})", 200);
+  const auto& cfg = u.at("domainNameConfigurations").as_array()[0].as_object();
+  EXPECT_EQ(cfg.at("certificateArn"), "arn:c2");
+  EXPECT_EQ(cfg.at("securityPolicy"), "TLS_1_0");
+  EXPECT_EQ(cfg.at("endpointType"), "REGIONAL");
+  EXPECT_EQ(cfg.at("apiGatewayDomainName"), target);
+  EXPECT_EQ(f.call("GET", "/v2/domainnames/ws.example.com", "", 200), u);
+  f.call("PATCH", "/v2/domainnames/ws.example.com",
+         R"({"domainNameConfigurations":[{"certificateArn":"arn:c3","securityPolicy":"TLS_9"}]})", 400);
+  f.call("PATCH", "/v2/domainnames/other.example.com", R"({"domainNameConfigurations":[]})", 404);
+}
+
+TEST(ControlPlane, MapUpdatesMergeAndAnEmptyValueRemovesAKey) {
+  cp_fixture f;
+  auto stage = f.call("PATCH", "/v2/apis/devapi0001/stages/dev", R"({"stageVariables":{"a":"1","b":"2"}})", 200);
+  stage = f.call("PATCH", "/v2/apis/devapi0001/stages/dev", R"({"stageVariables":{"c":"3","a":""}})", 200);
+  EXPECT_EQ(stage.at("stageVariables").as_object(), (json::object{{"b", "2"}, {"c", "3"}}));
+  f.call("PATCH", "/v2/apis/devapi0001/stages/dev", R"({"stageVariables":{"a":1}})", 400);
+
+  const std::string iid(f.call("GET", "/v2/apis/devapi0001/integrations", "", 200)
+                            .at("items")
+                            .as_array()[0]
+                            .as_object()
+                            .at("integrationId")
+                            .as_string());
+  auto integ = f.call("PATCH", "/v2/apis/devapi0001/integrations/" + iid,
+                      R"({"requestParameters":{"integration.request.header.x":"'v'"}})", 200);
+  EXPECT_EQ(integ.at("requestParameters").as_object(),
+            (json::object{{"integration.request.header.connectionId", "context.connectionId"},
+                          {"integration.request.header.x", "'v'"}}));
+  integ = f.call("PATCH", "/v2/apis/devapi0001/integrations/" + iid,
+                 R"({"requestParameters":{"integration.request.header.x":""}})", 200);
+  EXPECT_EQ(integ.at("requestParameters").as_object(),
+            (json::object{{"integration.request.header.connectionId", "context.connectionId"}}));
+}
+
+TEST(ControlPlane, MapUpdatesCanReplaceInstead) {
+  auto cfg = default_dev_config();
+  cfg.control_plane_maps = map_update::replace;
+  control_plane cp(cfg);
+  const auto patch = [&](std::string_view body) {
+    auto a = cp.handle("PATCH", "/v2/apis/devapi0001/stages/dev", body, k_now);
+    EXPECT_EQ(a.response.status, 200u) << a.response.body;
+    return parse_json_object(a.response.body)->at("stageVariables").as_object();
+  };
+  patch(R"({"stageVariables":{"a":"1","b":"2"}})");
+  EXPECT_EQ(patch(R"({"stageVariables":{"c":"3","a":""}})"), (json::object{{"c", "3"}}));
+  EXPECT_EQ(cp.build().control_plane_maps, map_update::replace);
+}
+
 }  // namespace
 }  // namespace apigw::gateway::detail
