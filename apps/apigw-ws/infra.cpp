@@ -196,7 +196,10 @@ result<infra_config> parse_infra_config(std::string_view text) {
   if (const auto* d = o.if_contains("domain")) {
     if (!d->is_object()) return bad("domain", "must be an object");
     const auto& dobj = d->get_object();
-    if (auto k = only_keys(dobj, "domain", {"name", "certificate_arn", "hosted_zone_id", "base_path"}); !k) {
+    if (auto k =
+            only_keys(dobj, "domain",
+                      {"name", "certificate_arn", "hosted_zone_id", "base_path", "endpoint_type", "security_policy"});
+        !k) {
       return k.error();
     }
     infra_domain dom;
@@ -227,6 +230,18 @@ result<infra_config> parse_infra_config(std::string_view text) {
       return bad("domain.base_path", "must be at most 300 characters of letters, digits and $-_.+!*'()/");
     }
     dom.base_path = *path;
+    auto type = string_field(dobj, "endpoint_type", "domain.endpoint_type", std::string{});
+    if (!type) return type.error();
+    if (!type->empty() && *type != "REGIONAL" && *type != "EDGE") {
+      return bad("domain.endpoint_type", "must be REGIONAL or EDGE");
+    }
+    dom.endpoint_type = *type;
+    auto policy = string_field(dobj, "security_policy", "domain.security_policy", std::string{});
+    if (!policy) return policy.error();
+    if (!policy->empty() && *policy != "TLS_1_0" && *policy != "TLS_1_2") {
+      return bad("domain.security_policy", "must be TLS_1_0 or TLS_1_2");
+    }
+    dom.security_policy = *policy;
     c.domain = std::move(dom);
   }
   return c;
@@ -248,6 +263,10 @@ void add_control_plane_options(CLI::App* cmd, control_plane_cli& o) {
                   "http://127.0.0.1:PORT)");
   cmd->add_option("--region", o.region, "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's)");
   cmd->add_option("--profile", o.profile, "AWS profile (default: AWS_PROFILE, else default)");
+  cmd->add_option("--retries", o.retries,
+                  "Retries of a call answered 429 (TooManyRequestsException) or 5xx, 1 s, 2 s, 4 s, ... apart")
+      ->check(CLI::Range(0, 10))
+      ->capture_default_str();
 }
 
 result<control_plane_setup> resolve_control_plane(const control_plane_cli& o) {
@@ -279,6 +298,7 @@ result<control_plane_setup> resolve_control_plane(const control_plane_cli& o) {
     return failure{r.error().code, "no AWS region (pass --region): " + r.error().message};
   }
   s.options.signing.region = s.region;
+  s.options.throttle_retries = o.retries;
   s.endpoint_url = o.endpoint ? *o.endpoint : mgmt::default_control_plane_endpoint(s.region);
   while (s.endpoint_url.ends_with('/')) s.endpoint_url.pop_back();
   return s;

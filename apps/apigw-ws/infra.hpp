@@ -34,6 +34,8 @@ struct infra_domain {
   std::string certificate_arn;  // an ACM certificate in the API's region
   std::string hosted_zone_id;   // optional
   std::string base_path;        // the API mapping key; "" maps the domain's root
+  std::string endpoint_type;    // "REGIONAL" or "EDGE"; "" leaves it as it is (REGIONAL when created)
+  std::string security_policy;  // "TLS_1_0" or "TLS_1_2"; "" leaves it as it is (TLS_1_2 when created)
 };
 
 // infra_config: a checked api.json. Key names follow the backend's options (shared_secret_header,
@@ -70,9 +72,10 @@ struct control_plane_cli {
   std::optional<std::string> endpoint;  // the local gateway ("http://127.0.0.1:4510") or any control plane
   std::optional<std::string> region;
   std::optional<std::string> profile;
+  int retries = 4;  // tries after a throttled (429) or 5xx answer, 1 s, 2 s, 4 s, ... apart
 };
 
-// add_control_plane_options: adds --endpoint, --region and --profile to `cmd`.
+// add_control_plane_options: adds --endpoint, --region, --profile and --retries to `cmd`.
 void add_control_plane_options(CLI::App* cmd, control_plane_cli& o);
 
 // control_plane_setup: the resolved client options and where the recorded endpoint points.

@@ -4,7 +4,8 @@
 // apply converges: it reads what exists (the API by the recorded id, else by name; its
 // integrations, routes and stage), creates what is missing, updates what differs (an integration
 // whose URL, method, timeout or request parameters changed; a route pointing elsewhere; the API's
-// description, route selection expression and tags; the stage's description, variables and
+// description, route selection expression and tags, removed tags included; the stage's
+// description, variables (a removed one sent with an empty value, which removes it) and
 // throttling), deletes routes no longer configured (and integrations no route uses, including ones
 // a failed run left behind), then deploys once if anything the deployment holds changed or the
 // last deployment never happened. Nothing unchanged is written: a second apply makes only GETs.
@@ -87,13 +88,35 @@ std::vector<desired_route> desired_routes(const infra_config& c) {
   return out;
 }
 
+// map_update_body: the map to send in an Update* call so that, whether the control plane merges
+// the map it is given or replaces its map with it, the result is `want`: every wanted entry, plus
+// each key `have` holds that `want` does not, with an empty value. AWS merges UpdateStage
+// stageVariables and UpdateIntegration requestParameters and removes a key given an empty value
+// (docs/design/infra.md, "Maps on update"). Empty when nothing differs (empty values in `have`
+// count as absent).
+object map_update_body(const std::map<std::string, std::string>& want, std::map<std::string, std::string> have) {
+  std::erase_if(have, [](const auto& kv) { return kv.second.empty(); });
+  if (have == want) return {};
+  object body = string_object(want);
+  for (const auto& [k, v] : have) {
+    if (!want.contains(k)) body[k] = "";
+  }
+  return body;
+}
+
 // integration_changes: the members of `want` that `have` lacks or holds differently (connectionType and
 // payloadFormatVersion are AWS's defaults, so a control plane that omits them is not "different").
+// requestParameters goes as map_update_body says: a mapping dropped from the file is removed.
 object integration_changes(const object& want, const object& have) {
   object changes;
   for (const auto& [k, v] : want) {
-    const auto* h = have.if_contains(k);
     if (k == "connectionType" || k == "payloadFormatVersion") continue;  // defaults AWS fills in the same way
+    if (k == "requestParameters") {
+      auto params = map_update_body(object_strings(want, k), object_strings(have, k));
+      if (!params.empty()) changes[k] = std::move(params);
+      continue;
+    }
+    const auto* h = have.if_contains(k);
     if (h == nullptr || *h != v) changes[k] = v;
   }
   return changes;
@@ -245,13 +268,26 @@ class applier {
                                client_.update_api(api_id_, changes));
       if (!r) co_return r.error();
     }
+    // Tags: the file is the whole set. Keys no longer in it are removed (UntagResource; AWS's own
+    // "aws:" tags cannot be and are left alone), missing or different ones set (TagResource).
     const auto have = object_strings(api, "tags");
     std::map<std::string, std::string> missing;
     for (const auto& [k, v] : cfg_.tags) {
       if (auto it = have.find(k); it == have.end() || it->second != v) missing.emplace(k, v);
     }
+    std::vector<std::string> dropped;
+    for (const auto& [k, v] : have) {
+      if (!cfg_.tags.contains(k) && !k.starts_with("aws:")) dropped.push_back(k);
+    }
+    const std::string arn = fmt::format("arn:aws:apigateway:{}::/apis/{}", setup_.region, api_id_);
+    if (!dropped.empty()) {
+      json::array keys;
+      for (const auto& k : dropped) keys.push_back(json::value(k));
+      auto r = co_await mutate(fmt::format("- api {} tags: {}", cfg_.name, json::serialize(keys)),
+                               client_.untag_resource(arn, dropped));
+      if (!r) co_return r.error();
+    }
     if (!missing.empty()) {
-      const std::string arn = fmt::format("arn:aws:apigateway:{}::/apis/{}", setup_.region, api_id_);
       auto r = co_await mutate(fmt::format("~ api {} tags: {}", cfg_.name, json::serialize(string_object(missing))),
                                client_.tag_resource(arn, string_object(missing)));
       if (!r) co_return r.error();
@@ -416,8 +452,8 @@ class applier {
     }
     stage_deployment_ = member_string(*stage, "deploymentId");
     object changes;
-    if (object_strings(*stage, "stageVariables") != cfg_.stage_variables) {
-      changes["stageVariables"] = string_object(cfg_.stage_variables);
+    if (auto vars = map_update_body(cfg_.stage_variables, object_strings(*stage, "stageVariables")); !vars.empty()) {
+      changes["stageVariables"] = std::move(vars);
     }
     if (member_string(*stage, "description") != cfg_.stage_description) changes["description"] = cfg_.stage_description;
     const auto* drs_value = stage->if_contains("defaultRouteSettings");

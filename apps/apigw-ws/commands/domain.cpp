@@ -1,6 +1,8 @@
 // apigw-ws domain apply|show: the API's custom domain (CreateDomainName with an ACM certificate)
 // and its API mapping to the recorded API and stage (CreateApiMapping, or UpdateApiMapping when the
-// mapping at that base path points elsewhere). Like `api apply`, a second run changes nothing.
+// mapping at that base path points elsewhere). A domain that exists with another certificate (or,
+// when configured, another endpoint type or security policy) is updated with UpdateDomainName.
+// Like `api apply`, a second run changes nothing.
 //
 // DNS stays manual (as in the reference): the command prints the regional target name
 // (d-xxxx.execute-api.{region}.amazonaws.com) to point a CNAME or alias record at.
@@ -14,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <memory>
+#include <utility>
 
 namespace apigw::cli {
 namespace {
@@ -34,10 +37,38 @@ std::string target_name(const object& domain) {
   return member_string(c->get_array()[0].get_object(), "apiGatewayDomainName");
 }
 
-std::string certificate_of(const object& domain) {
+// first_configuration: the domain's first configuration (empty when it has none).
+object first_configuration(const object& domain) {
   const auto* c = domain.if_contains("domainNameConfigurations");
   if (c == nullptr || !c->is_array() || c->get_array().empty() || !c->get_array()[0].is_object()) return {};
-  return member_string(c->get_array()[0].get_object(), "certificateArn");
+  return c->get_array()[0].get_object();
+}
+
+std::string certificate_of(const object& domain) {
+  return member_string(first_configuration(domain), "certificateArn");
+}
+
+// configuration_changes: "certificate a -> b" etc. for what the existing configuration `have`
+// holds differently from the file (endpoint type and security policy only when configured), and
+// the UpdateDomainName configuration that fixes it (the existing one with those members set).
+std::pair<std::string, object> configuration_changes(const object& have, const infra_domain& d) {
+  std::string what;
+  object want = have;
+  const auto check = [&](std::string_view member, std::string_view label, const std::string& value) {
+    if (value.empty() || member_string(have, member) == value) return;
+    what += fmt::format("{}{} {} -> {}", what.empty() ? "" : ", ", label, member_string(have, member), value);
+    want[member] = value;
+  };
+  check("certificateArn", "certificate", d.certificate_arn);
+  check("endpointType", "endpoint type", d.endpoint_type);
+  check("securityPolicy", "security policy", d.security_policy);
+  // Only what UpdateDomainName accepts in a configuration goes back (not the read-only members).
+  object body;
+  for (std::string_view k : {"certificateArn", "certificateName", "endpointType", "securityPolicy", "ipAddressType",
+                             "ownershipVerificationCertificateArn"}) {
+    if (const auto* v = want.if_contains(k)) body[k] = *v;
+  }
+  return {what, body};
 }
 
 // converge_domain: the domain name and its mapping. Returns the CNAME target.
@@ -52,7 +83,10 @@ asio::awaitable<result<std::string>> converge_domain(mgmt::control_plane_client&
   if (!existing) {
     say(fmt::format("+ domain name {} (certificate {})", d.name, d.certificate_arn));
     if (dry_run) co_return std::string{};
-    object cfg{{"certificateArn", d.certificate_arn}, {"endpointType", "REGIONAL"}, {"securityPolicy", "TLS_1_2"}};
+    object cfg;
+    cfg["certificateArn"] = d.certificate_arn;
+    cfg["endpointType"] = d.endpoint_type.empty() ? std::string("REGIONAL") : d.endpoint_type;
+    cfg["securityPolicy"] = d.security_policy.empty() ? std::string("TLS_1_2") : d.security_policy;
     if (!d.hosted_zone_id.empty()) cfg["hostedZoneId"] = d.hosted_zone_id;
     // (Braced temporaries stay out of co_await expressions: GCC 12 cannot put their arrays in the
     // coroutine frame.)
@@ -66,11 +100,25 @@ asio::awaitable<result<std::string>> converge_domain(mgmt::control_plane_client&
     target = target_name(*created);
   } else {
     target = target_name(*existing);
-    if (certificate_of(*existing) != d.certificate_arn) {
-      fmt::print(stderr,
-                 "apigw-ws: domain apply: warning: {} uses certificate {}, not {}; change it in the console or with "
-                 "UpdateDomainName (not changed here)\n",
-                 d.name, certificate_of(*existing), d.certificate_arn);
+    auto changes = configuration_changes(first_configuration(*existing), d);
+    const std::string what = std::move(changes.first);
+    object configuration = std::move(changes.second);
+    if (!what.empty()) {
+      // UpdateDomainName with the whole configuration list (the first one changed): AWS keeps the
+      // domain's regional target name, so the DNS record stays valid.
+      say(fmt::format("~ domain name {}: {}", d.name, what));
+      if (!dry_run) {
+        boost::json::array configs;
+        configs.push_back(std::move(configuration));
+        if (const auto* all = existing->if_contains("domainNameConfigurations"); all != nullptr && all->is_array()) {
+          for (std::size_t i = 1; i < all->get_array().size(); ++i) configs.push_back(all->get_array()[i]);
+        }
+        object body;
+        body["domainNameConfigurations"] = std::move(configs);
+        auto updated = co_await client.update_domain_name(d.name, std::move(body));
+        if (!updated) co_return updated.error();
+        if (auto t = target_name(*updated); !t.empty()) target = t;
+      }
     }
   }
   auto mappings = co_await client.get_api_mappings(d.name);

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import unittest
+import urllib.parse
 
 BINARY = None
 MODEL_PATH = None
@@ -67,7 +68,9 @@ OPERATIONS = [
     ("POST", r"^/v2/domainnames$", "CreateDomainName"),
     ("POST", r"^/v2/domainnames/[^/]+/apimappings$", "CreateApiMapping"),
     ("PATCH", r"^/v2/domainnames/[^/]+/apimappings/[^/]+$", "UpdateApiMapping"),
+    ("PATCH", r"^/v2/domainnames/[^/]+$", "UpdateDomainName"),
     ("POST", r"^/v2/tags/[^/]+$", "TagResource"),
+    ("DELETE", r"^/v2/tags/[^/]+$", "UntagResource"),
 ]
 
 
@@ -386,9 +389,58 @@ class InfraTest(unittest.TestCase):
         self.assertEqual(live["chat_message"]["integrationUri"], "http://127.0.0.1:8000/ws/chat")
 
         # Stage settings alone need no deployment.
+        cfg["stage_variables"] = {"env": "prod", "extra": "x"}
+        self.apply(cfg)
+        self.assertEqual(self.ops(), ["UpdateStage"])
+        # A variable removed from the file is removed: AWS merges UpdateStage's stageVariables, so it
+        # goes with an empty value (docs/design/infra.md, "Maps on update").
         cfg["stage_variables"] = {"env": "prod"}
         self.apply(cfg)
         self.assertEqual(self.ops(), ["UpdateStage"])
+        self.assertEqual(self.proxy.mutating()[0][3], {"stageVariables": {"env": "prod", "extra": ""}})
+        status, stage = self.gateway.get(f"/v2/apis/{api_id}/stages/production")
+        self.assertEqual(stage["stageVariables"], {"env": "prod"})
+        self.apply(cfg)
+        self.assertEqual(self.proxy.mutating(), [])
+
+        # The shared secret dropped from the file: its header mapping goes from every integration.
+        del cfg["shared_secret"]
+        self.apply(cfg)
+        self.assertEqual(self.ops(), sorted(["UpdateIntegration"] * 4 + ["CreateDeployment"]))
+        for m, p, _, body in self.proxy.mutating():
+            if m == "PATCH":
+                self.assertEqual(body, {"requestParameters": {
+                    "integration.request.header.connectionId": "context.connectionId",
+                    "integration.request.header.X-Apigw-Secret": ""}})
+        live = self.live_integrations(api_id)
+        self.assertEqual(live["$connect"]["requestParameters"],
+                         {"integration.request.header.connectionId": "context.connectionId"})
+        self.apply(cfg)
+        self.assertEqual(self.proxy.mutating(), [])
+        cfg["shared_secret"] = "0123456789abcdef"
+        self.apply(cfg)
+        self.assertEqual(self.ops(), sorted(["UpdateIntegration"] * 4 + ["CreateDeployment"]))
+
+        # Tags: one added, then removed from the file: UntagResource, and the plan says exactly that.
+        cfg["tags"] = {"team": "web", "cost": "42"}
+        self.apply(cfg)
+        self.assertEqual(self.ops(), ["TagResource"])
+        self.assertEqual(self.gateway.get(f"/v2/apis/{api_id}")[1]["tags"], {"team": "web", "cost": "42"})
+        cfg["tags"] = {"team": "web"}
+        r = self.apply(cfg, "--dry-run")
+        self.assertEqual([line for line in r.stdout.splitlines() if line.startswith("plan:")],
+                         ['plan: - api chat tags: ["cost"]'])
+        self.assertEqual(self.proxy.mutating(), [])
+        self.apply(cfg)
+        self.assertEqual(self.ops(), ["UntagResource"])
+        (_, path, query, _), = self.proxy.mutating()
+        self.assertEqual(query, {"tagKeys": "cost"})
+        arn = urllib.parse.quote(f"arn:aws:apigateway:us-east-1::/apis/{api_id}", safe="")
+        self.assertEqual(path, f"/v2/tags/{arn}")
+        self.assertEqual(self.gateway.get(f"/v2/tags/{arn}")[1], {"tags": {"team": "web"}})
+        self.assertEqual(self.gateway.get(f"/v2/apis/{api_id}")[1]["tags"], {"team": "web"})
+        self.apply(cfg)
+        self.assertEqual(self.proxy.mutating(), [])
 
         # A route removed from the config is deleted with its integration.
         cfg["routes"] = []
@@ -404,10 +456,13 @@ class InfraTest(unittest.TestCase):
                          {"route_key": "leave", "url": "http://127.0.0.1:9000/ws/leave"}]
         self.proxy.fail_when = lambda m, p, b: m == "POST" and p.endswith("/routes") and b.get("routeKey") == "leave"
         try:
-            r = self.apply(cfg, expect=1)
+            r = self.apply(cfg, "--retries", "1", expect=1)
         finally:
             self.proxy.fail_when = None
         self.assertIn("CreateRoute: HTTP 500 InternalServerErrorException: injected failure", r.stderr)
+        # A 5xx is retried (here once, --retries 1) before the run gives up.
+        leave_tries = [b for m, p, _, b in self.proxy.mutating() if p.endswith("/routes") and b["routeKey"] == "leave"]
+        self.assertEqual(len(leave_tries), 2)
         _, shown = self.api_id()
         self.assertIn("deployment:  (not deployed)", shown)
         self.assertRegex(shown, r"join\s+http://127.0.0.1:9000/ws/join  \(not deployed\)")
@@ -437,6 +492,42 @@ class InfraTest(unittest.TestCase):
         self.assertEqual(self.proxy.mutating(), [])
         r = self.cli("domain", "show", "--config", path, "--endpoint", self.endpoint)
         self.assertIn(f"-> API {api_id} stage production", r.stdout)
+        dns_target = re.search(r"DNS target:\s+(\S+)", r.stdout).group(1)
+
+        # A new certificate is applied (UpdateDomainName), the DNS target stays; then nothing to do.
+        cfg["domain"]["certificate_arn"] = "arn:aws:acm:us-east-1:123456789012:certificate/def"
+        path = self.write_config(cfg)
+        self.proxy.clear()
+        r = self.cli("domain", "apply", "--config", path, "--endpoint", self.endpoint, "--dry-run")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("plan: ~ domain name ws.example.com: certificate arn:aws:acm:us-east-1:123456789012:certificate/abc"
+                      " -> arn:aws:acm:us-east-1:123456789012:certificate/def", r.stdout)
+        self.assertEqual(self.proxy.mutating(), [])
+        r = self.cli("domain", "apply", "--config", path, "--endpoint", self.endpoint)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.check_shapes()
+        self.assertEqual(self.ops(), ["UpdateDomainName"])
+        self.assertEqual(self.proxy.mutating()[0][3]["domainNameConfigurations"][0]["certificateArn"],
+                         "arn:aws:acm:us-east-1:123456789012:certificate/def")
+        r = self.cli("domain", "show", "--config", path, "--endpoint", self.endpoint)
+        self.assertIn("certificate: arn:aws:acm:us-east-1:123456789012:certificate/def", r.stdout)
+        self.assertIn(f"DNS target:  {dns_target}", r.stdout)
+        self.proxy.clear()
+        r = self.cli("domain", "apply", "--config", path, "--endpoint", self.endpoint)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.proxy.mutating(), [])
+        # A configured security policy is applied the same way.
+        cfg["domain"]["security_policy"] = "TLS_1_0"
+        path = self.write_config(cfg)
+        self.proxy.clear()
+        r = self.cli("domain", "apply", "--config", path, "--endpoint", self.endpoint)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.ops(), ["UpdateDomainName"])
+        self.assertEqual(self.gateway.get("/v2/domainnames/ws.example.com")[1]["domainNameConfigurations"][0]
+                         ["securityPolicy"], "TLS_1_0")
+        self.proxy.clear()
+        r = self.cli("domain", "apply", "--config", path, "--endpoint", self.endpoint)
+        self.assertEqual(self.proxy.mutating(), [])
 
         # Delete: the API and its record go.
         self.proxy.clear()
@@ -445,6 +536,39 @@ class InfraTest(unittest.TestCase):
         self.assertEqual(self.ops(), ["DeleteApi"])
         self.assertEqual(self.gateway.get(f"/v2/apis/{api_id}")[0], 404)
         self.assertNotEqual(self.cli("api", "show", "--name", "chat").returncode, 0)
+
+    def test_4_maps_converge_when_the_control_plane_replaces_them(self):
+        # Whether AWS merges or replaces these maps is settled by peers' evidence, not by this
+        # project on AWS: apply must converge under either, so a gateway that replaces is tried too.
+        gw = Gateway(self.tmp.name, "--control-plane-maps", "replace", log="gateway-replace.log")
+        try:
+            db = os.path.join(self.tmp.name, "replace.sqlite3")
+            endpoint = f"http://127.0.0.1:{gw.port}"
+
+            def run(*args):
+                r = subprocess.run([BINARY, "--db", db, *args], capture_output=True, text=True,
+                                   env=child_env(self.tmp.name), timeout=120)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                return r
+
+            run("migrate")
+            cfg = base_config()
+            cfg["stage"] = "replacing"
+            cfg["stage_variables"] = {"a": "1", "b": "2"}
+            path = self.write_config(cfg, "replace.json")
+            run("api", "apply", "--config", path, "--endpoint", endpoint)
+            cfg["stage_variables"] = {"a": "1"}
+            del cfg["shared_secret"]
+            path = self.write_config(cfg, "replace.json")
+            run("api", "apply", "--config", path, "--endpoint", endpoint)
+            api_id = re.search(r"api id:\s+(\S+)", run("api", "show", "--name", "chat").stdout).group(1)
+            self.assertEqual(gw.get(f"/v2/apis/{api_id}/stages/replacing")[1]["stageVariables"], {"a": "1"})
+            for i in gw.get(f"/v2/apis/{api_id}/integrations")[1]["items"]:
+                self.assertEqual(i["requestParameters"],
+                                 {"integration.request.header.connectionId": "context.connectionId"})
+            self.assertIn("up to date", run("api", "apply", "--config", path, "--endpoint", endpoint).stdout)
+        finally:
+            self.assertEqual(gw.stop(), 0)
 
     def test_2_bad_configs_are_refused_before_any_call(self):
         cases = [
@@ -456,6 +580,10 @@ class InfraTest(unittest.TestCase):
             ({"stage": "$default"}, "stage"),
             ({"timeout_ms": 30000}, "timeout_ms"),
             ({"routes": [{"route_key": "$connect", "url": "http://x/"}]}, "routes[0].route_key"),
+            ({"domain": {"name": "ws.example.com", "certificate_arn": "arn:aws:acm:us-east-1:1:certificate/a",
+                         "security_policy": "TLS_1_3"}}, "domain.security_policy"),
+            ({"domain": {"name": "ws.example.com", "certificate_arn": "arn:aws:acm:us-east-1:1:certificate/a",
+                         "endpoint_type": "PRIVATE"}}, "domain.endpoint_type"),
         ]
         for change, field in cases:
             with self.subTest(field=field):
