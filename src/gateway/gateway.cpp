@@ -70,6 +70,10 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // 413 PayloadTooLargeException rather than a dropped connection); beyond this, 413 and close.
 constexpr std::size_t k_max_http_body = 4 * 1024 * 1024;
 constexpr std::size_t k_max_http_header = 16 * 1024;
+// After that 413 the client may still be writing its body: this much, for this long, is read and
+// dropped, so that it reads the answer instead of a reset.
+constexpr std::size_t k_max_drain_bytes = 64 * 1024 * 1024;
+constexpr auto k_drain_time = std::chrono::seconds(5);
 // Bytes asked for per WebSocket read: small, so an idle connection holds little memory.
 constexpr std::size_t k_read_chunk = 4096;
 
@@ -324,9 +328,11 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
         auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
         if (ec) {
           if (ec == http::error::body_limit) {
-            co_await write_response(
-                stream, json_error(413, "PayloadTooLargeException", R"({"message":"Request Entity Too Large"})"), 11,
-                false);
+            co_await write_response(stream,
+                                    with_request_id(json_error(413, "PayloadTooLargeException",
+                                                               R"({"message":"Request Entity Too Large"})")),
+                                    11, false);
+            co_await drain(stream);
           } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
                      ec.category() == http::make_error_code(http::error::bad_target).category()) {
             co_await write_response(stream, text_response(400, "text/plain", "Bad Request\n"), 11, false);
@@ -349,6 +355,23 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     } catch (const std::exception& e) {
       log("error", "http connection failed", "error", e.what());
     }
+  }
+
+  // drain: ends the sending side, then reads and drops what the client still sends (until it
+  // closes, k_max_drain_bytes or k_drain_time). Closing a socket with unread data sends a reset,
+  // and a client still writing a refused body would see that instead of the answer.
+  asio::awaitable<void> drain(beast::tcp_stream& stream) {
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.expires_after(k_drain_time);
+    std::vector<char> scratch(64 * 1024);
+    std::size_t total = 0;
+    while (total < k_max_drain_bytes) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), use_tuple);
+      total += n;
+      if (ec) break;
+    }
+    stream.expires_never();
   }
 
   asio::awaitable<bool> write_response(beast::tcp_stream& stream, net::http_response r, unsigned version,

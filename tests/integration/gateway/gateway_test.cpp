@@ -773,6 +773,22 @@ TEST_F(GatewayTest, PayloadTooLargeAndForbidden) {
   EXPECT_EQ(other_stage.status, 410u);
 }
 
+// A body over the HTTP reader's limit (4 MiB) is refused before it is read. The client is still
+// writing it then: the gateway must read on (and drop it) after answering, or the client gets a
+// reset instead of the 413 (the AWS SDK for JavaScript v3 reported EPIPE).
+TEST_F(GatewayTest, PostOverTheHttpBodyLimitStillGets413) {
+  start();
+  auto [c, id] = connect();
+  auto huge = manage("POST", "/dev/@connections/" + encode_id(id), std::string(6 * 1024 * 1024, 'a'));
+  EXPECT_EQ(huge.status, 413u);
+  EXPECT_EQ(net::find_header(huge.headers, "x-amzn-ErrorType").value_or(""), "PayloadTooLargeException");
+  EXPECT_THAT(std::string(net::find_header(huge.headers, "x-amzn-RequestId").value_or("")), MatchesRegex(k_id_regex));
+  EXPECT_THAT(huge.body, HasSubstr(R"("message":)"));
+  auto after = manage("POST", "/dev/@connections/" + encode_id(id), "still open");
+  EXPECT_EQ(after.status, 200u);
+  EXPECT_EQ(c->read(), "still open");
+}
+
 TEST_F(GatewayTest, SlowReaderGets429) {
   start([](gateway_options& o) { o.limits.max_outbound_bytes = 256 * 1024; });
   auto [c, id] = connect();  // never reads
