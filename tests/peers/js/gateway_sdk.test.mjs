@@ -261,9 +261,12 @@ function assertCleanExit({ code, log }) {
   assert.ok(!/runtime error|AddressSanitizer/.test(log), `sanitizer report in the gateway log:\n${log}`);
 }
 
-function managementClient(gw, { stage = '/dev', accessKeyId = ACCESS_KEY, secretAccessKey = SECRET_KEY } = {}) {
+function managementClient(
+  gw,
+  { stage = '/dev', host = '127.0.0.1', accessKeyId = ACCESS_KEY, secretAccessKey = SECRET_KEY } = {},
+) {
   return new ApiGatewayManagementApiClient({
-    endpoint: `http://127.0.0.1:${gw.port}${stage}`,
+    endpoint: `http://${host}:${gw.port}${stage}`,
     region: REGION,
     credentials: { accessKeyId, secretAccessKey },
     maxAttempts: 1,
@@ -432,6 +435,12 @@ describe('Management API (ApiGatewayManagementApiClient)', () => {
     );
     assertAwsError(err, PayloadTooLargeException, 'PayloadTooLargeException', 413);
     assert.ok(err.message.length > 0, 'the JSON message reaches err.message');
+    // Beyond the gateway's HTTP body limit (4 MiB) the SDK is still writing when the 413 comes.
+    const huge = await rejection(
+      api.send(new PostToConnectionCommand({ ConnectionId: client.id, Data: Buffer.alloc(6 * 1024 * 1024, 'a') })),
+      'a post of 6 MiB',
+    );
+    assertAwsError(huge, PayloadTooLargeException, 'PayloadTooLargeException', 413);
     await api.send(new PostToConnectionCommand({ ConnectionId: client.id, Data: Buffer.alloc(MAX_PAYLOAD, 'a') }));
     assert.equal((await client.text()).length, MAX_PAYLOAD);
     client.ws.close();
@@ -467,6 +476,18 @@ describe('Management API (ApiGatewayManagementApiClient)', () => {
     client.ws.terminate();
     await client.closeCode();
     await assertDisconnectOnce(backend, client.id);
+  });
+
+  test('the spec\'s own client setup: endpoint http://localhost:PORT/dev, ws://localhost:PORT/dev', async () => {
+    const client = new Client(`ws://localhost:${gw.port}/dev`);
+    await withTimeout(client.opened, 10000, 'the handshake via localhost');
+    const api = managementClient(gw, { host: 'localhost' });
+    const reqs = await backend.wait('/ws/connect', 1);
+    const id = reqs.at(-1).headers.connectionid;
+    await api.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'via localhost' }));
+    assert.equal(await client.text(), 'via localhost');
+    client.ws.close();
+    await client.closeCode();
   });
 
   test('no stage or an unknown stage in the endpoint: ForbiddenException', async () => {
@@ -553,6 +574,9 @@ describe('SigV4 (--auth sigv4)', () => {
   test('the control plane is signed with the signing name apigateway', async () => {
     const items = (await controlPlaneClient(signed).send(new GetApisCommand({}))).Items;
     assert.ok(items.some((a) => a.ApiId === 'peerapi001'));
+    // A query string (maxResults, a string in the model) is part of what is signed.
+    const paged = await controlPlaneClient(signed).send(new GetApisCommand({ MaxResults: '25' }));
+    assert.ok(paged.Items.some((a) => a.ApiId === 'peerapi001'));
     const err = await rejection(
       controlPlaneClient(signed, { secretAccessKey: 'wrong-secret' }).send(new GetApisCommand({})),
       'GetApis with a wrong secret',
