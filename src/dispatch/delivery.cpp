@@ -118,7 +118,7 @@ result<std::string> store_recipients::endpoint_of(const store::session& s) {
 }
 
 result<void> store_gone_sink::mark_disconnected(std::span<const std::string> connection_ids) {
-  auto n = store_.mark_disconnected(connection_ids);
+  auto n = store_.mark_gone(connection_ids, created_before_);
   if (!n) return n.error();
   marked_ += *n;
   return ok();
@@ -152,16 +152,29 @@ boost::asio::awaitable<result<delivery_report>> run_send(mgmt::sender& sender, s
 
 }  // namespace
 
+sender_delivery::sender_delivery(mgmt::sender& sender, store::session_store& store, sender_delivery_options options)
+    : sender_(sender), store_(store), options_(std::move(options)) {}
+
+namespace {
+sender_delivery_options options_of(std::optional<std::string> endpoint_override, std::size_t page_size) {
+  sender_delivery_options o;
+  o.endpoint_override = std::move(endpoint_override);
+  o.page_size = page_size;
+  return o;
+}
+}  // namespace
+
 sender_delivery::sender_delivery(mgmt::sender& sender, store::session_store& store,
                                  std::optional<std::string> endpoint_override, std::size_t page_size)
-    : sender_(sender), store_(store), endpoint_override_(std::move(endpoint_override)), page_size_(page_size) {}
+    : sender_delivery(sender, store, options_of(std::move(endpoint_override), page_size)) {}
 
 send_handle sender_delivery::send(const store::session_query& q, const json::value& message) {
   auto text = serialize_message(message);
   if (!text) return send_handle::failed(text.error());
   auto [handle, done] = send_handle::make();
-  auto source = std::make_shared<store_recipients>(store_, q, endpoint_override_, page_size_);
-  auto sink = std::make_shared<store_gone_sink>(store_);
+  auto source = std::make_shared<store_recipients>(store_, q, options_.endpoint_override, options_.page_size);
+  // Made now, before the first request: its cutoff precedes every 410 of this send.
+  auto sink = std::make_shared<store_gone_sink>(store_, options_.connect_window);
   boost::asio::co_spawn(sender_.executor(), run_send(sender_, std::move(source), std::move(sink), std::move(*text)),
                         complete_with(done));
   return handle;
@@ -172,11 +185,12 @@ send_handle sender_delivery::send_to(const std::string& connection_id, const std
   auto text = serialize_message(message);
   if (!text) return send_handle::failed(text.error());
   auto [handle, done] = send_handle::make();
-  std::vector<mgmt::recipient> to{{connection_id, endpoint_override_.value_or(endpoint)}};
-  boost::asio::co_spawn(
-      sender_.executor(),
-      run_send_to(sender_, std::move(to), std::make_shared<store_gone_sink>(store_), std::move(*text)),
-      complete_with(done));
+  std::vector<mgmt::recipient> to{{connection_id, options_.endpoint_override.value_or(endpoint)}};
+  // A reply from a $connect handler is answered 410 (the connection is not open yet); the sink's
+  // cutoff keeps that from marking the session being connected.
+  auto sink = std::make_shared<store_gone_sink>(store_, options_.connect_window);
+  boost::asio::co_spawn(sender_.executor(), run_send_to(sender_, std::move(to), std::move(sink), std::move(*text)),
+                        complete_with(done));
   return handle;
 }
 

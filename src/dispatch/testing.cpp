@@ -13,6 +13,7 @@ send_handle recording_delivery::send(const store::session_query& q, const json::
   if (!text) return send_handle::failed(text.error());
   delivery_report report;
   std::vector<std::string> gone;
+  store_gone_sink sink(store_, connect_window_);
   auto visited = store_.for_each_page(q.connected_only(), 1000, [&](std::span<const store::session> page) {
     std::lock_guard lock(mutex_);
     for (const auto& s : page) {
@@ -26,7 +27,7 @@ send_handle recording_delivery::send(const store::session_query& q, const json::
   }
   if (!visited) return send_handle::failed(visited.error());
   if (!gone.empty()) {
-    if (auto marked = store_.mark_disconnected(gone); !marked) report.gone_sink_error = marked.error();
+    if (auto marked = sink.mark_disconnected(gone); !marked) report.gone_sink_error = marked.error();
   }
   return send_handle::done(std::move(report));
 }
@@ -52,6 +53,7 @@ send_handle recording_delivery::send_to(const std::string& connection_id, const 
   if (!text) return send_handle::failed(text.error());
   delivery_report report;
   bool gone = false;
+  store_gone_sink sink(store_, connect_window_);
   {
     std::lock_guard lock(mutex_);
     ++sends_;
@@ -59,7 +61,7 @@ send_handle recording_delivery::send_to(const std::string& connection_id, const 
   }
   if (gone) {
     const std::string ids[] = {connection_id};
-    if (auto marked = store_.mark_disconnected(ids); !marked) report.gone_sink_error = marked.error();
+    if (auto marked = sink.mark_disconnected(ids); !marked) report.gone_sink_error = marked.error();
   }
   return send_handle::done(std::move(report));
 }

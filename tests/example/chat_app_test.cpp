@@ -69,7 +69,8 @@ TEST_P(chat_test, announce_is_a_broadcast_that_needs_permission) {
 }
 
 TEST_P(chat_test, stale_connections_are_marked_gone_and_skipped) {
-  out_->gone_on_send(cid(2));  // bob's browser vanished without a $disconnect
+  clock_.advance(std::chrono::minutes{1});  // bob connected a while ago (past the connect window)...
+  out_->gone_on_send(cid(2));               // ...and his browser vanished without a $disconnect
   EXPECT_EQ(gw_->message(cid(1), {{"handler", "say"}, {"room", "general"}, {"text", "1"}}).status, 200U);
   EXPECT_FALSE(store_->find_session(cid(2))->connected);
   EXPECT_EQ(*app_->sessions().in_channel("general").count(), 1);

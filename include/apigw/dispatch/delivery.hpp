@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,13 @@
 namespace apigw::dispatch {
 
 using mgmt::delivery_report;
+
+// k_connect_window: how long after its session was created a connection may still be inside its
+// $connect: API Gateway's integration timeout (29 s; the gateway gives up on a slower $connect).
+// API Gateway answers PostToConnection with 410 Gone for a connection whose $connect has not
+// returned yet, so a 410 marks a session disconnected only when the session was created at least
+// this long before the send started (docs/design/dispatch.md, "Gone connections").
+inline constexpr std::chrono::milliseconds k_connect_window{29'000};
 
 // send_handle: the pending outcome of one send. Copyable; every copy sees the same outcome.
 class send_handle {
@@ -70,7 +78,9 @@ class delivery {
   virtual ~delivery() = default;
   // send: starts sending `message` (serialized once, at most 131072 bytes) to every connected
   // session matching `q`, and returns at once. An oversize message fails the handle with
-  // payload_too_large and nothing is sent. Sessions found gone are marked disconnected.
+  // payload_too_large and nothing is sent. Sessions found gone are reported and marked
+  // disconnected, except those created less than k_connect_window before the send started
+  // (they may still be inside their $connect; see k_connect_window).
   virtual send_handle send(const store::session_query& q, const json::value& message) = 0;
   // send_to: sends `message` to one known connection through `endpoint` (its gateway's Management
   // API endpoint) without reading the store: what a reply to the current request needs. Same
@@ -130,27 +140,48 @@ class store_recipients final : public mgmt::recipient_source {
   std::map<store::gateway_id, std::string> endpoints_;
 };
 
-// store_gone_sink: marks the connections the sender found gone disconnected, one statement per
-// batch.
+// store_gone_sink: marks the connections one send found gone (410) disconnected, one statement
+// per batch, sparing sessions that may still be inside their $connect. Make one per send, just
+// before it starts: the sink fixes its cutoff, (the store's now) - `connect_window`, when it is
+// constructed, so every 410 of the send was answered after that instant and a session created
+// before the cutoff had its $connect over (returned or timed out) by then.
 class store_gone_sink final : public mgmt::gone_sink {
  public:
-  explicit store_gone_sink(store::session_store& store) noexcept : store_(store) {}
-  // mark_disconnected: one store.mark_disconnected call; the store's failure otherwise.
+  explicit store_gone_sink(store::session_store& store, std::chrono::milliseconds connect_window = k_connect_window)
+      : store_(store), created_before_(store.time().now() - connect_window) {}
+  // mark_disconnected: one store.mark_gone(ids, created_before()) call; the store's failure
+  // otherwise.
   result<void> mark_disconnected(std::span<const std::string> connection_ids) override;
   // marked: how many sessions changed from connected to disconnected so far.
   std::size_t marked() const noexcept { return marked_; }
+  // created_before: only sessions created before this instant are marked.
+  clock::time_point created_before() const noexcept { return created_before_; }
 
  private:
   store::session_store& store_;
+  clock::time_point created_before_;
   std::size_t marked_ = 0;
+};
+
+// sender_delivery_options: where recipients' messages go and how gone ones are marked.
+struct sender_delivery_options {
+  // endpoint_override: every message goes through this Management API endpoint instead of the
+  // one of the session's gateway.
+  std::optional<std::string> endpoint_override;
+  std::size_t page_size = 1000;  // sessions read from the store per page
+  // connect_window: see k_connect_window. Raise it by the clock skew between backend hosts when
+  // several share one PostgreSQL store (each stamps created_at with its own clock).
+  std::chrono::milliseconds connect_window = k_connect_window;
 };
 
 // sender_delivery: delivery over the fan-out sender. Recipients are read from the store page by
 // page (on the sender's blocking pool), each with its gateway's Management API endpoint (or
-// `endpoint_override`), and gone connections are marked disconnected in one batched update.
+// `endpoint_override`), and gone connections are marked disconnected in one batched update
+// (store_gone_sink: not those still inside their connect window).
 class sender_delivery final : public delivery {
  public:
   // sender_delivery: `sender` and `store` must outlive every send.
+  sender_delivery(mgmt::sender& sender, store::session_store& store, sender_delivery_options options);
   sender_delivery(mgmt::sender& sender, store::session_store& store,
                   std::optional<std::string> endpoint_override = std::nullopt, std::size_t page_size = 1000);
   send_handle send(const store::session_query& q, const json::value& message) override;
@@ -161,8 +192,7 @@ class sender_delivery final : public delivery {
  private:
   mgmt::sender& sender_;
   store::session_store& store_;
-  std::optional<std::string> endpoint_override_;
-  std::size_t page_size_;
+  sender_delivery_options options_;
 };
 
 }  // namespace apigw::dispatch

@@ -20,6 +20,7 @@
 #include "apigw/dispatch/http.hpp"
 #include "apigw/dispatch/view.hpp"
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
@@ -31,11 +32,16 @@ namespace apigw::dispatch {
 // recording_delivery: see the file comment. Thread-safe. Sends complete before send() returns.
 class recording_delivery final : public delivery {
  public:
-  explicit recording_delivery(store::session_store& store) : store_(store) {}
+  // recording_delivery: gone connections are marked by the production rule: only sessions created
+  // at least `connect_window` before the send (see k_connect_window), so a test that plays a
+  // stale connection advances its clock past the window first, as real time would have.
+  explicit recording_delivery(store::session_store& store, std::chrono::milliseconds connect_window = k_connect_window)
+      : store_(store), connect_window_(connect_window) {}
 
   // send: records `message` for every connected session of `q`; gone connections are reported and
-  // marked disconnected in the store, failing ones reported as failed. payload_too_large (nothing
-  // recorded) over 131072 bytes; the store's failure when reading recipients fails.
+  // marked disconnected in the store (store_gone_sink's rule), failing ones reported as failed.
+  // payload_too_large (nothing recorded) over 131072 bytes; the store's failure when reading
+  // recipients fails.
   send_handle send(const store::session_query& q, const json::value& message) override;
   // send_to: records `message` for `connection_id` (gone and failing rules as for send).
   send_handle send_to(const std::string& connection_id, const std::string& endpoint,
@@ -59,6 +65,7 @@ class recording_delivery final : public delivery {
 
  private:
   store::session_store& store_;
+  std::chrono::milliseconds connect_window_;
   mutable std::mutex mutex_;
   std::map<std::string, std::vector<std::string>> received_;
   std::set<std::string> gone_;

@@ -20,6 +20,8 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include <filesystem>
+#include <future>
+#include <memory>
 #include <thread>
 
 namespace apigw {
@@ -183,6 +185,102 @@ TEST(gateway_e2e, login_token_connect_message_reply_disconnect) {
   for (int i = 0; i < 200 && (*db)->find_session(id)->connected; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_FALSE((*db)->find_session(id)->connected) << "$disconnect reached the backend";
 
+  io.run(gw.shutdown(1s));
+  http.shutdown();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+}
+
+TEST(gateway_e2e, a_channel_send_while_a_client_connects_does_not_lose_it) {
+  // The local gateway, like API Gateway, answers PostToConnection with 410 while a connection's
+  // $connect is still running. A handler that sends to the channel in that moment must not mark
+  // the connecting client disconnected: its socket opens a moment later and must get later sends.
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("apigw-e2e-connecting-{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  auto& clock = system_clock_source::instance();
+  auto db = store::open_store((dir / "db.sqlite3").string(), clock);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE((*db)->migrate());
+
+  mgmt::sender sender;
+  dispatch::sender_delivery delivery(sender, **db);
+  dispatch::builtin_authenticator auth(**db, clock, "e2e secret", {.secure_cookie = false, .fast_hashing = true});
+  dispatch::backend_options options;
+  options.security.use_ws_token = false;
+  options.log = [](std::string_view) {};
+  dispatch::backend app(**db, delivery, auth, clock, options);
+
+  std::promise<void> entered;
+  std::promise<void> release;
+  const std::shared_future<void> released = release.get_future().share();
+  view room_view;
+  room_view.on_connect([&](request_context& ctx) {
+    if (ctx.query("slow") == std::optional<std::string>{"1"}) {
+      entered.set_value();
+      released.wait_for(10s);  // $connect is still running: the gateway answers 410 meanwhile
+    }
+    return response::ok();
+  });
+  room_view.handle("shout", [](request_context& ctx) {
+    auto sent = ctx.sessions().in_channel("room").send_message(json::object{{"type", "shout"}}).wait_for(10s);
+    json::object report{{"type", "report"}};
+    if (sent) {
+      report["delivered"] = sent->delivered;
+      report["gone"] = sent->gone.size();
+    }
+    (void)ctx.reply(report);
+    return response::ok();
+  });
+  server::backend_server http(app, {}, &auth);
+  http.mount("/ws/", room_view);
+  ASSERT_TRUE(http.start());
+
+  testing::io_runner io;
+  gateway::gateway_options gopts;
+  gopts.port = 0;
+  gateway::gateway gw(io.executor(), gateway::default_dev_config(fmt::format("http://127.0.0.1:{}/ws/", http.port())),
+                      gopts);
+  ASSERT_TRUE(gw.start());
+  store::gateway row;
+  row.name = "local";
+  row.api_id = "devapi0001";
+  row.endpoint = fmt::format("http://127.0.0.1:{}/dev", gw.port());
+  ASSERT_TRUE((*db)->upsert_gateway(row));
+
+  const std::vector<std::pair<std::string, std::string>> headers{
+      {"Origin", fmt::format("http://127.0.0.1:{}", http.port())},
+      {"Cookie", "theme=dark"},
+      {"Sec-WebSocket-Extensions", "permessage-deflate"}};
+  ws_client a(gw.port(), "/dev?channel=room", headers);
+  ASSERT_TRUE(a.ok()) << a.status();
+
+  // b connects; its $connect blocks until released.
+  std::unique_ptr<ws_client> b;
+  std::jthread connecting([&] { b = std::make_unique<ws_client>(gw.port(), "/dev?channel=room&slow=1", headers); });
+  auto entered_future = entered.get_future();
+  ASSERT_EQ(entered_future.wait_for(10s), std::future_status::ready);
+
+  a.send(R"({"handler":"shout"})");
+  EXPECT_EQ(a.read(), R"({"type":"shout"})");
+  auto report = a.read();
+  ASSERT_TRUE(report);
+  EXPECT_EQ(*report, R"({"type":"report","delivered":1,"gone":1})") << "b answered 410 while connecting";
+  auto members = (*db)->page(store::session_query{}.in_channel("room"), 0, 10);
+  ASSERT_TRUE(members);
+  ASSERT_EQ(members->size(), 2U);
+  EXPECT_TRUE((*members)[1].connected) << "the 410 did not mark the connecting session";
+
+  release.set_value();
+  connecting.join();  // (a jthread: also joined if an assertion returns early)
+  ASSERT_TRUE(b && b->ok()) << (b ? b->status() : 0);
+
+  a.send(R"({"handler":"shout"})");
+  EXPECT_EQ(b->read(), R"({"type":"shout"})") << "b gets later channel sends";
+  EXPECT_EQ(a.read(), R"({"type":"shout"})");
+  EXPECT_EQ(a.read(), R"({"type":"report","delivered":2,"gone":0})");
+
+  a.close();
+  b->close();
   io.run(gw.shutdown(1s));
   http.shutdown();
   std::error_code ignored;

@@ -586,6 +586,30 @@ TEST_P(backend_test, refusing_on_connect_handler_leaves_the_session_disconnected
   EXPECT_FALSE(store_->find_session(cid(1))->connected);
 }
 
+TEST_P(backend_test, a_410_during_connect_does_not_disconnect_the_new_session) {
+  // The on_connect handler greets the client and a handler broadcasts to its channel before the
+  // connection is open; API Gateway answers both with 410. The session must stay connected.
+  echo_view v;
+  v.on_connect([](request_context& ctx) {
+    auto greeting = ctx.reply(json::object{{"type", "welcome"}}).wait();
+    EXPECT_TRUE(greeting);
+    if (greeting) {
+      EXPECT_EQ(greeting->gone.size(), 1U);
+    }
+    auto room = ctx.sessions().in_channel("room").send_message(json::object{{"type", "joined"}}).wait();
+    EXPECT_TRUE(room);
+    if (room) {
+      EXPECT_EQ(room->gone.size(), 1U);
+    }
+    return response::ok();
+  });
+  start(v);
+  out_->gone_on_send(cid(1));  // what the gateway answers while $connect runs
+  ASSERT_EQ(gw_->connect(cid(1), {.query = "channel=room"}).status, 200U);
+  EXPECT_TRUE(store_->find_session(cid(1))->connected);
+  EXPECT_EQ(*app_->sessions().in_channel("room").count(), 1);
+}
+
 TEST_P(backend_test, throwing_connection_check_is_500_and_counts_as_a_failure) {
   options_.rate_limit.max_attempts = 1;
   echo_view v;
