@@ -4,6 +4,7 @@
 #include "apigw/core/ids.hpp"
 #include "apigw/dispatch/error.hpp"
 #include "apigw/dispatch/tokens.hpp"
+#include "dispatch/identity_cache.hpp"
 
 #include <fmt/format.h>
 #include <sodium.h>
@@ -70,7 +71,10 @@ bool verify_password(std::string_view hash, std::string_view password) noexcept 
 
 builtin_authenticator::builtin_authenticator(store::session_store& store, const clock& clk, std::string_view secret,
                                              builtin_auth_options options)
-    : store_(store), clock_(clk), options_(std::move(options)) {
+    : store_(store),
+      clock_(clk),
+      options_(std::move(options)),
+      cache_(std::make_unique<detail::identity_cache>(options_.identity_cache_ttl, options_.identity_cache_capacity)) {
   // The HMAC key is always the SHA-256 of the secret: any length works, and a short secret is
   // never used raw.
   auto k = sha256_hex(secret);
@@ -114,7 +118,29 @@ result<identity> builtin_authenticator::from_request(const request& req) {
   return who;
 }
 
+builtin_authenticator::~builtin_authenticator() = default;
+
 result<identity> builtin_authenticator::for_user(store::user_id user) {
+  if (!cache_->enabled()) return load_user(user);
+  // The generation is read before the lookup: a grant or revoke that runs meanwhile moves it, and
+  // the cache then refuses to keep what this lookup read.
+  const auto generation = store_.permission_generation();
+  const auto now = clock_.now();
+  if (auto hit = cache_->find(user, now, generation)) return std::move(*hit);
+  auto who = load_user(user);
+  if (who) cache_->put(user, *who, now, generation);
+  return who;
+}
+
+void builtin_authenticator::forget(store::user_id user) {
+  cache_->forget(user);
+}
+
+void builtin_authenticator::forget_all() {
+  cache_->clear();
+}
+
+result<identity> builtin_authenticator::load_user(store::user_id user) {
   auto u = store_.get_user(user);
   if (!u) return u.error();
   auto perms = store_.permissions_of(user);
