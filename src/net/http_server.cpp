@@ -20,9 +20,13 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
+#include <limits>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace apigw::net {
 
@@ -142,15 +146,20 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
-      parser.header_limit(64 * 1024);
+      parser.header_limit(static_cast<std::uint32_t>(
+          std::min<std::size_t>(opts.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
       parser.body_limit(opts.max_body_bytes);
-      // One read for the whole request: waiting for it to start and reading it share the
-      // read_timeout (a slow sender gets no more time than an idle one).
+      // Waiting for the request to start and reading all of it share the read_timeout (a slow
+      // sender gets no more time than an idle one).
       lowest.expires_after(opts.read_timeout);
-      auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+      const auto ec = co_await read_request(stream, buffer, parser);
       if (ec) {
-        if (ec == http::error::body_limit) {
-          co_await respond(stream, lowest, plain_error(413, "request body too large\n"), 11, false);
+        if (ec == http::error::body_limit || ec == http::error::header_limit) {
+          // A named local, not a temporary inside the co_await (GCC 12).
+          auto answer = ec == http::error::body_limit ? plain_error(413, "request body too large\n")
+                                                      : plain_error(431, "request header fields too large\n");
+          const bool sent = co_await respond(stream, lowest, std::move(answer), 11, false);
+          if (sent) co_await drain(lowest);
         } else if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
                    ec != http::error::end_of_stream && ec != http::error::partial_message) {
           co_await respond(stream, lowest, plain_error(400, "bad request\n"), 11, false);
@@ -180,6 +189,26 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     }
   }
 
+  // read_request: reads one request into `parser`: the header (at most max_header_bytes in all),
+  // then the body. Beast 1.81's header_limit bounds only the part of the header not parsed yet:
+  // fields that arrive in several reads are consumed one by one and the total is never checked,
+  // so the total is counted here (async_read_some reports the bytes the parser consumed).
+  template <class Stream>
+  asio::awaitable<boost::system::error_code> read_request(Stream& stream, beast::flat_buffer& buffer,
+                                                          http::request_parser<http::string_body>& parser) {
+    parser.eager(false);  // stop at the end of the header (async_read below reads the body)
+    std::size_t header_bytes = 0;
+    while (!parser.is_header_done()) {
+      auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, use_tuple);
+      if (ec) co_return ec;
+      header_bytes += n;
+      if (header_bytes > opts.max_header_bytes) co_return http::error::header_limit;
+    }
+    if (parser.is_done()) co_return boost::system::error_code{};
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    co_return ec;
+  }
+
   template <class Stream>
   asio::awaitable<bool> respond(Stream& stream, beast::tcp_stream& lowest, http_response&& r, unsigned version,
                                 bool keep_alive) {
@@ -188,6 +217,22 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     auto [ec, n] = co_await http::async_write(stream, msg, use_tuple);
     lowest.expires_never();
     co_return !ec;
+  }
+
+  // drain: after an error response to a request that was not read to its end, stop sending and
+  // read (and drop) what the client still sends, for a moment: closing a socket with unread data
+  // sends a reset, which can destroy the response before the client reads it.
+  asio::awaitable<void> drain(beast::tcp_stream& lowest) {
+    boost::system::error_code ignored;
+    lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest.expires_after(std::chrono::milliseconds(500));
+    std::vector<char> sink(16 * 1024);
+    for (std::size_t total = 0; total < 4 * 1024 * 1024;) {
+      auto [ec, n] = co_await lowest.async_read_some(asio::buffer(sink), use_tuple);
+      if (ec) break;
+      total += n;
+    }
+    lowest.expires_never();
   }
 
   std::uint64_t register_session(const std::shared_ptr<session_control>& c) {

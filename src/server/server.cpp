@@ -326,6 +326,7 @@ result<void> backend_server::start() {
   o.read_timeout = i.opts.read_timeout;
   o.write_timeout = i.opts.write_timeout;
   o.max_body_bytes = i.opts.max_body_bytes;
+  o.max_header_bytes = i.opts.max_header_bytes;
   o.max_connections = i.opts.max_connections;
   i.http = std::make_unique<net::http_server>(
       i.io.get_executor(), [p = impl_.get()](net::incoming_request in) { return p->serve(std::move(in)); }, o);

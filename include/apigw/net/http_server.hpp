@@ -35,6 +35,7 @@ struct http_server_options {
   std::chrono::milliseconds read_timeout{30000};  // waiting for and reading one request (also the keep-alive idle time)
   std::chrono::milliseconds write_timeout{30000};  // writing one response
   std::size_t max_body_bytes = 1024 * 1024;        // larger requests get 413 and the connection is closed
+  std::size_t max_header_bytes = 64 * 1024;        // request line + headers; larger: 431 and the connection is closed
   std::size_t max_connections = 4096;              // further connections are accepted and closed at once
   std::shared_ptr<boost::asio::ssl::context> tls;  // when set, every connection is TLS (https)
 };

@@ -8,10 +8,10 @@
 //   ...
 //   http.shutdown();                  // graceful: new requests get 503, in-flight ones finish
 //
-// Built on net::http_server (keep-alive, a timeout on every read and write, 64 KiB header limit,
-// `max_body_bytes` body limit). View requests run on the backend's bounded worker pool (a full
-// queue is answered 503); the token, login and logout endpoints, which block on the store, run
-// on a small thread pool of the server's own, never on the I/O threads.
+// Built on net::http_server (keep-alive, a timeout on every read and write, the `max_header_bytes`
+// header limit (431 above it) and the `max_body_bytes` body limit (413)). View requests run on the backend's bounded
+// worker pool (a full queue is answered 503); the token, login and logout endpoints, which block on the store, run on a
+// small thread pool of the server's own, never on the I/O threads.
 #pragma once
 
 #include "apigw/core/error.hpp"
@@ -47,7 +47,10 @@ struct server_options {
   std::chrono::milliseconds read_timeout{30000};
   std::chrono::milliseconds write_timeout{30000};
   std::size_t max_body_bytes = 256 * 1024;  // above this: 413 from the HTTP layer (views refuse > 128 KiB)
-  std::size_t max_connections = 4096;       // further connections are accepted and closed at once
+  // Request line and headers together; above this: 431 from the HTTP layer. API Gateway's
+  // integration requests carry the browser's Cookie header on $connect, so leave room for it.
+  std::size_t max_header_bytes = 64 * 1024;
+  std::size_t max_connections = 4096;  // further connections are accepted and closed at once
   std::chrono::milliseconds shutdown_grace{5000};
 };
 

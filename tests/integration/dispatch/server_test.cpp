@@ -214,7 +214,53 @@ TEST_F(server_test, oversize_bodies_are_refused) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413U);
   auto huge = send_as_gateway(gw.message_request(cid(1), std::string(300 * 1024, ' ')));
-  if (huge) EXPECT_EQ(huge->status, 413U);  // the HTTP layer answers 413 (or just closes)
+  if (huge) {
+    EXPECT_EQ(huge->status, 413U);  // the HTTP layer answers 413 (or just closes)
+  }
+}
+
+TEST_F(server_test, header_and_body_limits_are_configurable) {
+  // The defaults: 64 KiB of headers, 256 KiB of body.
+  EXPECT_EQ(server_options{}.max_header_bytes, 64U * 1024);
+  EXPECT_EQ(server_options{}.max_body_bytes, 256U * 1024);
+  auto under = send("GET", "/healthz", {{"X-Fill", std::string(60 * 1024, 'a')}});
+  ASSERT_TRUE(under) << under.error().message;
+  EXPECT_EQ(under->status, 200U);
+  // (two fields: the client's Beast refuses a single field value of 64 KiB or more)
+  auto over =
+      send("GET", "/healthz", {{"X-Fill", std::string(35 * 1024, 'a')}, {"X-More", std::string(35 * 1024, 'b')}});
+  ASSERT_TRUE(over) << over.error().message;
+  EXPECT_EQ(over->status, 431U);
+
+  // Smaller limits from server_options.
+  server_options o;
+  o.max_header_bytes = 4096;
+  o.max_body_bytes = 2048;
+  backend_server small(*app_, o, auth_.get());
+  small.mount("/ws", view_);
+  ASSERT_TRUE(small.start());
+  auto to_small = [&](std::string method, std::vector<dispatch::header> headers, std::string body) {
+    net::http_request r;
+    r.method = std::move(method);
+    r.origin = net::origin{net::scheme::http, "127.0.0.1", small.port()};
+    r.target = "/healthz";
+    for (auto& h : headers) r.headers.push_back({h.name, h.value});
+    r.body = std::move(body);
+    return io_.run(pool_->request(std::move(r)));
+  };
+  auto fits = to_small("GET", {{"Cookie", std::string(3000, 'c')}}, "");
+  ASSERT_TRUE(fits) << fits.error().message;
+  EXPECT_EQ(fits->status, 200U);
+  auto long_cookie = to_small("GET", {{"Cookie", std::string(5000, 'c')}}, "");
+  ASSERT_TRUE(long_cookie) << long_cookie.error().message;
+  EXPECT_EQ(long_cookie->status, 431U);
+  auto body_fits = to_small("POST", {}, std::string(2000, 'b'));
+  ASSERT_TRUE(body_fits) << body_fits.error().message;
+  EXPECT_EQ(body_fits->status, 405U) << "past the HTTP layer: the health check allows GET only";
+  auto big_body = to_small("POST", {}, std::string(3000, 'b'));
+  ASSERT_TRUE(big_body) << big_body.error().message;
+  EXPECT_EQ(big_body->status, 413U);
+  small.shutdown();
 }
 
 TEST_F(server_test, shutdown_finishes_requests_in_flight) {
