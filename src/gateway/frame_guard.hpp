@@ -2,7 +2,9 @@
 // (it limits whole messages only). `frame_scanner` follows the frame headers in the raw bytes a
 // client sends; `frame_guard_stream` is a transparent stream layer under websocket::stream that
 // feeds it every byte read, so the session can close with 1009 as soon as an oversize frame
-// header arrives.
+// header arrives. The scanner also counts the complete frames it has seen, so the session can
+// tell when Beast has consumed every byte it read (and an idle connection can wait for the
+// socket instead of keeping a Beast read pending).
 #pragma once
 
 #include <boost/asio/associated_executor.hpp>
@@ -32,6 +34,7 @@ class frame_scanner {
         remaining_ -= take;
         p += take;
         n -= take;
+        if (remaining_ == 0) finish_frame();
         continue;
       }
       header_[have_++] = *p++;
@@ -49,6 +52,15 @@ class frame_scanner {
   // oversize: a frame over the limit was announced.
   bool oversize() const noexcept { return oversize_; }
 
+  // at_boundary: every byte fed so far belongs to a complete frame.
+  bool at_boundary() const noexcept { return have_ == 0 && remaining_ == 0; }
+  // messages: complete final (FIN) data frames seen, i.e. messages whose last byte arrived.
+  std::uint64_t messages() const noexcept { return messages_; }
+  // controls: complete control frames (ping, pong, close) seen.
+  std::uint64_t controls() const noexcept { return controls_; }
+  // open_fragments: complete non-final data frames seen since the last final one.
+  std::uint64_t open_fragments() const noexcept { return open_fragments_; }
+
  private:
   void finish_header() noexcept {
     const unsigned len7 = header_[1] & 0x7f;
@@ -61,8 +73,22 @@ class frame_scanner {
     }
     if (len > max_) oversize_ = true;
     remaining_ = len;
+    fin_ = (header_[0] & 0x80) != 0;
+    control_ = (header_[0] & 0x08) != 0;
     have_ = 0;
     need_ = 2;
+    if (remaining_ == 0) finish_frame();
+  }
+
+  void finish_frame() noexcept {
+    if (control_) {
+      ++controls_;
+    } else if (fin_) {
+      ++messages_;
+      open_fragments_ = 0;
+    } else {
+      ++open_fragments_;
+    }
   }
 
   std::uint64_t max_;
@@ -70,6 +96,11 @@ class frame_scanner {
   std::size_t have_ = 0;
   std::size_t need_ = 2;
   std::uint64_t remaining_ = 0;
+  std::uint64_t messages_ = 0;
+  std::uint64_t controls_ = 0;
+  std::uint64_t open_fragments_ = 0;
+  bool fin_ = false;
+  bool control_ = false;
   bool oversize_ = false;
 };
 

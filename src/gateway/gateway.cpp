@@ -1,5 +1,6 @@
 // The local API Gateway: listener, HTTP dispatch (@connections, /metrics, 426), the WebSocket
-// session (reader, writer, watchdog), integration calls and the connection registry.
+// session (reader, writer, watchdog and the sweeper that drives it), integration calls and the
+// connection registry.
 //
 // Threading: every TCP connection runs on a strand of its own. A WebSocket connection's state
 // (queue, closing flags, stream) is touched only on its strand; @connections handlers reach it by
@@ -23,8 +24,10 @@
 
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -43,12 +46,14 @@
 
 #include <array>
 #include <atomic>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
+#include <list>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
@@ -60,7 +65,14 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using steady = std::chrono::steady_clock;
-using strand_t = asio::strand<asio::any_io_executor>;
+// Every connection's I/O objects name their strand's type instead of any_io_executor: a strand
+// does not fit any_io_executor's small-object buffer, so each type-erased copy (a socket, a
+// timer, every pending operation's work guard) would be a heap allocation of its own.
+using io_executor = asio::io_context::executor_type;
+using strand_t = asio::strand<io_executor>;
+using socket_t = asio::basic_stream_socket<tcp, strand_t>;
+using http_stream = beast::basic_stream<tcp, strand_t>;
+using timer_t = asio::basic_waitable_timer<steady, asio::wait_traits<steady>, strand_t>;
 
 namespace {
 
@@ -74,7 +86,28 @@ constexpr std::size_t k_max_http_header = 16 * 1024;
 // dropped, so that it reads the answer instead of a reset.
 constexpr std::size_t k_max_drain_bytes = 64 * 1024 * 1024;
 constexpr auto k_drain_time = std::chrono::seconds(5);
-// Bytes asked for per WebSocket read: small, so an idle connection holds little memory.
+// A `due` time that never comes.
+constexpr std::int64_t k_never = std::numeric_limits<std::int64_t>::max();
+
+// ticks: a steady time as the integer stored in connection::due.
+std::int64_t ticks(steady::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+// sweep_period: how often the sweeper looks at the connections' deadlines: an eighth of the
+// shortest limit, between 5 ms and 1 s (625 ms with AWS's limits). A deadline is acted on at
+// most one period late.
+std::chrono::milliseconds sweep_period(const gateway_limits& l) {
+  const auto shortest = std::min({l.idle_timeout, l.max_duration, l.write_timeout, l.close_timeout});
+  return std::clamp<std::chrono::milliseconds>(shortest / 8, std::chrono::milliseconds(5),
+                                               std::chrono::milliseconds(1000));
+}
+
+// Strands shared by the TCP connections, in turn (see impl::next_strand).
+constexpr std::size_t k_connection_strands = 512;
+// Bytes asked for per WebSocket read once a message has begun. A read for a new message asks for
+// one byte, so an idle connection holds no read buffer at all (Beast's own frame buffer holds the
+// rest of what arrived).
 constexpr std::size_t k_read_chunk = 4096;
 
 // logfmt_value: a value quoted when it holds spaces, quotes or '='.
@@ -90,8 +123,8 @@ std::string logfmt_value(std::string_view v) {
 
 // close_cause: why a connection ended, for $disconnect and the logs.
 struct close_cause {
-  close_cause(std::string n, std::uint16_t c, std::string r) : name(std::move(n)), code(c), reason(std::move(r)) {}
-  std::string name;  // client, idle, max_duration, delete, shutdown, protocol, error
+  close_cause(const char* n, std::uint16_t c, std::string r) : name(n), code(c), reason(std::move(r)) {}
+  const char* name;  // a literal: client, idle, max_duration, delete, shutdown, protocol, error
   std::uint16_t code = 1005;
   std::string reason;
 };
@@ -139,6 +172,50 @@ net::http_response forbidden() {
 
 net::http_response gone() {
   return json_error(410, "GoneException", "");
+}
+
+// plain_allocator: std::allocator under a type of its own. Asio takes handler memory from a
+// per-thread recycling cache that hands out any cached block big enough, so a small operation
+// that stays pending for minutes (an idle connection's socket wait or timer wait) can sit in a
+// much bigger block. Bound to those handlers, this allocator gives them exactly their size.
+template <class T>
+struct plain_allocator {
+  using value_type = T;
+  plain_allocator() = default;
+  template <class U>
+  plain_allocator(const plain_allocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor)
+  T* allocate(std::size_t n) { return std::allocator<T>().allocate(n); }
+  void deallocate(T* p, std::size_t n) noexcept { std::allocator<T>().deallocate(p, n); }
+  friend bool operator==(const plain_allocator&, const plain_allocator&) noexcept { return true; }
+};
+
+template <class Handler>
+auto exact(Handler&& h) {
+  return asio::bind_allocator(plain_allocator<void>(), std::forward<Handler>(h));
+}
+
+// io_executor_of: the io_context executor inside `ex` (the gateway runs on an io_context).
+io_executor io_executor_of(const asio::any_io_executor& ex) {
+  if (const auto* p = ex.target<io_executor>()) return *p;
+  using tracked = decltype(asio::require(std::declval<io_executor>(), asio::execution::outstanding_work.tracked));
+  if (const auto* p = ex.target<tracked>()) return asio::require(*p, asio::execution::outstanding_work.untracked);
+  throw std::invalid_argument("apigw::gateway::gateway needs an io_context's executor");
+}
+
+// response_decorator: the 101's decorator: no Server header, plus the headers the $connect
+// integration answered with that go to the client.
+struct response_decorator {
+  net::http_headers extra;
+  void operator()(websocket::response_type& res) const {
+    res.erase(http::field::server);
+    for (const auto& h : extra) res.insert(h.name, h.value);
+  }
+};
+
+response_decorator make_decorator(net::http_headers extra) {
+  response_decorator d;
+  d.extra = std::move(extra);
+  return d;
 }
 
 // integration_outcome: what an integration request produced, or how it failed.
@@ -195,20 +272,29 @@ struct api_view {
 // ---------------------------------------------------------------------------------------------
 // connection: one accepted WebSocket client.
 
-using ws_stream = websocket::stream<detail::frame_guard_stream<beast::tcp_stream>>;
+// The WebSocket stream sits on the bare socket (no beast::tcp_stream: the watchdog owns every
+// deadline) without permessage-deflate support compiled in: an idle connection is mostly this.
+using ws_stream = websocket::stream<detail::frame_guard_stream<socket_t>, false>;
 
+// connection: what one idle client costs is this object, a share of a strand, Beast's stream
+// and one pending wait for its socket to become readable (no coroutine frame, no Beast read, no
+// timer: one sweeper watches every connection's deadlines); the writer coroutine runs only while
+// there is something to write.
 struct connection : std::enable_shared_from_this<connection> {
-  connection(strand_t s, std::uint64_t max_frame, beast::tcp_stream&& stream)
-      : strand(std::move(s)), ws(max_frame, std::move(stream)), writer_wake(strand), watchdog(strand), slots(strand) {}
+  connection(strand_t s, std::uint64_t max_frame, socket_t&& socket)
+      : strand(std::move(s)), ws(max_frame, std::move(socket)) {}
 
   // enqueue result for PostToConnection.
   enum class post_status { queued, full, closed };
 
   strand_t strand;
   ws_stream ws;
-  asio::steady_timer writer_wake;  // cancelled to wake the writer
-  asio::steady_timer watchdog;     // fires at the nearest deadline (idle, max duration, write stall)
-  asio::steady_timer slots;        // cancelled when a message integration finishes
+  // due: when the watchdog must next look at this connection (steady_clock ticks; the gateway's
+  // sweeper reads it). Only ever lowered outside watch(), which sets it exactly.
+  std::atomic<std::int64_t> due{k_never};
+  std::atomic<bool> deleted{false};             // DeleteConnection was answered; the close is under way
+  std::unique_ptr<beast::flat_buffer> message;  // the message being read; none while idle
+  std::unique_ptr<std::string> held;            // a message waiting for a slot (the in-flight limit); reads pause
 
   std::string id;
   state_ptr state;  // keeps `api` and `stage` alive
@@ -224,17 +310,21 @@ struct connection : std::enable_shared_from_this<connection> {
     std::string data;
     bool binary = false;
   };
-  std::deque<outbound> queue;
+  std::list<outbound> queue;  // (a std::deque allocates even when empty)
   std::size_t queued_bytes = 0;
-  bool closing = false;                      // a close was started (by us or the peer); nothing more is written
-  bool finished = false;                     // the session ended; the watchdog stops
-  bool open = false;                         // the 101 went out; close frames may be sent
-  std::optional<close_cause> pending_close;  // a close requested during the handshake
+  bool closing = false;        // a close was started (by us or the peer); nothing more is written
+  bool finished = false;       // the session ended; the watchdog stops
+  bool open = false;           // the 101 went out; close frames may be sent
+  bool writing = false;        // a writer coroutine is draining the queue
+  bool close_pending = false;  // `cause` was requested during the handshake
   std::optional<close_cause> cause;
   steady::time_point started{};
   steady::time_point last_activity{};
   std::optional<steady::time_point> write_started;
+  std::optional<steady::time_point> close_deadline;  // when the close handshake must be over
   std::size_t inflight = 0;
+  std::uint64_t delivered = 0;          // messages Beast has handed over
+  std::uint64_t controls_consumed = 0;  // control frames Beast has processed
 
   void touch(bool data) {
     if (data) last_activity = steady::now();
@@ -259,10 +349,13 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   impl(asio::any_io_executor e, gateway_config c, gateway_options o)
       : ex(std::move(e)),
         opts(std::move(o)),
-        accept_strand(asio::make_strand(ex)),
+        io_ex(io_executor_of(ex)),
+        accept_strand(asio::make_strand(io_ex)),
         acceptor(accept_strand),
         new_connections(opts.limits.new_connections_per_second, opts.limits.new_connections_burst),
         management_calls(opts.limits.management_calls_per_second, opts.limits.management_calls_burst) {
+    strands.reserve(k_connection_strands);
+    for (std::size_t i = 0; i < k_connection_strands; ++i) strands.push_back(asio::make_strand(io_ex));
     net::client_pool_options po;
     po.timeouts.connect = opts.backend_connect_timeout;
     po.timeouts.read = std::chrono::milliseconds(30000);  // >= the 29 s integration maximum
@@ -297,11 +390,11 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
     for (;;) {
-      auto conn_strand = asio::make_strand(ex);
+      auto conn_strand = next_strand();
       auto [ec, socket] = co_await acceptor.async_accept(conn_strand, use_tuple);
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open() || stopping.load()) break;
-        asio::steady_timer pause(accept_strand, std::chrono::milliseconds(10));
+        timer_t pause(accept_strand, std::chrono::milliseconds(10));
         co_await pause.async_wait(use_tuple);
         continue;
       }
@@ -310,7 +403,7 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   }
 
   // run_http: one TCP connection: HTTP requests until one asks for an upgrade. Never throws out.
-  asio::awaitable<void> run_http(std::shared_ptr<impl> self, tcp::socket socket, strand_t strand) {
+  asio::awaitable<void> run_http(std::shared_ptr<impl> self, socket_t socket, strand_t strand) {
     try {
       std::string remote_ip;
       {
@@ -318,7 +411,7 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
         auto ep = socket.remote_endpoint(ec);
         if (!ec) remote_ip = ep.address().to_string();
       }
-      beast::tcp_stream stream(std::move(socket));
+      http_stream stream(std::move(socket));
       beast::flat_buffer buffer;
       for (;;) {
         http::request_parser<http::string_body> parser;
@@ -360,7 +453,7 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   // drain: ends the sending side, then reads and drops what the client still sends (until it
   // closes, k_max_drain_bytes or k_drain_time). Closing a socket with unread data sends a reset,
   // and a client still writing a refused body would see that instead of the answer.
-  asio::awaitable<void> drain(beast::tcp_stream& stream) {
+  asio::awaitable<void> drain(http_stream& stream) {
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream.expires_after(k_drain_time);
@@ -374,8 +467,7 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     stream.expires_never();
   }
 
-  asio::awaitable<bool> write_response(beast::tcp_stream& stream, net::http_response r, unsigned version,
-                                       bool keep_alive) {
+  asio::awaitable<bool> write_response(http_stream& stream, net::http_response r, unsigned version, bool keep_alive) {
     http::response<http::string_body> msg;
     msg.result(r.status);
     msg.version(version);
@@ -483,7 +575,8 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
       co_return text_response(200, "application/json", connection_json(*conn));
     }
     if (method == http::verb::delete_) {
-      if (!unregister(conn->id)) co_return gone();
+      // It stays registered (so the sweeper still watches its close) but is gone to callers.
+      if (conn->deleted.exchange(true)) co_return gone();
       asio::post(conn->strand, [self = shared_from_this(), conn] {
         self->request_close(conn, close_cause("delete", self->opts.choices.delete_close_code, ""));
       });
@@ -599,7 +692,7 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   connection_ptr find(const std::string& id) {
     std::lock_guard lock(mu);
     auto it = registry.find(id);
-    return it == registry.end() ? nullptr : it->second;
+    return it == registry.end() || it->second->deleted.load() ? nullptr : it->second;
   }
 
   // unregister: true when `id` was registered (and now is not).
@@ -621,14 +714,21 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     return api_view{st, it->second.first, it->second.second};
   }
 
-  asio::awaitable<void> reject_handshake(beast::tcp_stream& stream, net::http_response resp, unsigned version) {
+  asio::awaitable<void> reject_handshake(http_stream& stream, net::http_response resp, unsigned version) {
     metrics_.connections_rejected.fetch_add(1);
     co_await write_response(stream, std::move(resp), version, false);
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  asio::awaitable<void> run_websocket(std::shared_ptr<impl> self, beast::tcp_stream stream,
+  // refuse_connection: answers a handshake the $connect integration refused, through a stream
+  // with timeouts again (the connection's own stream has none).
+  asio::awaitable<void> refuse_connection(connection& conn, net::http_response resp, unsigned version) {
+    http_stream stream(std::move(beast::get_lowest_layer(conn.ws)));
+    co_await reject_handshake(stream, std::move(resp), version);
+  }
+
+  asio::awaitable<void> run_websocket(std::shared_ptr<impl> self, http_stream stream,
                                       http::request<http::string_body> req, std::string remote_ip, strand_t strand) {
     const std::string target(req.target());
     const auto q = target.find('?');
@@ -662,7 +762,7 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
       co_return;
     }
 
-    auto conn = std::make_shared<connection>(strand, opts.limits.max_frame_bytes, std::move(stream));
+    auto conn = std::make_shared<connection>(strand, opts.limits.max_frame_bytes, stream.release_socket());
     conn->id = new_id();
     conn->state = resolved->keep;
     conn->api = resolved->api;
@@ -682,20 +782,19 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     if (const route_config* route = conn->api->find_route("$connect")) {
       auto outcome = co_await call_integration(*conn, *conn->api, *conn->stage, *route, detail::event_kind::connect,
                                                "$connect", {}, {});
-      auto& lowest = beast::get_lowest_layer(conn->ws);
       if (outcome.timed_out) {
         log("warn", "$connect timed out", "conn", conn->id);
-        co_await reject_handshake(lowest, text_response(opts.choices.connect_timeout_status, "", ""), version);
+        co_await refuse_connection(*conn, text_response(opts.choices.connect_timeout_status, "", ""), version);
         co_return;
       }
       if (!outcome.response) {
         log("warn", "$connect failed", "conn", conn->id, "error", outcome.error);
-        co_await reject_handshake(lowest, text_response(opts.choices.connect_failure_status, "", ""), version);
+        co_await refuse_connection(*conn, text_response(opts.choices.connect_failure_status, "", ""), version);
         co_return;
       }
       if (outcome.response->status < 200 || outcome.response->status > 299) {
         log("info", "$connect rejected", "conn", conn->id, "status", std::to_string(outcome.response->status));
-        co_await reject_handshake(lowest, text_response(outcome.response->status, "", ""), version);
+        co_await refuse_connection(*conn, text_response(outcome.response->status, "", ""), version);
         co_return;
       }
       for (const auto& h : outcome.response->headers) {
@@ -710,10 +809,7 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     to.idle_timeout = websocket::stream_base::none();
     to.keep_alive_pings = false;
     ws.set_option(to);
-    ws.set_option(websocket::stream_base::decorator([extra](websocket::response_type& res) {
-      res.erase(http::field::server);
-      for (const auto& h : extra) res.insert(h.name, h.value);
-    }));
+    ws.set_option(websocket::stream_base::decorator(make_decorator(std::move(extra))));
     ws.read_message_max(opts.limits.max_message_bytes);
     ws.auto_fragment(false);
     // Registered before the 101 goes out, so a backend that posts as soon as the client sees the
@@ -733,101 +829,169 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     }
     // The client's headers and query mattered for $connect only (spec §3.2-3.3); the session runs
     // as a coroutine of its own, so this frame (the request, the HTTP read buffer) is freed now.
-    conn->handshake.headers = {};
-    conn->handshake.query = {};
-    active_sessions.fetch_add(1);  // before the spawn, so shutdown() waits for this one too
-    asio::co_spawn(conn->strand, run_session(self, conn), [](const std::exception_ptr&) {});
+    net::http_headers().swap(conn->handshake.headers);
+    std::string().swap(conn->handshake.query);
+    ws.set_option(websocket::stream_base::decorator(make_decorator(net::http_headers())));  // drops the copied headers
+    active_sessions.fetch_add(1);  // before the session starts, so shutdown() waits for this one too
+    start_session(conn);
   }
 
-  // run_session: an accepted connection until it is closed and its $disconnect sent. The caller
-  // counted it in active_sessions.
-  asio::awaitable<void> run_session(std::shared_ptr<impl> self, connection_ptr conn) {
+  // start_session: an accepted connection (on its strand; the caller counted it in
+  // active_sessions). From here on the session is driven by completion handlers, not a coroutine:
+  // an idle connection is one pending read and one pending timer wait, no coroutine frames.
+  void start_session(const connection_ptr& conn) {
     metrics_.connections_open.fetch_add(1);
     metrics_.connections_total.fetch_add(1);
     conn->started = steady::now();
     conn->touch(true);
     log("info", "connected", "conn", conn->id, "api", conn->api->id, "stage", conn->stage->name, "remote",
         conn->handshake.source_ip);
-    if (opts.choices.ping_resets_idle) {
-      std::weak_ptr<connection> weak = conn;
-      conn->ws.control_callback([weak](websocket::frame_type kind, beast::string_view) {
-        if (auto c = weak.lock(); c && kind == websocket::frame_type::ping) c->touch(true);
-      });
-    }
+    std::weak_ptr<connection> weak = conn;
+    const bool ping_resets_idle = opts.choices.ping_resets_idle;
+    conn->ws.control_callback([weak, ping_resets_idle](websocket::frame_type kind, beast::string_view) {
+      auto c = weak.lock();
+      if (!c) return;
+      ++c->controls_consumed;
+      if (ping_resets_idle && kind == websocket::frame_type::ping) c->touch(true);
+    });
     conn->open = true;
-    asio::co_spawn(conn->strand, writer(self, conn), [](const std::exception_ptr&) {});
-    asio::co_spawn(conn->strand, watch(self, conn), [](const std::exception_ptr&) {});
-    if (conn->pending_close) request_close(conn, std::move(*conn->pending_close));
+    start_writer(conn);  // for what was posted during the handshake
+    watch(conn);
+    if (conn->close_pending) {
+      close_cause pending = std::move(*conn->cause);
+      conn->cause.reset();
+      conn->close_pending = false;
+      request_close(conn, std::move(pending));
+    }
     if (stopping.load()) request_close(conn, close_cause("shutdown", opts.choices.shutdown_close_code, "Going away"));
+    start_read(conn);
+  }
 
-    co_await read_loop(self, conn);
+  // start_read: the next read. Between messages, when Beast holds no unread byte, the
+  // connection waits for the socket to become readable: a small pending wait instead of Beast's
+  // read operation, which is most of what an idle connection would otherwise cost.
+  void start_read(const connection_ptr& conn) {
+    if (!conn->message && !conn->closing && nothing_buffered(*conn)) {
+      beast::get_lowest_layer(conn->ws).async_wait(
+          socket_t::wait_read,
+          exact([self = shared_from_this(), conn](const boost::system::error_code&) { self->read_now(conn); }));
+      return;
+    }
+    read_now(conn);
+  }
 
-    // Closed: no more posts, no more writes; then $disconnect exactly once.
+  // nothing_buffered: Beast has consumed every byte it read from the socket: what was read ends
+  // at a frame boundary, and every complete frame (the messages handed over, the control frames
+  // processed) is accounted for.
+  static bool nothing_buffered(const connection& conn) {
+    const auto& sc = conn.ws.next_layer().scanner();
+    return sc.at_boundary() && sc.open_fragments() == 0 && sc.messages() == conn.delivered &&
+           sc.controls() == conn.controls_consumed;
+  }
+
+  // read_now: a Beast read. Waiting for a new message asks for one byte, so no read buffer is
+  // allocated until it arrives. (A failed socket wait lands here too, and this read reports it.)
+  void read_now(const connection_ptr& conn) {
+    if (!conn->message) conn->message = std::make_unique<beast::flat_buffer>();
+    const std::size_t limit = conn->message->size() == 0 ? 1 : k_read_chunk;
+    conn->ws.async_read_some(*conn->message, limit,
+                             exact([self = shared_from_this(), conn](const boost::system::error_code& ec, std::size_t) {
+                               self->on_read(conn, ec);
+                             }));
+  }
+
+  // on_read: a read finished (strand only).
+  void on_read(const connection_ptr& conn, const boost::system::error_code& ec) {
+    auto& ws = conn->ws;
+    if (ec) {
+      if (!conn->cause) conn->cause = read_error_cause(ws, ec);
+      end_session(conn);
+      return;
+    }
+    if (ws.next_layer().scanner().oversize()) {
+      request_close(conn, close_cause("protocol", 1009, "Frame too big"));
+      conn->message.reset();
+    } else if (ws.got_binary()) {
+      request_close(conn, close_cause("protocol", 1003, "Binary frames are not supported"));
+      conn->message.reset();
+    } else if (ws.is_message_done()) {
+      ++conn->delivered;
+      std::string text = beast::buffers_to_string(conn->message->data());
+      conn->message.reset();
+      if (!conn->closing) {
+        conn->touch(true);
+        metrics_.messages_in.fetch_add(1);
+        if (conn->inflight >= opts.limits.max_inflight_per_connection) {
+          // Back-pressure: no more reads until a message in flight finishes (handle_message
+          // resumes reading), so a client sending faster than its integrations answer waits.
+          conn->held = std::make_unique<std::string>(std::move(text));
+          return;
+        }
+        dispatch_message(conn, std::move(text));
+      }
+    }
+    start_read(conn);
+  }
+
+  // read_error_cause: why a failed read ended the connection.
+  static close_cause read_error_cause(ws_stream& ws, const boost::system::error_code& ec) {
+    if (ec == websocket::error::closed) {
+      const auto& r = ws.reason();
+      const auto code =
+          r.code == websocket::close_code::none ? std::uint16_t{1005} : static_cast<std::uint16_t>(r.code);
+      return close_cause("client", code, std::string(r.reason.c_str()));
+    }
+    if (ec == websocket::error::message_too_big) return close_cause("protocol", 1009, "Message too big");
+    if (ec == websocket::error::bad_frame_payload) return close_cause("protocol", 1007, "Invalid UTF-8");
+    if (ec.category() == websocket::make_error_code(websocket::error::closed).category())
+      return close_cause("protocol", 1002, ec.message());
+    return close_cause("client", 1006, "");
+  }
+
+  // dispatch_message: one message to its route, as a coroutine of its own.
+  void dispatch_message(const connection_ptr& conn, std::string text) {
+    ++conn->inflight;
+    asio::co_spawn(conn->strand, handle_message(shared_from_this(), conn, std::move(text)),
+                   [](const std::exception_ptr&) {});
+  }
+
+  // resume_held: reading resumes once a message held back by the in-flight limit can go (or the
+  // connection is closing and it is dropped).
+  void resume_held(const connection_ptr& conn) {
+    if (!conn->held) return;
+    if (conn->closing) {
+      conn->held.reset();
+    } else if (conn->inflight < opts.limits.max_inflight_per_connection) {
+      std::string text = std::move(*conn->held);
+      conn->held.reset();
+      dispatch_message(conn, std::move(text));
+    } else {
+      return;
+    }
+    start_read(conn);
+  }
+
+  // end_session: the connection is closed: no more posts, no more writes; then $disconnect
+  // exactly once.
+  void end_session(const connection_ptr& conn) {
     unregister(conn->id);
     conn->closing = true;
     conn->finished = true;
-    conn->writer_wake.cancel();
-    conn->watchdog.cancel();
-    conn->slots.cancel();
+    conn->held.reset();
     boost::system::error_code ignored;
-    beast::get_lowest_layer(conn->ws).socket().close(ignored);
+    beast::get_lowest_layer(conn->ws).close(ignored);
     metrics_.connections_open.fetch_sub(1);
-    const close_cause cause = conn->cause.value_or(close_cause("client", 1006, ""));
+    close_cause cause = conn->cause.value_or(close_cause("client", 1006, ""));
     metrics_.close_cause(cause.name);
     log("info", "closed", "conn", conn->id, "cause", cause.name, "code", std::to_string(cause.code));
-    co_await fire_disconnect(*conn, cause);
-    active_sessions.fetch_sub(1);
+    asio::co_spawn(conn->strand, finish_session(shared_from_this(), conn, std::move(cause)),
+                   [](const std::exception_ptr&) {});
   }
 
-  asio::awaitable<void> read_loop(std::shared_ptr<impl> self, connection_ptr conn) {
-    auto& ws = conn->ws;
-    beast::flat_buffer message;
-    for (;;) {
-      auto [ec, n] = co_await ws.async_read_some(message, k_read_chunk, use_tuple);
-      if (ec) {
-        if (!conn->cause) {
-          if (ec == websocket::error::closed) {
-            const auto& r = ws.reason();
-            conn->cause =
-                close_cause("client",
-                            static_cast<std::uint16_t>(
-                                r.code == websocket::close_code::none ? 1005 : static_cast<std::uint16_t>(r.code)),
-                            std::string(r.reason.c_str()));
-          } else if (ec == websocket::error::message_too_big) {
-            conn->cause = close_cause("protocol", 1009, "Message too big");
-          } else if (ec == websocket::error::bad_frame_payload) {
-            conn->cause = close_cause("protocol", 1007, "Invalid UTF-8");
-          } else if (ec.category() == websocket::make_error_code(websocket::error::closed).category()) {
-            conn->cause = close_cause("protocol", 1002, ec.message());
-          } else {
-            conn->cause = close_cause("client", 1006, "");
-          }
-        }
-        co_return;
-      }
-      if (conn->ws.next_layer().scanner().oversize()) {
-        request_close(conn, close_cause("protocol", 1009, "Frame too big"));
-        message.clear();
-        continue;
-      }
-      if (ws.got_binary()) {
-        request_close(conn, close_cause("protocol", 1003, "Binary frames are not supported"));
-        message.clear();
-        continue;
-      }
-      if (!ws.is_message_done()) continue;
-      std::string text = beast::buffers_to_string(message.data());
-      message.clear();
-      if (conn->closing) continue;
-      conn->touch(true);
-      metrics_.messages_in.fetch_add(1);
-      while (conn->inflight >= opts.limits.max_inflight_per_connection && !conn->closing) {
-        conn->slots.expires_at(steady::time_point::max());
-        co_await conn->slots.async_wait(use_tuple);
-      }
-      ++conn->inflight;
-      asio::co_spawn(conn->strand, handle_message(self, conn, std::move(text)), [](const std::exception_ptr&) {});
-    }
+  asio::awaitable<void> finish_session([[maybe_unused]] std::shared_ptr<impl> self, connection_ptr conn,
+                                       close_cause cause) {
+    co_await fire_disconnect(*conn, cause);
+    active_sessions.fetch_sub(1);
   }
 
   // handle_message: routes one message and sends what the route produces (spec §2, §1.4).
@@ -862,7 +1026,7 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
       log("error", "message handling failed", "conn", conn->id, "error", e.what());
     }
     --conn->inflight;
-    conn->slots.cancel();
+    resume_held(conn);
   }
 
   // call_integration: sends the route's integration request; never throws.
@@ -944,19 +1108,25 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
       return connection::post_status::full;
     }
     conn.queued_bytes += data.size();
-    conn.queue.push_back({std::move(data), binary});
-    conn.writer_wake.cancel();
+    auto& frame = conn.queue.emplace_back();
+    frame.data = std::move(data);
+    frame.binary = binary;
+    start_writer(conn.shared_from_this());
     return connection::post_status::queued;
   }
 
+  // start_writer: starts the writer unless it runs already or the 101 has not gone out yet
+  // (strand only).
+  void start_writer(const connection_ptr& conn) {
+    if (conn->writing || !conn->open || conn->closing || conn->queue.empty()) return;
+    conn->writing = true;
+    asio::co_spawn(conn->strand, writer(shared_from_this(), conn), [](const std::exception_ptr&) {});
+  }
+
+  // writer: writes the queue out, one frame at a time, and ends when it is empty.
   asio::awaitable<void> writer([[maybe_unused]] std::shared_ptr<impl> self, connection_ptr conn) {
     auto& ws = conn->ws;
-    while (!conn->closing) {
-      if (conn->queue.empty()) {
-        conn->writer_wake.expires_at(steady::time_point::max());
-        co_await conn->writer_wake.async_wait(use_tuple);
-        continue;
-      }
+    while (!conn->closing && !conn->queue.empty()) {
       // Fields are moved one by one: GCC 12 copies an aggregate local of a coroutine bitwise,
       // which breaks a short (SSO) string.
       std::string data;
@@ -965,8 +1135,7 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
       conn->queue.pop_front();
       ws.binary(binary);
       conn->write_started = steady::now();
-      // The watchdog sleeps until its nearest deadline; bring it forward to this write's.
-      if (conn->watchdog.expiry() > *conn->write_started + opts.limits.write_timeout) conn->watchdog.cancel();
+      lower_due(*conn, *conn->write_started + opts.limits.write_timeout);
       auto [ec, n] = co_await ws.async_write(asio::buffer(data), use_tuple);
       conn->write_started.reset();
       conn->queued_bytes -= data.size();
@@ -974,19 +1143,29 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
       metrics_.messages_out.fetch_add(1);
       conn->touch(true);
     }
+    conn->writing = false;
   }
 
-  // watch: closes the connection at its idle or maximum-duration deadline, and cuts the socket
-  // when a write or a close handshake stalls.
-  asio::awaitable<void> watch([[maybe_unused]] std::shared_ptr<impl> self, connection_ptr conn) {
+  // lower_due: brings the connection's next look forward to `t` (never later).
+  static void lower_due(connection& conn, steady::time_point t) {
+    const auto want = ticks(t);
+    auto cur = conn.due.load();
+    while (want < cur && !conn.due.compare_exchange_weak(cur, want)) {
+    }
+  }
+
+  // watch: the watchdog (strand only). Closes the connection at its idle or maximum-duration
+  // deadline, cuts the socket when a write or the close handshake stalls, and otherwise records
+  // the nearest deadline in `due`, where the sweeper finds it. Early calls are harmless: it
+  // always recomputes from the connection's state.
+  void watch(const connection_ptr& conn) {
     const auto& lim = opts.limits;
-    std::optional<steady::time_point> close_deadline;
     for (;;) {
-      if (conn->finished) co_return;
+      if (conn->finished) return;
       const auto now = steady::now();
       if (conn->closing) {
-        if (!close_deadline) close_deadline = now + lim.close_timeout;
-        if (now >= *close_deadline) break;  // the close handshake stalled
+        if (!conn->close_deadline) conn->close_deadline = now + lim.close_timeout;
+        if (now >= *conn->close_deadline) break;  // the close handshake stalled
       } else if (now - conn->last_activity >= lim.idle_timeout) {
         request_close(conn, close_cause("idle", opts.choices.idle_close_code, opts.choices.timeout_close_reason));
         continue;
@@ -996,11 +1175,12 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
         continue;
       }
       if (conn->write_started && now - *conn->write_started >= lim.write_timeout) break;  // the client stopped reading
-      auto next = close_deadline ? *close_deadline
-                                 : std::min(conn->last_activity + lim.idle_timeout, conn->started + lim.max_duration);
+      auto next = conn->close_deadline
+                      ? *conn->close_deadline
+                      : std::min(conn->last_activity + lim.idle_timeout, conn->started + lim.max_duration);
       if (conn->write_started) next = std::min(next, *conn->write_started + lim.write_timeout);
-      conn->watchdog.expires_at(next);
-      co_await conn->watchdog.async_wait(use_tuple);
+      conn->due.store(ticks(next));
+      return;
     }
     // Stalled: cut the socket; the read loop ends and $disconnect follows.
     if (!conn->cause) conn->cause = close_cause("error", 1006, "stalled");
@@ -1010,21 +1190,24 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   // cut: closes the connection's socket at once (strand only).
   static void cut(connection& conn) {
     boost::system::error_code ignored;
-    beast::get_lowest_layer(conn.ws).socket().close(ignored);
+    beast::get_lowest_layer(conn.ws).close(ignored);
   }
 
   // request_close: starts the close handshake with `cause` (strand only; once).
   void request_close(const connection_ptr& conn, close_cause cause) {
     if (conn->closing) return;
     if (!conn->open) {  // still in the handshake: close right after it
-      if (!conn->pending_close) conn->pending_close.emplace(std::move(cause));
+      if (!conn->close_pending) {
+        conn->close_pending = true;
+        conn->cause.emplace(std::move(cause));
+      }
       return;
     }
     if (!conn->ws.is_open()) return;
     conn->closing = true;
     conn->cause = std::move(cause);
-    conn->writer_wake.cancel();
-    conn->watchdog.cancel();
+    conn->close_deadline = steady::now() + opts.limits.close_timeout;
+    lower_due(*conn, *conn->close_deadline);
     websocket::close_reason reason;
     reason.code = conn->cause->code;
     reason.reason = conn->cause->reason;
@@ -1035,6 +1218,40 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
           co_await conn->ws.async_close(reason, use_tuple);
         },
         [](const std::exception_ptr&) {});
+    resume_held(conn);  // a read paused by the in-flight limit must see the close
+  }
+
+  // -- the sweeper --------------------------------------------------------------------------------
+
+  // sweep_loop: every sweep period, wakes (on its strand) each connection whose `due` time has
+  // come. One timer for the whole gateway instead of a pending timer per connection.
+  asio::awaitable<void> sweep_loop() {
+    auto self = shared_from_this();
+    const auto period = sweep_period(opts.limits);
+    while (sweeping.load()) {
+      sweep_timer.expires_after(period);
+      co_await sweep_timer.async_wait(use_tuple);
+      if (sweeping.load()) sweep_once();
+    }
+  }
+
+  void sweep_once() {
+    const auto now = ticks(steady::now());
+    std::vector<connection_ptr> woken;
+    {
+      std::lock_guard lock(mu);
+      for (auto& [id, c] : registry) {
+        if (c->due.load(std::memory_order_relaxed) > now) continue;
+        c->due.store(k_never);  // watch() sets the next one
+        woken.push_back(c);
+      }
+    }
+    for (auto& c : woken) asio::post(c->strand, [self = shared_from_this(), c] { self->watch(c); });
+  }
+
+  void stop_sweeping() {
+    sweeping.store(false);
+    asio::post(accept_strand, [self = shared_from_this()] { self->sweep_timer.cancel(); });
   }
 
   // -- shutdown ---------------------------------------------------------------------------------
@@ -1055,7 +1272,15 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     return out;
   }
 
+  // next_strand: a strand for a new TCP connection, taken in turn from a fixed set. Connections
+  // sharing a strand are only serialized with each other (their handlers are short and never
+  // block); a strand of its own would cost every connection another allocation.
+  strand_t next_strand() { return strands[next_strand_index.fetch_add(1) % strands.size()]; }
+
   asio::any_io_executor ex;
+  io_executor io_ex;  // ex's io_context: connections get strands of it
+  std::vector<strand_t> strands;
+  std::atomic<std::size_t> next_strand_index{0};
   gateway_options opts;
   detail::request_options req_opts;
   strand_t accept_strand;
@@ -1072,7 +1297,11 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> active_sessions{0};
   std::mutex mu;
-  std::unordered_map<std::string, connection_ptr> registry;
+  // Keyed by a view of the connection's own id (the entry keeps the connection, so the key
+  // stays valid), which spares each connection a second copy of its id.
+  std::unordered_map<std::string_view, connection_ptr> registry;
+  timer_t sweep_timer{accept_strand};
+  std::atomic<bool> sweeping{true};
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1082,10 +1311,11 @@ gateway::gateway(asio::any_io_executor ex, gateway_config config, gateway_option
 
 gateway::~gateway() {
   impl_->stop_accepting();
+  impl_->stop_sweeping();
   for (auto& c : impl_->snapshot()) {
     asio::post(c->strand, [c] {
       boost::system::error_code ignored;
-      beast::get_lowest_layer(c->ws).socket().close(ignored);
+      beast::get_lowest_layer(c->ws).close(ignored);
     });
   }
 }
@@ -1119,6 +1349,7 @@ result<void> gateway::start() {
              impl_->opts.auth == auth_mode::sigv4 ? "sigv4" : "none");
   auto self = impl_;
   asio::co_spawn(impl_->accept_strand, self->accept_loop(), [](const std::exception_ptr&) {});
+  asio::co_spawn(impl_->accept_strand, self->sweep_loop(), [](const std::exception_ptr&) {});
   return ok();
 }
 
@@ -1150,6 +1381,7 @@ asio::awaitable<void> gateway::shutdown(std::chrono::milliseconds grace) {
     tick.expires_after(std::chrono::milliseconds(10));
     co_await tick.async_wait(use_tuple);
   }
+  self->stop_sweeping();
   self->pool->close();
   self->log("info", "stopped", "left", std::to_string(self->active_sessions.load()));
 }

@@ -123,6 +123,9 @@ class ws_client {
     }));
     ws_.auto_fragment(false);
     ws_.read_message_max(0);
+    ws_.control_callback([pongs = pongs_](websocket::frame_type kind, beast::string_view) {
+      if (kind == websocket::frame_type::pong) ++*pongs;
+    });
     bool done = false;
     ws_.async_handshake(response_, fmt::format("127.0.0.1:{}", port), target, [&](boost::system::error_code ec) {
       handshake_error = ec;
@@ -202,6 +205,23 @@ class ws_client {
     return 0;
   }
 
+  // send_raw: bytes straight onto the socket (frames built by masked_frame), all in one write,
+  // so several frames reach the gateway together.
+  void send_raw(const std::string& bytes) {
+    bool done = false;
+    boost::system::error_code err;
+    asio::async_write(beast::get_lowest_layer(ws_), asio::buffer(bytes),
+                      [&](boost::system::error_code ec, std::size_t) {
+                        err = ec;
+                        done = true;
+                      });
+    run_until(done, 10s);
+    ASSERT_FALSE(err) << err.message();
+  }
+
+  // pongs: the pong frames received so far (counted while reading).
+  std::size_t pongs() const { return *pongs_; }
+
   void close(std::uint16_t code = 1000) {
     bool done = false;
     websocket::close_reason r;
@@ -228,7 +248,25 @@ class ws_client {
   websocket::stream<beast::tcp_stream> ws_;
   websocket::response_type response_;
   boost::system::error_code last_error_;
+  std::shared_ptr<std::size_t> pongs_ = std::make_shared<std::size_t>(0);
 };
+
+// masked_frame: one client frame (FIN set unless `fin` is false), masked as RFC 6455 requires.
+std::string masked_frame(std::string_view payload, unsigned char opcode = 0x1, bool fin = true) {
+  std::string out;
+  out.push_back(static_cast<char>((fin ? 0x80 : 0x00) | opcode));
+  if (payload.size() < 126) {
+    out.push_back(static_cast<char>(0x80 | payload.size()));
+  } else {
+    out.push_back(static_cast<char>(0x80 | 126));
+    out.push_back(static_cast<char>(payload.size() >> 8));
+    out.push_back(static_cast<char>(payload.size() & 0xff));
+  }
+  const unsigned char key[4] = {0x12, 0x34, 0x56, 0x78};
+  for (unsigned char k : key) out.push_back(static_cast<char>(k));
+  for (std::size_t i = 0; i < payload.size(); ++i) out.push_back(static_cast<char>(payload[i] ^ key[i % 4]));
+  return out;
+}
 
 // junk_backend: accepts connections and answers each with bytes that are not HTTP.
 class junk_backend {
@@ -660,6 +698,44 @@ TEST_F(GatewayTest, OversizeMessageInSmallFramesCloses1009) {
   auto [c, id] = connect();
   c->send_fragmented(std::string(130 * 1024, 'a'), 16 * 1024);
   EXPECT_EQ(c->wait_close(), 1009);
+  EXPECT_EQ(disconnects(id).size(), 1u);
+}
+
+// An idle connection waits on its socket, not in a Beast read; frames that arrive together (and
+// a ping right after a message, with nothing after it) must still all be handled at once.
+TEST_F(GatewayTest, FramesArrivingTogetherAreAllHandled) {
+  start();
+  auto [c, id] = connect();
+  c->send_raw(masked_frame(R"({"action":"echo","n":1})") + masked_frame(R"({"action":"echo","n":2})"));
+  EXPECT_EQ(c->read(), R"(echo:{"action":"echo","n":1})");
+  EXPECT_EQ(c->read(), R"(echo:{"action":"echo","n":2})");
+  // A message and a ping in one write, then silence: the pong comes without more data.
+  c->send_raw(masked_frame(R"({"action":"echo","n":3})") + masked_frame("p", 0x9));
+  // (The gateway answers the ping as soon as it has handed the message on, so the pong is read
+  // before the reply, which waits for the backend.)
+  EXPECT_EQ(c->read(), R"(echo:{"action":"echo","n":3})");
+  EXPECT_EQ(c->pongs(), 1u);
+  // A fragmented message with a ping between its fragments, all in one write.
+  c->send_raw(masked_frame(R"({"action":"echo",)", 0x1, false) + masked_frame("q", 0x9) +
+              masked_frame(R"("n":4})", 0x0, true));
+  EXPECT_EQ(c->read(), R"(echo:{"action":"echo","n":4})");
+  // And the connection is still served normally afterwards.
+  c->send(R"({"action":"echo","n":5})");
+  EXPECT_EQ(c->read(), R"(echo:{"action":"echo","n":5})");
+  EXPECT_EQ(c->pongs(), 2u);
+  EXPECT_EQ(backend.count("/ws/echo"), 5u);
+}
+
+// With one message in flight per connection, reading pauses while one waits; none is lost or
+// reordered.
+TEST_F(GatewayTest, InflightLimitHoldsMessagesInOrder) {
+  start([](gateway_options& o) { o.limits.max_inflight_per_connection = 1; });
+  auto [c, id] = connect();
+  std::string burst;
+  for (int i = 1; i <= 6; ++i) burst += masked_frame(fmt::format(R"({{"action":"echo","n":{}}})", i));
+  c->send_raw(burst);
+  for (int i = 1; i <= 6; ++i) EXPECT_EQ(c->read(), fmt::format(R"(echo:{{"action":"echo","n":{}}})", i));
+  c->close();
   EXPECT_EQ(disconnects(id).size(), 1u);
 }
 

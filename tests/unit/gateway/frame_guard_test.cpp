@@ -10,8 +10,8 @@ namespace apigw::gateway::detail {
 namespace {
 
 // frame: a masked client frame header for `len` payload bytes, then the payload.
-std::vector<unsigned char> frame(std::uint64_t len, unsigned char opcode = 0x1) {
-  std::vector<unsigned char> out{static_cast<unsigned char>(0x80 | opcode)};
+std::vector<unsigned char> frame(std::uint64_t len, unsigned char opcode = 0x1, bool fin = true) {
+  std::vector<unsigned char> out{static_cast<unsigned char>((fin ? 0x80 : 0x00) | opcode)};
   if (len < 126) {
     out.push_back(static_cast<unsigned char>(0x80 | len));
   } else if (len <= 0xffff) {
@@ -50,6 +50,35 @@ TEST(FrameScanner, SixtyFourBitLength) {
   auto f = frame(70000);
   s.feed(f.data(), 20);
   EXPECT_TRUE(s.oversize());
+}
+
+// The frame accounting that tells the session when Beast holds no unread bytes.
+TEST(FrameScanner, CountsMessagesControlsAndFragments) {
+  frame_scanner s(32768);
+  EXPECT_TRUE(s.at_boundary());
+  auto first = frame(5, 0x1, false);  // a text message begins
+  auto ping = frame(3, 0x9);          // a ping between its fragments
+  auto last = frame(4, 0x0, true);    // its final fragment
+  auto empty = frame(0, 0x1);         // an empty message
+  s.feed(first.data(), first.size());
+  EXPECT_EQ(s.open_fragments(), 1u);
+  EXPECT_EQ(s.messages(), 0u);
+  s.feed(ping.data(), ping.size());
+  EXPECT_EQ(s.controls(), 1u);
+  // Byte by byte: nothing counts until the frame's last byte, and the boundary is only at the end.
+  for (std::size_t i = 0; i + 1 < last.size(); ++i) {
+    s.feed(&last[i], 1);
+    EXPECT_FALSE(s.at_boundary());
+    EXPECT_EQ(s.messages(), 0u);
+  }
+  s.feed(&last.back(), 1);
+  EXPECT_TRUE(s.at_boundary());
+  EXPECT_EQ(s.messages(), 1u);
+  EXPECT_EQ(s.open_fragments(), 0u);
+  s.feed(empty.data(), empty.size());
+  EXPECT_EQ(s.messages(), 2u);
+  EXPECT_TRUE(s.at_boundary());
+  EXPECT_EQ(s.controls(), 1u);
 }
 
 }  // namespace
