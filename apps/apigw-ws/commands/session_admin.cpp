@@ -5,6 +5,7 @@
 //   the rest are asked about with GetConnection, and the ones the gateway no longer knows (410)
 //   are marked too.
 // kick: closes connections server-side with DeleteConnection and marks them disconnected.
+#include "apigw/dispatch/delivery.hpp"
 #include "apigw/mgmt/management_client.hpp"
 #include "apigw/net/http_client_pool.hpp"
 #include "apigw/sigv4/credentials.hpp"
@@ -130,8 +131,11 @@ int reconcile(const globals& g, const admin_options& o) {
   net::http_client_pool pool(io.get_executor());
   gateway_clients clients(**st, pool, o.endpoint);
   int failed = 0;
+  // GetConnection also answers 410 while a connection's $connect is still running: only sessions
+  // older than the connect window when the checks began are marked (docs/design/dispatch.md).
+  const auto created_before = (*st)->time().now() - dispatch::k_connect_window;
   auto gone = run_io(io, find_gone(clients, std::move(rest), failed));
-  auto gone_marked = (*st)->mark_disconnected(gone);
+  auto gone_marked = (*st)->mark_gone(gone, created_before);
   if (!gone_marked) return fail("sessions reconcile", gone_marked.error());
   if (!g.quiet) fmt::print("marked {} session(s) the gateway no longer knows disconnected\n", *gone_marked);
   return failed == 0 ? k_exit_ok : k_exit_failed;
@@ -153,6 +157,9 @@ boost::asio::awaitable<int> kick_all(store::session_store& st, gateway_clients& 
       ++failed;
       continue;
     }
+    // DeleteConnection also answers 410 while a connection's $connect is still running; then only
+    // a session older than the connect window is marked.
+    const auto created_before = st.time().now() - dispatch::k_connect_window;
     auto deleted = co_await (*c)->delete_connection(id);
     if (!deleted && deleted.error() != condition::connection_gone) {
       fmt::print(stderr, "apigw-ws: sessions kick: DeleteConnection {}: {}\n", id, deleted.error().message);
@@ -160,7 +167,8 @@ boost::asio::awaitable<int> kick_all(store::session_store& st, gateway_clients& 
       continue;
     }
     const std::string one[] = {id};
-    if (auto m = st.mark_disconnected(one); !m) {
+    auto m = deleted ? st.mark_disconnected(one) : st.mark_gone(one, created_before);
+    if (!m) {
       fmt::print(stderr, "apigw-ws: sessions kick: {}\n", m.error().message);
       ++failed;
       continue;

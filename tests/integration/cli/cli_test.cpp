@@ -6,6 +6,7 @@
 #include "apigw/core/clock.hpp"
 #include "apigw/core/json.hpp"
 #include "apigw/sigv4/verifier.hpp"
+#include "support/backdate.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -72,6 +73,7 @@ TEST_F(cli_test, send_to_a_channel_delivers_marks_gone_and_reports) {
   add_session("AAAAAAAAAAAAAA2=", "general", server_.endpoint("/dev"));
   add_session("AAAAAAAAAAAAAA3=", "general", server_.endpoint("/dev"));
   add_session("AAAAAAAAAAAAAA4=", "other", server_.endpoint("/dev"));
+  testing::backdate_sessions(db_, std::chrono::minutes(1));  // established, past the connect window
   server_.script("AAAAAAAAAAAAAA2=", {{.status = 410}});
 
   auto r = run({"send", "--channel", "general", "--json", k_message});
@@ -220,9 +222,21 @@ TEST_F(cli_test, unmigrated_database_says_to_migrate) {
   EXPECT_NE(r.err.find("apigw-ws --db " + db_ + " migrate"), std::string::npos) << r.err;
 }
 
+// API Gateway answers 410 while a connection's $connect is still running: a session created
+// moments ago is reported gone but not marked disconnected.
+TEST_F(cli_test, send_does_not_mark_a_session_inside_its_connect_window) {
+  add_session("AAAAAAAAAAAAAA1=", "general", server_.endpoint("/dev"));
+  server_.script("AAAAAAAAAAAAAA1=", {{.status = 410}});
+  auto r = run({"send", "--channel", "general", "--json", k_message});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("gone       1 (0 marked disconnected)"), std::string::npos) << r.out;
+  EXPECT_EQ(count({"--connected"}), "1\n");
+}
+
 TEST_F(cli_test, sessions_clear_deletes_only_disconnected) {
   add_session("AAAAAAAAAAAAAA1=", "general", server_.endpoint("/dev"));
   add_session("AAAAAAAAAAAAAA2=", "general", server_.endpoint("/dev"));
+  testing::backdate_sessions(db_, std::chrono::minutes(1));
   server_.script("AAAAAAAAAAAAAA1=", {{.status = 410}});
   ASSERT_EQ(run({"send", "--all", "--json", k_message}).exit_code, 0);
   auto r = run({"sessions", "clear"});

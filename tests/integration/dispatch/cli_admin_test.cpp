@@ -2,6 +2,7 @@
 // in a child process, a SQLite file in a temp dir, the fake @connections server on loopback.
 #include "apigw/dispatch/auth.hpp"
 #include "apigw/store/session_store.hpp"
+#include "support/backdate.hpp"
 #include "support/child_process.hpp"
 #include "support/connections_server.hpp"
 
@@ -85,6 +86,7 @@ TEST_F(cli_admin_test, reconcile_marks_old_sessions_and_asks_about_the_rest) {
                   .exit_code,
               0);
   }
+  testing::backdate_sessions(db_, std::chrono::minutes(1));  // established, past the connect window
   server.script("c0000000000002=", {{.status = 410}});
   auto r = run({"sessions", "reconcile", "--check"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
