@@ -8,6 +8,7 @@
 #include "store/schema.hpp"
 
 #include <fmt/format.h>
+#include <algorithm>
 
 #include <type_traits>
 #include <utility>
@@ -442,6 +443,10 @@ result<std::vector<gateway_route>> sql_store::list_gateway_routes(gateway_id gat
     if (!r) return r.error();
     std::vector<gateway_route> routes;
     for (std::size_t i = 0; i < r->size(); ++i) routes.push_back(read_gateway_route(*r, i));
+    // Byte order, whatever the database's collation (a PostgreSQL language collation would put
+    // "$connect" after "chat").
+    std::sort(routes.begin(), routes.end(),
+              [](const gateway_route& a, const gateway_route& b) { return a.route_key < b.route_key; });
     return routes;
   });
 }
