@@ -97,6 +97,23 @@ class ws_client {
   beast::error_code error_;
 };
 
+// start_local_gateway: the local gateway (the dev API) in front of the backend on
+// `backend_port`, registered in the store as the gateway "local"; null when either step fails.
+std::unique_ptr<gateway::gateway> start_local_gateway(testing::io_runner& io, store::session_store& db,
+                                                      std::uint16_t backend_port) {
+  gateway::gateway_options gopts;
+  gopts.port = 0;
+  auto gw = std::make_unique<gateway::gateway>(
+      io.executor(), gateway::default_dev_config(fmt::format("http://127.0.0.1:{}/ws/", backend_port)), gopts);
+  if (!gw->start()) return nullptr;
+  store::gateway row;
+  row.name = "local";
+  row.api_id = "devapi0001";
+  row.endpoint = fmt::format("http://127.0.0.1:{}/dev", gw->port());
+  if (!db.upsert_gateway(row)) return nullptr;
+  return gw;
+}
+
 TEST(gateway_e2e, login_token_connect_message_reply_disconnect) {
   const auto dir = std::filesystem::temp_directory_path() / fmt::format("apigw-e2e-{}", ::getpid());
   std::filesystem::create_directories(dir);
@@ -121,16 +138,9 @@ TEST(gateway_e2e, login_token_connect_message_reply_disconnect) {
   ASSERT_TRUE(http.start());
 
   testing::io_runner io;
-  gateway::gateway_options gopts;
-  gopts.port = 0;
-  gateway::gateway gw(io.executor(), gateway::default_dev_config(fmt::format("http://127.0.0.1:{}/ws/", http.port())),
-                      gopts);
-  ASSERT_TRUE(gw.start());
-  store::gateway row;
-  row.name = "local";
-  row.api_id = "devapi0001";
-  row.endpoint = fmt::format("http://127.0.0.1:{}/dev", gw.port());
-  ASSERT_TRUE((*db)->upsert_gateway(row));
+  auto gw_ptr = start_local_gateway(io, **db, http.port());
+  ASSERT_TRUE(gw_ptr);
+  auto& gw = *gw_ptr;
 
   // A browser session: login, then a token for the socket.
   ASSERT_TRUE(auth.add_user("alice", "pw"));
@@ -236,16 +246,9 @@ TEST(gateway_e2e, a_channel_send_while_a_client_connects_does_not_lose_it) {
   ASSERT_TRUE(http.start());
 
   testing::io_runner io;
-  gateway::gateway_options gopts;
-  gopts.port = 0;
-  gateway::gateway gw(io.executor(), gateway::default_dev_config(fmt::format("http://127.0.0.1:{}/ws/", http.port())),
-                      gopts);
-  ASSERT_TRUE(gw.start());
-  store::gateway row;
-  row.name = "local";
-  row.api_id = "devapi0001";
-  row.endpoint = fmt::format("http://127.0.0.1:{}/dev", gw.port());
-  ASSERT_TRUE((*db)->upsert_gateway(row));
+  auto gw_ptr = start_local_gateway(io, **db, http.port());
+  ASSERT_TRUE(gw_ptr);
+  auto& gw = *gw_ptr;
 
   const std::vector<std::pair<std::string, std::string>> headers{
       {"Origin", fmt::format("http://127.0.0.1:{}", http.port())},
