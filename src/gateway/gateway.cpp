@@ -376,7 +376,7 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   template <class... KV>
   void log(std::string_view level, std::string_view msg, const KV&... kv) const {
     static_assert(sizeof...(KV) % 2 == 0, "log takes key/value pairs");
-    if (!opts.log) return;
+    if (!opts.log || (!opts.log_info && level == "info")) return;
     std::string line = fmt::format("ts={} level={} msg={}", format_iso8601(system_clock_source::instance().now()),
                                    level, logfmt_value(msg));
     const std::array<std::string_view, sizeof...(KV)> fields{std::string_view(kv)...};

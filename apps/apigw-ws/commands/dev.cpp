@@ -163,6 +163,7 @@ int run_dev(const globals& g, const dev_options& o) {
   gateway::gateway_options gopts;
   gopts.address = o.host;
   gopts.port = o.gateway_port;
+  gopts.log_info = false;  // the lines below drop them anyway
   gopts.log = [quiet = g.quiet](std::string_view line) {
     if (quiet || line.find("level=info") != std::string_view::npos) return;
     std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());

@@ -92,6 +92,7 @@ int run_gateway(const globals& g, const gateway_cli_options& o) {
     std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
     std::fflush(stderr);
   };
+  opts.log_info = !quiet;
   if (o.state_file) opts.state_file = *o.state_file;
 
   boost::asio::io_context io;

@@ -83,6 +83,9 @@ struct gateway_options {
   std::filesystem::path state_file;
   // log: receives one structured (logfmt) line per event; empty: no logging.
   std::function<void(std::string_view line)> log;
+  // log_info: also build the info lines (one per connection, close, and management or
+  // control-plane call); false passes on only warnings and errors and spends nothing on the rest.
+  bool log_info = true;
 };
 
 // gateway_stats: a snapshot of the counters (also exported at /metrics).
