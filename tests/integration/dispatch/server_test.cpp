@@ -180,6 +180,7 @@ TEST_F(server_test, login_token_connect) {
   ASSERT_EQ(t->status, 200U) << t->body;
   const auto token = std::string{get_string(*parse_json_object(t->body), "token").value_or("")};
   EXPECT_EQ(token.size(), 64U);
+  EXPECT_EQ(net::find_header(t->headers, "Cache-Control"), "no-store");  // a token is never cached
   auto get = send("GET", "/api/ws-token/", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
   ASSERT_TRUE(get);
   EXPECT_EQ(get->status, 405U);
@@ -358,6 +359,37 @@ TEST_F(server_test, application_routes_exact_then_longest_prefix) {
   EXPECT_EQ(get("/api/orders/7")->body, "seven");
   EXPECT_EQ(get("/healthz")->body, R"({"status":"ok"})");
   EXPECT_EQ(get("/boom")->status, 500U);
+  http.shutdown();
+}
+
+// The token endpoint answers at the configured path, and only there.
+TEST_F(server_test, token_path_is_configurable) {
+  ASSERT_TRUE(auth_->add_user("bob", "pw"));
+  backend_server http(*app_, server_options{.token_path = "/auth/socket-token"}, auth_.get());
+  http.mount("/ws", view_);
+  ASSERT_TRUE(http.start());
+  auto post = [&](std::string target, net::http_headers headers, std::string body) {
+    net::http_request r;
+    r.method = "POST";
+    r.origin = net::origin{net::scheme::http, "127.0.0.1", http.port()};
+    r.target = std::move(target);
+    r.headers = std::move(headers);
+    r.body = std::move(body);
+    return io_.run(pool_->request(std::move(r)));
+  };
+  auto login = post("/api/login/", {{"Content-Type", "application/json"}}, R"({"username":"bob","password":"pw"})");
+  ASSERT_TRUE(login);
+  ASSERT_EQ(login->status, 200U) << login->body;
+  const auto set_cookie = std::string{net::find_header(login->headers, "Set-Cookie").value_or("")};
+  const auto cookie = set_cookie.substr(0, set_cookie.find(';'));
+  const auto csrf = std::string{get_string(*parse_json_object(login->body), "csrf_token").value_or("")};
+  auto t = post("/auth/socket-token", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}, "");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->status, 200U) << t->body;
+  EXPECT_EQ(get_string(*parse_json_object(t->body), "token").value_or("").size(), 64U);
+  auto old = post("/api/ws-token/", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}, "");
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->status, 404U);
   http.shutdown();
 }
 

@@ -363,6 +363,23 @@ TEST_P(backend_test, messages_pick_handler_then_action) {
   EXPECT_EQ(store_->find_session(cid(1))->request_count, 4);
 }
 
+TEST_P(backend_test, handler_and_action_key_names_are_configurable) {
+  options_.security.handler_key = "op";
+  options_.security.action_key = "type";
+  echo_view v;
+  v.on_default([](request_context&) { return response::text(200, "default"); });
+  start(v);
+  ASSERT_EQ(gw_->connect(cid(1)).status, 200U);
+  EXPECT_EQ(gw_->message(cid(1), {{"op", "echo"}, {"text", "a"}}).status, 200U);
+  EXPECT_EQ(gw_->message(cid(1), {{"type", "echo"}, {"text", "b"}}).status, 200U);
+  // The default names mean nothing now: the message goes to `default`.
+  EXPECT_EQ(gw_->message(cid(1), {{"handler", "echo"}, {"text", "c"}}).body, "default");
+  EXPECT_EQ(gw_->message(cid(1), {{"op", "nope"}}).body, "Unknown handler");
+  const auto got = out_->json_for(cid(1));
+  ASSERT_EQ(got.size(), 2U);
+  EXPECT_EQ(got[1].at("echo"), "b");
+}
+
 TEST_P(backend_test, bad_bodies_and_unknown_handlers_get_400) {
   options_.security.notify_unknown_handler = true;
   echo_view v;
