@@ -5,8 +5,8 @@
 // integrations, routes and stage), creates what is missing, updates what differs (an integration
 // whose URL, method, timeout or request parameters changed; a route pointing elsewhere; the API's
 // description, route selection expression and tags, removed tags included; the stage's
-// description, variables (a removed one sent with an empty value, which removes it) and
-// throttling), deletes routes no longer configured (and integrations no route uses, including ones
+// description, variables (a removed one sent with an empty value, which removes it), throttling
+// and tags), deletes routes no longer configured (and integrations no route uses, including ones
 // a failed run left behind), then deploys once if anything the deployment holds changed or the
 // last deployment never happened. Nothing unchanged is written: a second apply makes only GETs.
 //
@@ -268,9 +268,16 @@ class applier {
                                client_.update_api(api_id_, changes));
       if (!r) co_return r.error();
     }
-    // Tags: the file is the whole set. Keys no longer in it are removed (UntagResource; AWS's own
-    // "aws:" tags cannot be and are left alone), missing or different ones set (TagResource).
-    const auto have = object_strings(api, "tags");
+    co_return co_await converge_tags(fmt::format("api {}", cfg_.name),
+                                     fmt::format("arn:aws:apigateway:{}::/apis/{}", setup_.region, api_id_),
+                                     object_strings(api, "tags"));
+  }
+
+  // converge_tags: the tags of one resource (the API, the stage) made those of the file, which is
+  // the whole set: keys no longer in it are removed (UntagResource; AWS's own "aws:" tags cannot
+  // be and are left alone), missing or different ones set (TagResource).
+  asio::awaitable<result<void>> converge_tags(std::string what, std::string arn,
+                                              std::map<std::string, std::string> have) {
     std::map<std::string, std::string> missing;
     for (const auto& [k, v] : cfg_.tags) {
       if (auto it = have.find(k); it == have.end() || it->second != v) missing.emplace(k, v);
@@ -279,16 +286,15 @@ class applier {
     for (const auto& [k, v] : have) {
       if (!cfg_.tags.contains(k) && !k.starts_with("aws:")) dropped.push_back(k);
     }
-    const std::string arn = fmt::format("arn:aws:apigateway:{}::/apis/{}", setup_.region, api_id_);
     if (!dropped.empty()) {
       json::array keys;
       for (const auto& k : dropped) keys.push_back(json::value(k));
-      auto r = co_await mutate(fmt::format("- api {} tags: {}", cfg_.name, json::serialize(keys)),
+      auto r = co_await mutate(fmt::format("- {} tags: {}", what, json::serialize(keys)),
                                client_.untag_resource(arn, dropped));
       if (!r) co_return r.error();
     }
     if (!missing.empty()) {
-      auto r = co_await mutate(fmt::format("~ api {} tags: {}", cfg_.name, json::serialize(string_object(missing))),
+      auto r = co_await mutate(fmt::format("~ {} tags: {}", what, json::serialize(string_object(missing))),
                                client_.tag_resource(arn, string_object(missing)));
       if (!r) co_return r.error();
     }
@@ -470,7 +476,11 @@ class applier {
                                client_.update_stage(api_id_, cfg_.stage, changes));
       if (!r) co_return r.error();
     }
-    co_return ok();
+    // The stage carries the file's tags too (given at CreateStage), kept in step like the API's.
+    co_return co_await converge_tags(
+        fmt::format("stage {}", cfg_.stage),
+        fmt::format("arn:aws:apigateway:{}::/apis/{}/stages/{}", setup_.region, api_id_, cfg_.stage),
+        object_strings(*stage, "tags"));
   }
 
   asio::awaitable<result<void>> deploy_if_needed() {

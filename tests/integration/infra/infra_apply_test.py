@@ -421,24 +421,31 @@ class InfraTest(unittest.TestCase):
         self.apply(cfg)
         self.assertEqual(self.ops(), sorted(["UpdateIntegration"] * 4 + ["CreateDeployment"]))
 
-        # Tags: one added, then removed from the file: UntagResource, and the plan says exactly that.
+        # Tags (the API's and the stage's): one added, then removed from the file: UntagResource on
+        # both, and the plan says exactly that.
+        stage_path = f"/v2/apis/{api_id}/stages/{cfg['stage']}"
+        self.assertEqual(self.gateway.get(stage_path)[1]["tags"], {"team": "web"})
         cfg["tags"] = {"team": "web", "cost": "42"}
         self.apply(cfg)
-        self.assertEqual(self.ops(), ["TagResource"])
+        self.assertEqual(self.ops(), ["TagResource", "TagResource"])
         self.assertEqual(self.gateway.get(f"/v2/apis/{api_id}")[1]["tags"], {"team": "web", "cost": "42"})
+        self.assertEqual(self.gateway.get(stage_path)[1]["tags"], {"team": "web", "cost": "42"})
         cfg["tags"] = {"team": "web"}
         r = self.apply(cfg, "--dry-run")
         self.assertEqual([line for line in r.stdout.splitlines() if line.startswith("plan:")],
-                         ['plan: - api chat tags: ["cost"]'])
+                         ['plan: - api chat tags: ["cost"]', f'plan: - stage {cfg["stage"]} tags: ["cost"]'])
         self.assertEqual(self.proxy.mutating(), [])
         self.apply(cfg)
-        self.assertEqual(self.ops(), ["UntagResource"])
-        (_, path, query, _), = self.proxy.mutating()
-        self.assertEqual(query, {"tagKeys": "cost"})
-        arn = urllib.parse.quote(f"arn:aws:apigateway:us-east-1::/apis/{api_id}", safe="")
-        self.assertEqual(path, f"/v2/tags/{arn}")
+        self.assertEqual(self.ops(), ["UntagResource", "UntagResource"])
+        api_arn = f"arn:aws:apigateway:us-east-1::/apis/{api_id}"
+        stage_arn = f"{api_arn}/stages/{cfg['stage']}"
+        untagged = sorted((path, query["tagKeys"]) for (_, path, query, _) in self.proxy.mutating())
+        self.assertEqual(untagged, sorted((f"/v2/tags/{urllib.parse.quote(a, safe='')}", "cost")
+                                          for a in (api_arn, stage_arn)))
+        arn = urllib.parse.quote(api_arn, safe="")
         self.assertEqual(self.gateway.get(f"/v2/tags/{arn}")[1], {"tags": {"team": "web"}})
         self.assertEqual(self.gateway.get(f"/v2/apis/{api_id}")[1]["tags"], {"team": "web"})
+        self.assertEqual(self.gateway.get(stage_path)[1]["tags"], {"team": "web"})
         self.apply(cfg)
         self.assertEqual(self.proxy.mutating(), [])
 
