@@ -2,9 +2,12 @@
 // `ws://HOST:PORT/{stage}[?query]`, the `@connections` Management API at
 // `/{stage}/@connections/{id}` and Prometheus metrics at `/metrics`.
 //
-// Each WebSocket connection is one coroutine on its own strand, with a bounded outbound queue
-// drained by a writer coroutine and a watchdog for the idle, maximum-duration and write-stall
-// limits. Routes go to HTTP_PROXY integrations through one keep-alive client pool. Behaviour is
+// Each WebSocket connection lives on a strand (shared from a fixed set), driven by completion
+// handlers: an idle one is a pending wait for its socket and nothing else (about 3.7 KiB, most of
+// it Beast's stream state). A writer coroutine drains its bounded outbound queue while there is
+// something to write; one sweeper per gateway enforces every connection's idle, maximum-duration,
+// write-stall and close deadlines. Routes go to HTTP_PROXY integrations through one keep-alive
+// client pool. Behaviour is
 // AWS's as described in ../shared/reference/apigw-semantics.md; every `[unverified]` choice is a
 // field of `unverified_choices`. Never throws out of its coroutines; no dispatcher, no store.
 #pragma once
@@ -100,8 +103,9 @@ struct gateway_stats {
 // gateway: see the file comment.
 class gateway {
  public:
-  // gateway: a gateway serving `config` on `ex` (an io_context executor, any number of threads).
-  // Nothing is bound until start().
+  // gateway: a gateway serving `config` on `ex`, which must be an io_context's executor (run by
+  // any number of threads; anything else throws std::invalid_argument). Nothing is bound until
+  // start().
   gateway(boost::asio::any_io_executor ex, gateway_config config, gateway_options options);
   ~gateway();
   gateway(const gateway&) = delete;
