@@ -7,6 +7,8 @@
 // Options (KEY=VALUE arguments): requests=20000 connections=1000 concurrency=64 workers=2
 // io_threads=1. The last line is machine-readable:
 //   RESULT dispatch req_per_s=<x> p50_ms=<y> p99_ms=<z>
+#include "key_values.hpp"
+
 #include "apigw/dispatch/backend.hpp"
 #include "apigw/dispatch/testing.hpp"
 #include "apigw/mgmt/sender.hpp"
@@ -24,12 +26,10 @@
 #include <unistd.h>
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,25 +50,15 @@ struct bench_config {
 
 bench_config parse_args(int argc, char** argv) {
   bench_config c;
-  std::map<std::string, std::size_t*> keys{{"requests", &c.requests},
-                                           {"connections", &c.connections},
-                                           {"concurrency", &c.concurrency},
-                                           {"workers", &c.workers},
-                                           {"io_threads", &c.io_threads}};
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const auto eq = arg.find('=');
-    const auto it = eq == std::string_view::npos ? keys.end() : keys.find(std::string{arg.substr(0, eq)});
-    std::size_t v = 0;
-    const auto value = arg.substr(eq == std::string_view::npos ? 0 : eq + 1);
-    if (it == keys.end() || std::from_chars(value.data(), value.data() + value.size(), v).ec != std::errc{} || v == 0) {
-      std::fprintf(stderr,
-                   "usage: apigw-bench-dispatch [requests=N] [connections=N] [concurrency=N] [workers=N] "
-                   "[io_threads=N]\n");
-      std::exit(2);
-    }
-    *it->second = v;
-  }
+  bench::key_values keys;
+  keys.counts = {{"requests", &c.requests},
+                 {"connections", &c.connections},
+                 {"concurrency", &c.concurrency},
+                 {"workers", &c.workers},
+                 {"io_threads", &c.io_threads}};
+  bench::parse_key_values(argc, argv, keys,
+                          "apigw-bench-dispatch [requests=N] [connections=N] [concurrency=N] [workers=N] "
+                          "[io_threads=N]");
   return c;
 }
 

@@ -16,6 +16,8 @@
 // post_concurrency=64 gateway_threads=2 gateway=PATH (default: the apigw-ws built alongside).
 // The last line is machine-readable:
 //   RESULT gateway conns=<N> kib_per_conn=<x> route_msgs_per_s=<y> post_per_s=<z>
+#include "key_values.hpp"
+
 #include "apigw/net/http_client_pool.hpp"
 #include "apigw/net/http_server.hpp"
 
@@ -38,14 +40,12 @@
 #include <unistd.h>
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -78,41 +78,23 @@ struct bench_config {
   std::string gateway = APIGW_WS_BINARY;
 };
 
-[[noreturn]] void usage() {
-  std::fprintf(stderr,
-               "usage: apigw-bench-gateway [conns=N] [route_clients=N] [window=N] [seconds=N] [posts=N] "
-               "[post_concurrency=N] [gateway_threads=N] [verbose=0|1] [hold=SECONDS] [gateway=PATH]\n");
-  std::exit(2);
-}
-
 bench_config parse_args(int argc, char** argv) {
   bench_config c;
-  std::map<std::string, std::size_t*> keys{{"conns", &c.conns},
-                                           {"route_clients", &c.route_clients},
-                                           {"window", &c.window},
-                                           {"seconds", &c.seconds},
-                                           {"posts", &c.posts},
-                                           {"post_concurrency", &c.post_concurrency},
-                                           {"gateway_threads", &c.gateway_threads},
-                                           {"verbose", &c.verbose},
-                                           {"hold", &c.hold}};
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const auto eq = arg.find('=');
-    if (eq == std::string_view::npos) usage();
-    const std::string key(arg.substr(0, eq));
-    const auto value = arg.substr(eq + 1);
-    if (key == "gateway") {
-      c.gateway = std::string(value);
-      continue;
-    }
-    const auto it = keys.find(key);
-    std::size_t v = 0;
-    if (it == keys.end() || std::from_chars(value.data(), value.data() + value.size(), v).ec != std::errc{} ||
-        (v == 0 && key != "verbose" && key != "hold"))
-      usage();
-    *it->second = v;
-  }
+  bench::key_values keys;
+  keys.counts = {{"conns", &c.conns},
+                 {"route_clients", &c.route_clients},
+                 {"window", &c.window},
+                 {"seconds", &c.seconds},
+                 {"posts", &c.posts},
+                 {"post_concurrency", &c.post_concurrency},
+                 {"gateway_threads", &c.gateway_threads},
+                 {"verbose", &c.verbose},
+                 {"hold", &c.hold}};
+  keys.may_be_zero = {"verbose", "hold"};
+  keys.texts = {{"gateway", &c.gateway}};
+  bench::parse_key_values(argc, argv, keys,
+                          "apigw-bench-gateway [conns=N] [route_clients=N] [window=N] [seconds=N] [posts=N] "
+                          "[post_concurrency=N] [gateway_threads=N] [verbose=0|1] [hold=SECONDS] [gateway=PATH]");
   c.route_clients = std::min(c.route_clients, c.conns);
   return c;
 }
