@@ -114,20 +114,48 @@ std::unique_ptr<gateway::gateway> start_local_gateway(testing::io_runner& io, st
   return gw;
 }
 
-TEST(gateway_e2e, login_token_connect_message_reply_disconnect) {
-  const auto dir = std::filesystem::temp_directory_path() / fmt::format("apigw-e2e-{}", ::getpid());
-  std::filesystem::create_directories(dir);
-  auto& clock = system_clock_source::instance();
-  auto db = store::open_store((dir / "db.sqlite3").string(), clock);
-  ASSERT_TRUE(db);
-  ASSERT_TRUE((*db)->migrate());
+// gateway_e2e: what every test builds around its backend: a SQLite store in a directory of its
+// own (removed afterwards, whatever the test's outcome), the sender and its delivery, and the
+// built-in authenticator.
+class gateway_e2e : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           fmt::format("apigw-e2e-{}-{}", ::testing::UnitTest::GetInstance()->current_test_info()->name(), ::getpid());
+    std::filesystem::create_directories(dir_);
+    auto opened = store::open_store((dir_ / "db.sqlite3").string(), clock_);
+    ASSERT_TRUE(opened);
+    db_ = std::move(*opened);
+    ASSERT_TRUE(db_->migrate());
+    delivery_ = std::make_unique<dispatch::sender_delivery>(sender_, *db_);
+    auth_ = std::make_unique<dispatch::builtin_authenticator>(
+        *db_, clock_, "e2e secret", dispatch::builtin_auth_options{.secure_cookie = false, .fast_hashing = true});
+  }
 
-  mgmt::sender sender;
-  dispatch::sender_delivery delivery(sender, **db);
-  dispatch::builtin_authenticator auth(**db, clock, "e2e secret", {.secure_cookie = false, .fast_hashing = true});
-  dispatch::backend_options options;
-  options.log = [](std::string_view) {};
-  dispatch::backend app(**db, delivery, auth, clock, options);
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // make_backend: the backend over this store, silent, with `options`.
+  std::unique_ptr<dispatch::backend> make_backend(dispatch::backend_options options = {}) {
+    options.log = [](std::string_view) {};
+    return std::make_unique<dispatch::backend>(*db_, *delivery_, *auth_, clock_, options);
+  }
+
+  clock& clock_ = system_clock_source::instance();
+  std::filesystem::path dir_;
+  std::unique_ptr<store::session_store> db_;
+  mgmt::sender sender_;
+  std::unique_ptr<dispatch::sender_delivery> delivery_;
+  std::unique_ptr<dispatch::builtin_authenticator> auth_;
+};
+
+TEST_F(gateway_e2e, login_token_connect_message_reply_disconnect) {
+  auto app_ptr = make_backend();
+  auto& app = *app_ptr;
+  auto& auth = *auth_;
+  auto& db = db_;
   view chat;
   chat.handle("echo", [](request_context& ctx) {
     (void)ctx.reply(json::object{{"you", ctx.user().username}, {"said", ctx.body().at("text")}});
@@ -138,7 +166,7 @@ TEST(gateway_e2e, login_token_connect_message_reply_disconnect) {
   ASSERT_TRUE(http.start());
 
   testing::io_runner io;
-  auto gw_ptr = start_local_gateway(io, **db, http.port());
+  auto gw_ptr = start_local_gateway(io, *db, http.port());
   ASSERT_TRUE(gw_ptr);
   auto& gw = *gw_ptr;
 
@@ -175,10 +203,10 @@ TEST(gateway_e2e, login_token_connect_message_reply_disconnect) {
 
   ws_client ws(gw.port(), "/dev?channel=room&ws_token=" + tok, headers);
   ASSERT_TRUE(ws.ok()) << ws.status();
-  auto sessions = (*db)->page(store::session_query{}.in_channel("room").connected_only(), 0, 10);
+  auto sessions = db->page(store::session_query{}.in_channel("room").connected_only(), 0, 10);
   ASSERT_TRUE(sessions);
   ASSERT_EQ(sessions->size(), 1U);
-  EXPECT_EQ((*db)->find_user_id("alice").value(), sessions->front().user);
+  EXPECT_EQ(db->find_user_id("alice").value(), sessions->front().user);
 
   ws.send(R"({"handler":"echo","text":"hello"})");
   auto reply = ws.read();
@@ -192,33 +220,23 @@ TEST(gateway_e2e, login_token_connect_message_reply_disconnect) {
 
   ws.close();
   const auto id = sessions->front().connection_id;
-  for (int i = 0; i < 200 && (*db)->find_session(id)->connected; ++i) std::this_thread::sleep_for(10ms);
-  EXPECT_FALSE((*db)->find_session(id)->connected) << "$disconnect reached the backend";
+  for (int i = 0; i < 200 && db->find_session(id)->connected; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE(db->find_session(id)->connected) << "$disconnect reached the backend";
 
   io.run(gw.shutdown(1s));
   http.shutdown();
-  std::error_code ignored;
-  std::filesystem::remove_all(dir, ignored);
 }
 
-TEST(gateway_e2e, a_channel_send_while_a_client_connects_does_not_lose_it) {
+TEST_F(gateway_e2e, a_channel_send_while_a_client_connects_does_not_lose_it) {
   // The local gateway, like API Gateway, answers PostToConnection with 410 while a connection's
   // $connect is still running. A handler that sends to the channel in that moment must not mark
   // the connecting client disconnected: its socket opens a moment later and must get later sends.
-  const auto dir = std::filesystem::temp_directory_path() / fmt::format("apigw-e2e-connecting-{}", ::getpid());
-  std::filesystem::create_directories(dir);
-  auto& clock = system_clock_source::instance();
-  auto db = store::open_store((dir / "db.sqlite3").string(), clock);
-  ASSERT_TRUE(db);
-  ASSERT_TRUE((*db)->migrate());
-
-  mgmt::sender sender;
-  dispatch::sender_delivery delivery(sender, **db);
-  dispatch::builtin_authenticator auth(**db, clock, "e2e secret", {.secure_cookie = false, .fast_hashing = true});
   dispatch::backend_options options;
   options.security.use_ws_token = false;
-  options.log = [](std::string_view) {};
-  dispatch::backend app(**db, delivery, auth, clock, options);
+  auto app_ptr = make_backend(options);
+  auto& app = *app_ptr;
+  auto& auth = *auth_;
+  auto& db = db_;
 
   std::promise<void> entered;
   std::promise<void> release;
@@ -246,7 +264,7 @@ TEST(gateway_e2e, a_channel_send_while_a_client_connects_does_not_lose_it) {
   ASSERT_TRUE(http.start());
 
   testing::io_runner io;
-  auto gw_ptr = start_local_gateway(io, **db, http.port());
+  auto gw_ptr = start_local_gateway(io, *db, http.port());
   ASSERT_TRUE(gw_ptr);
   auto& gw = *gw_ptr;
 
@@ -268,7 +286,7 @@ TEST(gateway_e2e, a_channel_send_while_a_client_connects_does_not_lose_it) {
   auto report = a.read();
   ASSERT_TRUE(report);
   EXPECT_EQ(*report, R"({"type":"report","delivered":1,"gone":1})") << "b answered 410 while connecting";
-  auto members = (*db)->page(store::session_query{}.in_channel("room"), 0, 10);
+  auto members = db->page(store::session_query{}.in_channel("room"), 0, 10);
   ASSERT_TRUE(members);
   ASSERT_EQ(members->size(), 2U);
   EXPECT_TRUE((*members)[1].connected) << "the 410 did not mark the connecting session";
@@ -286,8 +304,6 @@ TEST(gateway_e2e, a_channel_send_while_a_client_connects_does_not_lose_it) {
   b->close();
   io.run(gw.shutdown(1s));
   http.shutdown();
-  std::error_code ignored;
-  std::filesystem::remove_all(dir, ignored);
 }
 
 }  // namespace
