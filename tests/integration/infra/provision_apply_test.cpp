@@ -338,6 +338,14 @@ TEST_F(ProvisionApply, DomainCreatedMappedThenUpdated) {
   auto api = apply(base_config(), r);
   ASSERT_TRUE(api);
   domain_config d{"ws.example.com", "arn:aws:acm:us-east-1:1:certificate/abc", "", "", "", ""};
+  // A dry run plans the mapping too, though the domain does not exist yet.
+  auto dry = apply_dom(d, api->api_id, r, true);
+  ASSERT_TRUE(dry) << dry.error().message;
+  EXPECT_EQ(dry->changes, 2);
+  EXPECT_EQ(r.steps(), (std::vector<std::string>{
+                           "+ domain name ws.example.com (certificate arn:aws:acm:us-east-1:1:certificate/abc)",
+                           fmt::format("+ API mapping ws.example.com/ -> API {} stage production", api->api_id)}));
+  EXPECT_TRUE(cp_.changing().empty());
   auto out = apply_dom(d, api->api_id, r);
   ASSERT_TRUE(out) << out.error().message;
   EXPECT_EQ(out->changes, 2);

@@ -314,7 +314,22 @@ TEST_P(PlanApi, Operations) {
   EXPECT_EQ(summary(plan_api(cfg, live, k_region)), c.expected);
 }
 
-INSTANTIATE_TEST_SUITE_P(Table, PlanApi, ::testing::Range<std::size_t>(0, api_cases().size()));
+// case_name: the case's description as a test name (letters, digits and '_').
+std::string case_name(const ::testing::TestParamInfo<std::size_t>& info) {
+  std::string out;
+  for (char ch : api_cases()[info.param].name) {
+    const bool word = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+    if (word) {
+      out += ch;
+    } else if (!out.empty() && out.back() != '_') {
+      out += '_';
+    }
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, PlanApi, ::testing::Range<std::size_t>(0, api_cases().size()), case_name);
 
 TEST(PlanApiBodies, CreateFromNothingSendsTheWholeConfiguration) {
   auto cfg = config(R"({"name": "chat", "target_base": "https://app.example.com/ws", "description": "d",
