@@ -1,5 +1,5 @@
-// infra.hpp: what `apigw-ws api` and `apigw-ws domain` share: the api.json configuration (read and
-// checked before any call is made), the control-plane connection options (endpoint, region,
+// infra.hpp: what `apigw-ws api` and `apigw-ws domain` share besides the provision module (which
+// reads api.json, plans and applies): the control-plane connection options (endpoint, region,
 // profile) and how they become a signed client, and the endpoint recorded in the store.
 #pragma once
 
@@ -10,62 +10,12 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <boost/json/object.hpp>
 
-#include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace apigw::cli {
-
-// infra_route: an additional route: its key and the URL API Gateway calls for it.
-struct infra_route {
-  std::string route_key;
-  std::string url;
-  std::string name;
-};
-
-// infra_domain: the custom domain of the API (the "domain" object of api.json).
-struct infra_domain {
-  std::string name;             // "ws.example.com"
-  std::string certificate_arn;  // an ACM certificate in the API's region
-  std::string hosted_zone_id;   // optional
-  std::string base_path;        // the API mapping key; "" maps the domain's root
-  std::string endpoint_type;    // "REGIONAL" or "EDGE"; "" leaves it as it is (REGIONAL when created)
-  std::string security_policy;  // "TLS_1_0" or "TLS_1_2"; "" leaves it as it is (TLS_1_2 when created)
-};
-
-// infra_config: a checked api.json. Key names follow the backend's options (shared_secret_header,
-// shared_secret) so one value configures both ends.
-struct infra_config {
-  std::string name;
-  std::string description;
-  std::string route_selection_expression = "$request.body.action";
-  std::string target_base;  // always ends in '/'
-  std::string stage = "production";
-  std::string stage_description;
-  std::map<std::string, std::string> stage_variables;
-  std::vector<infra_route> routes;  // additional routes, in file order
-  std::string shared_secret_header = "X-Apigw-Secret";
-  std::string shared_secret;  // empty: no secret header is injected
-  std::int64_t timeout_ms = 29000;
-  std::map<std::string, std::string> tags;
-  std::optional<std::int64_t> throttling_burst_limit;
-  std::optional<double> throttling_rate_limit;
-  std::string default_channel;
-  std::optional<infra_domain> domain;
-};
-
-// parse_infra_config: reads api.json text. Fails with invalid_config naming the field and what is
-// wrong: an unknown key, a missing name or target_base, a URL that is not absolute http(s), a route
-// without a URL or with a reserved or repeated key, a stage name AWS rejects, and so on.
-result<infra_config> parse_infra_config(std::string_view text);
-
-// load_infra_config: reads and checks the file at `path` (io_error when it cannot be read).
-result<infra_config> load_infra_config(const std::string& path);
 
 // control_plane_cli: the connection options every infra command takes.
 struct control_plane_cli {
@@ -91,10 +41,6 @@ struct control_plane_setup {
 // environment, shared files). A loopback --endpoint works unsigned and defaults to us-east-1; any
 // other endpoint needs credentials and a region, and their absence fails naming every place looked.
 result<control_plane_setup> resolve_control_plane(const control_plane_cli& o);
-
-// member_string: the string member `key` of a control-plane response, or "" when it is absent,
-// null (moto sends nulls) or not a string.
-std::string member_string(const boost::json::object& o, std::string_view key);
 
 // run_io: runs `a` on `io` until it finishes and returns its result (the commands are one-shot).
 template <class T>

@@ -487,6 +487,15 @@ class InfraTest(unittest.TestCase):
         cfg["domain"] = {"name": "ws.example.com",
                          "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/abc"}
         path = self.write_config(cfg)
+        # The dry run plans both steps (the mapping too, though the domain does not exist yet).
+        self.proxy.clear()
+        r = self.cli("domain", "apply", "--config", path, "--endpoint", self.endpoint, "--dry-run")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.proxy.mutating(), [])
+        self.assertEqual([line for line in r.stdout.splitlines() if line.startswith("plan:")],
+                         ["plan: + domain name ws.example.com (certificate "
+                          "arn:aws:acm:us-east-1:123456789012:certificate/abc)",
+                          f"plan: + API mapping ws.example.com/ -> API {api_id} stage production"])
         self.proxy.clear()
         r = self.cli("domain", "apply", "--config", path, "--endpoint", self.endpoint)
         self.assertEqual(r.returncode, 0, r.stderr)

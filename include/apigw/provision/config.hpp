@@ -1,0 +1,77 @@
+// apigw/provision/config.hpp: the desired state of a WebSocket API and of its custom domain, as
+// api.json holds it (read and checked before any control-plane call is made). Key names follow
+// the backend's options (shared_secret_header, shared_secret) so one value configures both ends.
+#pragma once
+
+#include "apigw/core/error.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace apigw::provision {
+
+// route_config: an additional route: its key and the URL API Gateway calls for it.
+struct route_config {
+  std::string route_key;
+  std::string url;
+  std::string name;
+};
+
+// domain_config: the custom domain of the API (the "domain" object of api.json).
+struct domain_config {
+  std::string name;             // "ws.example.com"
+  std::string certificate_arn;  // an ACM certificate in the API's region
+  std::string hosted_zone_id;   // optional
+  std::string base_path;        // the API mapping key; "" maps the domain's root
+  std::string endpoint_type;    // "REGIONAL" or "EDGE"; "" leaves it as it is (REGIONAL when created)
+  std::string security_policy;  // "TLS_1_0" or "TLS_1_2"; "" leaves it as it is (TLS_1_2 when created)
+};
+
+// api_config: a checked api.json.
+struct api_config {
+  std::string name;
+  std::string description;
+  std::string route_selection_expression = "$request.body.action";
+  std::string target_base;  // always ends in '/'
+  std::string stage = "production";
+  std::string stage_description;
+  std::map<std::string, std::string> stage_variables;
+  std::vector<route_config> routes;  // additional routes, in file order
+  std::string shared_secret_header = "X-Apigw-Secret";
+  std::string shared_secret;  // empty: no secret header is injected
+  std::int64_t timeout_ms = 29000;
+  std::map<std::string, std::string> tags;
+  std::optional<std::int64_t> throttling_burst_limit;
+  std::optional<double> throttling_rate_limit;
+  std::string default_channel;
+  std::optional<domain_config> domain;
+};
+
+// parse_api_config: reads api.json text. Fails with invalid_config naming the field and what is
+// wrong: an unknown key, a missing name or target_base, a URL that is not absolute http(s), a route
+// without a URL or with a reserved or repeated key, a stage name AWS rejects, and so on.
+result<api_config> parse_api_config(std::string_view text);
+
+// load_api_config: reads and checks the file at `path` (io_error when it cannot be read; the
+// message of any failure starts with the path).
+result<api_config> load_api_config(const std::string& path);
+
+// desired_route: a route key, its name in the record, and the integration it should have.
+struct desired_route {
+  std::string key;
+  std::string name;
+  boost::json::object integration;  // the CreateIntegration body
+};
+
+// desired_routes: $connect, $disconnect and $default (calling {target_base}connect, ...) then the
+// file's routes, each with its HTTP_PROXY POST integration (connectionId header, and the shared
+// secret header when one is configured). Never fails.
+std::vector<desired_route> desired_routes(const api_config& c);
+
+}  // namespace apigw::provision
