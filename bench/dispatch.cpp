@@ -20,7 +20,7 @@
 // connections=1000 (sessions) concurrency=64 workers=2 io_threads=1 reference=route|view.
 // The last line is machine-readable:
 //   RESULT dispatch mode=open rate=<r> p99_ms=<x> ref_p99_ms=<y> req_per_s=<closed> ref_req_per_s=<closed>
-//          share=<closed ratio> p50_ms= p999_ms= max_ms= ref_max_ms= late= achieved_per_s=
+//          share=<closed ratio> p50_ms= p999_ms= max_ms= ref_max_ms= late= ref_late= achieved_per_s=
 //   RESULT dispatch mode=closed req_per_s=<x> p50_ms=<y> p99_ms=<z> ref_req_per_s=<r> share=<s>
 #include "key_values.hpp"
 
@@ -438,9 +438,9 @@ int main(int argc, char** argv) {
       app.stop();
       std::printf(
           "RESULT dispatch mode=open rate=%zu p99_ms=%.3f ref_p99_ms=%.3f req_per_s=%.0f ref_req_per_s=%.0f "
-          "share=%.3f p50_ms=%.3f p999_ms=%.3f max_ms=%.3f ref_max_ms=%.3f late=%zu achieved_per_s=%.0f\n",
+          "share=%.3f p50_ms=%.3f p999_ms=%.3f max_ms=%.3f ref_max_ms=%.3f late=%zu ref_late=%zu achieved_per_s=%.0f\n",
           cfg.rate, opened.lat.p99, ref_open.lat.p99, closed.per_s, ref_closed.per_s, share, opened.lat.p50,
-          opened.lat.p999, opened.lat.max, ref_open.lat.max, opened.late, opened.achieved_per_s);
+          opened.lat.p999, opened.lat.max, ref_open.lat.max, opened.late, ref_open.late, opened.achieved_per_s);
     } else {
       http.shutdown();
       app.stop();
