@@ -15,7 +15,9 @@
 // Options (KEY=VALUE): conns=10000 route_clients=64 window=4 seconds=3 posts=50000
 // post_concurrency=64 gateway_threads=2 gateway=PATH (default: the apigw-ws built alongside).
 // The last line is machine-readable:
-//   RESULT gateway conns=<N> kib_per_conn=<x> route_msgs_per_s=<y> post_per_s=<z>
+//   RESULT gateway conns=<N> kib_per_conn=<x> route_msgs_per_s=<y> direct_req_per_s=<d> route_share=<y/d>
+//          post_per_s=<z>
+// (direct_req_per_s: the reference rate straight to the backend; route_share: the route rate over it.)
 #include "key_values.hpp"
 
 #include "apigw/net/http_client_pool.hpp"
@@ -528,6 +530,7 @@ int main(int argc, char** argv) {
           fmt::format("{} of {} posts failed or were not delivered", cfg.posts - st.posts_received.load(), cfg.posts);
   }
 
+  const double route_share = direct_per_s > 0 ? route_per_s / direct_per_s : 0.0;
   std::printf("gateway: %zu connections opened in %.2f s (%.0f/s), each through $connect\n", st.opened.load(),
               std::chrono::duration<double>(open_time).count(),
               per_second(static_cast<double>(st.opened.load()), open_time));
@@ -538,15 +541,17 @@ int main(int argc, char** argv) {
   std::printf(
       "two-way route: %.0f msg/s through the gateway vs %.0f req/s straight to the backend (%.2f of it), "
       "%zu clients x %zu in flight\n",
-      route_per_s, direct_per_s, direct_per_s > 0 ? route_per_s / direct_per_s : 0.0, cfg.route_clients, cfg.window);
+      route_per_s, direct_per_s, route_share, cfg.route_clients, cfg.window);
   std::printf("@connections: %.0f posts/s delivered (%llu of %zu), %zu concurrent callers\n", post_per_s,
               static_cast<unsigned long long>(st.posts_received.load()), cfg.posts, cfg.post_concurrency);
   if (!error.empty()) {
     std::fprintf(stderr, "apigw-bench-gateway: %s\n", error.c_str());
     rc = 1;
   }
-  std::printf("RESULT gateway conns=%zu kib_per_conn=%.2f route_msgs_per_s=%.0f post_per_s=%.0f\n", st.opened.load(),
-              kib_per_conn, route_per_s, post_per_s);
+  std::printf(
+      "RESULT gateway conns=%zu kib_per_conn=%.2f route_msgs_per_s=%.0f direct_req_per_s=%.0f route_share=%.3f "
+      "post_per_s=%.0f\n",
+      st.opened.load(), kib_per_conn, route_per_s, direct_per_s, route_share, post_per_s);
   std::fflush(stdout);
 
   // Stop the gateway first (it sends every $disconnect, and the clients' reads end), then let the
