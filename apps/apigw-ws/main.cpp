@@ -2,8 +2,11 @@
 // the global options, picks the command and turns its outcome into the exit code.
 #include "cli_common.hpp"
 
+#include "apigw/core/version.hpp"
+
 #include <cstdio>
 #include <exception>
+#include <string>
 
 int main(int argc, char** argv) {
   using namespace apigw::cli;
@@ -11,6 +14,7 @@ int main(int argc, char** argv) {
       "apigw-ws: live messages (chat, toasts, progress, invalidation) over AWS API Gateway WebSocket APIs.\n"
       "Sends through the Management API (@connections) and manages the session store."};
   app.name("apigw-ws");
+  app.set_version_flag("--version", "apigw-ws " + std::string(apigw::k_version));
   app.require_subcommand(1);
   app.fallthrough();
   globals g;

@@ -215,6 +215,13 @@ TEST_F(cli_test, bad_input_gets_clear_errors) {
   EXPECT_NE(r.err.find("unsupported database URL scheme 'mysql'"), std::string::npos) << r.err;
 }
 
+// The version comes from project(VERSION) in the top CMakeLists.txt, the one place it is written.
+TEST_F(cli_test, version_flag_prints_the_project_version) {
+  auto r = testing::run_process({APIGW_CLI_PATH, "--version"}, env_, dir_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "apigw-ws " APIGW_PROJECT_VERSION "\n");
+}
+
 TEST_F(cli_test, unmigrated_database_says_to_migrate) {
   db_ = (dir_ / "fresh.sqlite3").string();
   auto r = run({"sessions", "list"});
