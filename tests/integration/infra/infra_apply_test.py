@@ -5,7 +5,7 @@ The real binary runs `apigw-ws gateway --port 0` (the local gateway's apigateway
 and applies api.json files to it through a recording proxy on loopback. The proxy counts the calls
 that change something (anything but GET), checks every request against the botocore model of
 apigatewayv2 (operation, body members and their types, required members) when
-../shared/testdata/aws-models/apigatewayv2/service-2.json is present, and can answer a chosen call
+tests/data/aws-models/apigatewayv2/service-2.json is present, and can answer a chosen call
 with a 500 to inject a failure part-way through an apply.
 
 Standard library only. Exit code 77 marks a skip.
@@ -292,7 +292,8 @@ class InfraTest(unittest.TestCase):
         cls.db = os.path.join(cls.tmp.name, "apigw.sqlite3")
         cls.model = Model(MODEL_PATH) if MODEL_PATH and os.path.exists(MODEL_PATH) else None
         if cls.model is None:
-            print(f"note: botocore model not found at {MODEL_PATH}; request shapes are not checked", file=sys.stderr)
+            # The model is kept in the repository; without it the shape checks would pass vacuously.
+            raise RuntimeError(f"botocore model not found at {MODEL_PATH}: request shapes cannot be checked")
         r = cls.cli("migrate")
         assert r.returncode == 0, r.stderr
 

@@ -27,7 +27,7 @@ class sigv4_aws4_suite : public ::testing::TestWithParam<suite_case> {};
 
 TEST_P(sigv4_aws4_suite, canonical_request_string_to_sign_and_authorization_match) {
   const suite_case& c = GetParam();
-  if (c.dir.empty()) GTEST_SKIP() << "AWS SigV4 test suite not found at " << suite_dir();
+  if (c.dir.empty()) FAIL() << "AWS SigV4 test suite not found at " << suite_dir();
   auto req = parse_req(read_file(c.file(".req")));
   ASSERT_TRUE(req) << "cannot parse " << c.file(".req");
 

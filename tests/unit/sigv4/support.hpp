@@ -1,5 +1,5 @@
-// Test support for sigv4: reading the AWS SigV4 test suite (shared/testdata/aws4_testsuite, never
-// copied into the repository) and running the botocore cross-check script.
+// Test support for sigv4: reading the AWS SigV4 test suite (tests/data/aws4_testsuite, Apache-2.0,
+// kept in the repository with its LICENSE and NOTICE) and running the botocore cross-check script.
 #pragma once
 
 #include "apigw/core/json.hpp"
@@ -33,17 +33,12 @@ inline constexpr std::string_view k_suite_region = "us-east-1";
 inline constexpr std::string_view k_suite_service = "service";
 inline const clock::time_point k_suite_time = clock::time_point{std::chrono::seconds{1440938160}};  // 20150830T123600Z
 
-// shared_dir: $APIGW_SHARED_DIR (set by apigw_add_test), else ../shared next to the source tree.
-inline fs::path shared_dir() {
-  if (const char* d = std::getenv("APIGW_SHARED_DIR"); d != nullptr && *d != '\0') return d;
-  return fs::path(APIGW_PROJECT_DIR) / ".." / "shared";
-}
-
 inline fs::path suite_dir() {
-  return shared_dir() / "testdata" / "aws4_testsuite";
+  return fs::path(APIGW_PROJECT_DIR) / "tests" / "data" / "aws4_testsuite";
 }
 
-// suite_case: one vector directory; `dir` is empty for the placeholder used when the suite is absent.
+// suite_case: one vector directory; `dir` is empty for the placeholder used when the suite is absent
+// (a broken checkout: the test then fails rather than passing with nothing checked).
 struct suite_case {
   std::string name;  // gtest-safe: "normalize_path_get_slash"
   fs::path dir;
@@ -53,7 +48,7 @@ struct suite_case {
 };
 
 // list_suite_cases: every directory holding <dirname>.req, sorted; one placeholder case when the
-// suite is missing, so the test reports a skip instead of nothing.
+// suite is missing, so the test reports a failure instead of nothing.
 inline std::vector<suite_case> list_suite_cases() {
   std::vector<suite_case> out;
   std::error_code ec;

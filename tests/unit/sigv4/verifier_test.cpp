@@ -54,7 +54,7 @@ class sigv4_aws4_suite_verify : public ::testing::TestWithParam<suite_case> {};
 
 TEST_P(sigv4_aws4_suite_verify, signed_vector_verifies_and_tampering_fails) {
   const suite_case& c = GetParam();
-  if (c.dir.empty()) GTEST_SKIP() << "AWS SigV4 test suite not found at " << suite_dir();
+  if (c.dir.empty()) FAIL() << "AWS SigV4 test suite not found at " << suite_dir();
   auto req = parse_req(read_file(c.file(".req")));
   auto sreq = parse_req(read_file(c.file(".sreq")));
   ASSERT_TRUE(req && sreq);
