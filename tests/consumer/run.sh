@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# tests/consumer/run.sh PREFIX [VERSION]: builds and runs this consumer against the apigw installed
+# in PREFIX twice, with CMake (find_package(apigw)) and with pkg-config (apigw.pc), in a temporary
+# folder. With VERSION, also checks that both report it. Exits non-zero on any failure.
+set -euo pipefail
+prefix=$(cd "$1" && pwd)
+want=${2:-}
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "consumer: CMake against $prefix"
+cmake -S "$here" -B "$work/cmake" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$work/cmake" >/dev/null
+"$work/cmake/consumer" | tee "$work/cmake.out"
+
+echo "consumer: pkg-config against $prefix"
+pc_dirs=$(find "$prefix" -path '*/pkgconfig/apigw.pc' -printf '%h:' 2>/dev/null | sed 's/:$//')
+export PKG_CONFIG_PATH="${pc_dirs}${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+# shellcheck disable=SC2046,SC2086  # pkg-config's output, CXXFLAGS and LDFLAGS are lists of flags
+g++ -std=c++20 ${CXXFLAGS:-} -o "$work/consumer-pc" "$here/main.cpp" $(pkg-config --cflags --libs apigw) ${LDFLAGS:-}
+"$work/consumer-pc" | tee "$work/pc.out"
+cmp "$work/cmake.out" "$work/pc.out"
+
+got=$(sed -n 's/^apigw //p' "$work/cmake.out")
+[ "$got" = "$(pkg-config --modversion apigw)" ] || { echo "consumer: apigw.pc says $(pkg-config --modversion apigw), the library $got" >&2; exit 1; }
+if [ -n "$want" ] && [ "$got" != "$want" ]; then
+  echo "consumer: version $got, expected $want" >&2
+  exit 1
+fi
+echo "consumer: ok (apigw $got)"
