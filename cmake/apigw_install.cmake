@@ -18,6 +18,18 @@ foreach(module IN LISTS apigw_modules)
 endforeach()
 
 install(TARGETS apigw apigw_settings EXPORT apigwTargets COMPONENT dev)
+# `cmake --install --strip` (and cpack) strip executables and shared libraries but leave archives
+# alone; their debug information would make most of the .deb's size. --strip-debug keeps the symbols
+# a static link needs.
+if(NOT BUILD_SHARED_LIBS AND CMAKE_STRIP)
+  foreach(module IN LISTS apigw_modules)
+    install(CODE "if(CMAKE_INSTALL_DO_STRIP)
+  execute_process(COMMAND \"${CMAKE_STRIP}\" --strip-debug
+    \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/$<TARGET_FILE_NAME:apigw_${module}>\"
+    COMMAND_ERROR_IS_FATAL ANY)
+endif()" COMPONENT dev)
+  endforeach()
+endif()
 # version.hpp is generated into the build folder; it installs beside the source headers of core.
 install(DIRECTORY ${PROJECT_BINARY_DIR}/generated/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev)
 
@@ -75,6 +87,7 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Backend toolkit for AWS API Gateway WebSo
 set(CPACK_RESOURCE_FILE_LICENSE ${PROJECT_SOURCE_DIR}/LICENSE)
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_STRIP_FILES ON)  # the release preset builds with -g; the packages ship without it
 set(CPACK_COMPONENTS_ALL runtime dev)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # apigw-ws_0.1.0_amd64.deb, apigw-ws-dev_0.1.0_amd64.deb
@@ -85,10 +98,11 @@ set(CPACK_COMPONENT_DEV_DEPENDS runtime)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME apigw-ws)
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION
   "the apigw-ws command-line tool (local gateway, send, sessions, users, api apply) and the browser client")
-# Declared by hand rather than with dpkg-shlibdeps, which a machine with only g++ lacks (dpkg-dev);
-# they are the libraries `dpkg-shlibdeps` names for the tool on Debian 12 (docs/design/packaging.md).
+# Declared by hand rather than with CPACK_DEBIAN_PACKAGE_SHLIBDEPS, which needs dpkg-shlibdeps
+# (dpkg-dev, absent from a machine with only g++): this is what dpkg-shlibdeps answers for the tool
+# on Debian 12 (docs/design/packaging.md says how to check it again).
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS
-  "libc6, libstdc++6, libgcc-s1, libssl3, libsqlite3-0, libpq5, libsodium23, libfmt9, libboost-json1.81.0, libboost-url1.81.0")
+  "libboost-json1.81.0 (>= 1.81.0), libboost-url1.81.0 (>= 1.81.0), libc6 (>= 2.34), libfmt9 (>= 9.1.0+ds1), libgcc-s1 (>= 3.0), libpq5 (>= 9.0~), libsodium23 (>= 1.0.14), libsqlite3-0 (>= 3.37.0), libssl3 (>= 3.0.0), libstdc++6 (>= 12)")
 
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME apigw-ws-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)

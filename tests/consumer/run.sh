@@ -15,8 +15,12 @@ cmake --build "$work/cmake" >/dev/null
 "$work/cmake/consumer" | tee "$work/cmake.out"
 
 echo "consumer: pkg-config against $prefix"
-pc_dirs=$(find "$prefix" -path '*/pkgconfig/apigw.pc' -printf '%h:' 2>/dev/null | sed 's/:$//')
-export PKG_CONFIG_PATH="${pc_dirs}${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+pc_dirs=
+for d in "$prefix"/lib/pkgconfig "$prefix"/lib/*/pkgconfig "$prefix"/lib64/pkgconfig; do
+  [ -f "$d/apigw.pc" ] && pc_dirs="$pc_dirs${pc_dirs:+:}$d"
+done
+[ -n "$pc_dirs" ] || { echo "consumer: no apigw.pc under $prefix" >&2; exit 1; }
+export PKG_CONFIG_PATH="$pc_dirs${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 # shellcheck disable=SC2046,SC2086  # pkg-config's output, CXXFLAGS and LDFLAGS are lists of flags
 g++ -std=c++20 ${CXXFLAGS:-} -o "$work/consumer-pc" "$here/main.cpp" $(pkg-config --cflags --libs apigw) ${LDFLAGS:-}
 "$work/consumer-pc" | tee "$work/pc.out"
