@@ -34,6 +34,10 @@ endif()
 install(DIRECTORY ${PROJECT_BINARY_DIR}/generated/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev)
 
 install(TARGETS apigw-ws RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
+if(BUILD_SHARED_LIBS)
+  # The tool finds the shared modules beside it wherever the prefix is, not only in /usr.
+  set_target_properties(apigw-ws PROPERTIES INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
+endif()
 # The browser client is a file a backend serves (static_root) or a page imports; it is also the npm
 # package (web/package.json), whose files are the same.
 install(FILES ${PROJECT_SOURCE_DIR}/web/apigw-ws.js ${PROJECT_SOURCE_DIR}/web/apigw-ws.d.ts
