@@ -23,7 +23,9 @@ done
 export PKG_CONFIG_PATH="$pc_dirs${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 # shellcheck disable=SC2046,SC2086  # pkg-config's output, CXXFLAGS and LDFLAGS are lists of flags
 g++ -std=c++20 ${CXXFLAGS:-} -o "$work/consumer-pc" "$here/main.cpp" $(pkg-config --cflags --libs apigw) ${LDFLAGS:-}
-"$work/consumer-pc" | tee "$work/pc.out"
+# pkg-config gives no run path: a shared-library install outside the loader's folders needs this.
+LD_LIBRARY_PATH="$(pkg-config --variable=libdir apigw)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$work/consumer-pc" |
+  tee "$work/pc.out"
 cmp "$work/cmake.out" "$work/pc.out"
 
 got=$(sed -n 's/^apigw //p' "$work/cmake.out")
