@@ -1,13 +1,24 @@
-# apigw_add_module(<name> SOURCES ... [DEPS ...])
+include(GNUInstallDirs)
+
+# apigw_add_module(<name> SOURCES ... [DEPS ...] [PRIVATE_DEPS ...])
 # Declares library apigw_<name> (alias apigw::<name>) from src/<name>/, with the public headers in
 # include/apigw/<name>/. DEPS lists what it may use: other modules by short name (core, net, ...) or
 # imported targets. The dependency rule of DESIGN.md §2 is visible here, one line per module.
+# The library is static unless BUILD_SHARED_LIBS is on. It joins the export set apigwTargets as
+# apigw::<name> (what find_package(apigw) gives consumers) and is appended to the global property
+# APIGW_MODULES, in declaration order, which is a valid dependency order (a module only uses modules
+# declared before it); the umbrella target apigw::apigw and apigw.pc are built from that list.
 function(apigw_add_module name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
-  add_library(apigw_${name} STATIC ${ARG_SOURCES})
+  add_library(apigw_${name} ${ARG_SOURCES})
   add_library(apigw::${name} ALIAS apigw_${name})
+  # A 0.x minor release may break the ABI, so the soname carries major.minor.
+  set_target_properties(apigw_${name} PROPERTIES
+    EXPORT_NAME ${name}
+    VERSION ${PROJECT_VERSION}
+    SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
   target_include_directories(apigw_${name}
-    PUBLIC ${PROJECT_SOURCE_DIR}/include
+    PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
     PRIVATE ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(apigw_${name} PUBLIC apigw_settings)
   foreach(dep IN LISTS ARG_DEPS)
@@ -24,6 +35,17 @@ function(apigw_add_module name)
       target_link_libraries(apigw_${name} PRIVATE ${dep})
     endif()
   endforeach()
+  set_property(GLOBAL APPEND PROPERTY APIGW_MODULES ${name})
+
+  # Shared libraries (and the soname link) belong to the runtime package; static archives and the
+  # headers only serve compiling against apigw, so they go with the development files.
+  install(TARGETS apigw_${name} EXPORT apigwTargets
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT dev
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
+    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/apigw/${name}
+    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/apigw COMPONENT dev
+    FILES_MATCHING PATTERN "*.hpp")
 endfunction()
 
 # apigw_add_test(<name> SOURCES ... DEPS ... LABELS ... [TIMEOUT s] [ONE_PROCESS])

@@ -22,6 +22,9 @@ export const STATES = Object.freeze(['idle', 'connecting', 'open', 'reconnecting
 
 const DEFAULTS = {
   tokenUrl: '/api/ws-token/',
+  // The fetch credentials mode of the token request: 'include' when the page is served from
+  // another origin than the backend (the backend must then allow that origin with credentials).
+  credentials: 'same-origin',
   channel: '',
   csrfToken: '',
   csrfHeader: 'X-CSRF-Token',
@@ -44,8 +47,10 @@ export function backoffDelay(attempt, { initialDelayMs = 500, maxDelayMs = 30000
 export class ApigwClient {
   /**
    * @param {object} options url (ws:// or wss:// of the API stage) or urlProvider (async () => url);
-   *   tokenUrl, channel, csrfToken, heartbeatMs, initialDelayMs, maxDelayMs, maxQueue; for tests:
-   *   fetch, WebSocket, random, setTimeout, clearTimeout.
+   *   tokenUrl (absolute for a backend on another origin), credentials (fetch mode of the token
+   *   request), channel, csrfToken, csrfHeader, heartbeatMs, heartbeatHandler, initialDelayMs,
+   *   maxDelayMs, maxQueue; for tests: fetch, WebSocket, random, setTimeout, clearTimeout.
+   *   Types: apigw-ws.d.ts.
    */
   constructor(options) {
     this.options = { ...DEFAULTS, ...options };
@@ -164,7 +169,7 @@ export class ApigwClient {
     const base = o.urlProvider ? await o.urlProvider() : o.url;
     const headers = {};
     if (o.csrfToken) headers[o.csrfHeader] = o.csrfToken;
-    const res = await this._fetch(o.tokenUrl, { method: 'POST', credentials: 'same-origin', headers });
+    const res = await this._fetch(o.tokenUrl, { method: 'POST', credentials: o.credentials, headers });
     if (!res.ok) {
       const err = new Error(`token endpoint answered ${res.status}`);
       err.status = res.status;

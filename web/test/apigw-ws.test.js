@@ -193,3 +193,20 @@ test('close() ends the connection for good', async (t) => {
   assert.equal(s.connections.length, 1);
   assert.equal(c.state, 'closed');
 });
+
+test('fetches the token from a configurable URL with the configured credentials mode', async (t) => {
+  const s = await server();
+  t.after(() => s.close());
+  const same = client(s);
+  const cross = client(s, { tokenUrl: 'https://api.example.com/api/ws-token/', credentials: 'include' });
+  for (const c of [same, cross]) {
+    const connected = s.nextConnection();
+    c.start();
+    await connected;
+    c.close();
+  }
+  assert.equal(same._fetch.calls[0].url, '/api/ws-token/');
+  assert.equal(same._fetch.calls[0].init.credentials, 'same-origin');
+  assert.equal(cross._fetch.calls[0].url, 'https://api.example.com/api/ws-token/');
+  assert.equal(cross._fetch.calls[0].init.credentials, 'include');
+});
