@@ -99,7 +99,7 @@ class local_control_plane {
     co_return cp_.handle(req.method, req.target, req.body, k_now).response;
   }
 
-  gateway::detail::control_plane cp_{gateway::default_dev_config()};
+  gateway::detail::control_plane cp_{gateway::default_dev_config(), k_now};
   mutable std::mutex mu_;
   std::vector<seen> seen_;
   std::string fail_method_;

@@ -15,7 +15,7 @@ using ::testing::HasSubstr;
 const clock::time_point k_now{std::chrono::seconds{1'741'168'800}};
 
 struct cp_fixture {
-  control_plane cp{default_dev_config()};
+  control_plane cp{default_dev_config(), k_now};
 
   json::object call(std::string_view method, std::string_view target, std::string_view body, unsigned expect) {
     auto a = cp.handle(method, target, body, k_now);
@@ -116,7 +116,7 @@ TEST(ControlPlane, SaveAndLoadRoundTrip) {
   f.call("POST", "/v2/apis/" + id + "/stages", R"({"stageName":"saved"})", 201);
   const std::string saved = f.cp.save();
 
-  control_plane other{gateway_config{}};
+  control_plane other{gateway_config{}, k_now};
   ASSERT_TRUE(other.load(saved));
   EXPECT_EQ(other.save(), saved);
   EXPECT_EQ(other.build().apis.size(), 2u);
@@ -256,7 +256,7 @@ TEST(ControlPlane, MapUpdatesMergeAndAnEmptyValueRemovesAKey) {
 TEST(ControlPlane, MapUpdatesCanReplaceInstead) {
   auto cfg = default_dev_config();
   cfg.control_plane_maps = map_update::replace;
-  control_plane cp(cfg);
+  control_plane cp(cfg, k_now);
   const auto patch = [&](std::string_view body) {
     auto a = cp.handle("PATCH", "/v2/apis/devapi0001/stages/dev", body, k_now);
     EXPECT_EQ(a.response.status, 200u) << a.response.body;
