@@ -7,6 +7,8 @@
 #include "gateway/control_plane/errors.hpp"
 #include "gateway/control_plane/router.hpp"
 
+#include <cassert>
+
 namespace apigw::gateway::detail {
 namespace cp {
 namespace {
@@ -85,7 +87,8 @@ control_plane::answer control_plane::handle(std::string_view method, std::string
     if (!parsed) return cp::bad_request(fmt::format("Invalid request body: {}", parsed.error().message));
     obj = std::move(*parsed);
   }
-  auto found = cp::control_plane_router().find(method, *seg);  // "/**" matches every request
+  auto found = cp::control_plane_router().find(method, *seg);
+  assert(found);  // "/**" matches every request
   const cp::request req{method, std::move(found->params), query, obj, now};
   std::lock_guard lock(mu_);
   if (found->entry->checked) return cp::run_checked(model_, *found->entry, req);
