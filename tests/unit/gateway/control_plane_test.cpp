@@ -39,6 +39,20 @@ TEST(ControlPlane, InitialConfigIsListed) {
   EXPECT_EQ(routes["items"].as_array().size(), 3u);
 }
 
+TEST(ControlPlane, InitialApisAreDatedWithTheTimeGiven) {
+  // The configured APIs and stages are created at the time the caller passes, not at whatever the
+  // system clock says, so what they answer is reproducible.
+  const clock::time_point created{std::chrono::seconds{1'600'000'000}};
+  control_plane cp{default_dev_config(), created};
+  const auto api = parse_json_object(cp.handle("GET", "/v2/apis/devapi0001", "", k_now).response.body);
+  ASSERT_TRUE(api);
+  EXPECT_EQ(api->at("createdDate"), "2020-09-13T12:26:40.000Z");
+  const auto stage = parse_json_object(cp.handle("GET", "/v2/apis/devapi0001/stages/dev", "", k_now).response.body);
+  ASSERT_TRUE(stage);
+  EXPECT_EQ(stage->at("createdDate"), "2020-09-13T12:26:40.000Z");
+  EXPECT_EQ(stage->at("lastUpdatedDate"), "2020-09-13T12:26:40.000Z");
+}
+
 TEST(ControlPlane, CreateApiWithWebsocketDefaults) {
   cp_fixture f;
   auto api =
