@@ -1,7 +1,6 @@
 // Control plane, APIs: CreateApi, GetApis, GetApi, UpdateApi, DeleteApi (spec §6.1, WEBSOCKET
 // defaults §6.2), and the refusal of API children this gateway does not serve.
-#include "gateway/control_plane/errors.hpp"
-#include "gateway/control_plane/router.hpp"
+#include "gateway/control_plane/lookup.hpp"
 
 #include "apigw/gateway/route_selection.hpp"
 
@@ -48,9 +47,7 @@ answer create_api(model& s, const request& r) {
 }
 
 answer get_api(model& s, const request& r) {
-  auto* m = find_api(s, r.params[0]);
-  if (m == nullptr) return not_found("API", r.params[0]);
-  return json_answer(200, m->api, false);
+  return with_api(s, r, [](api_model& m) { return json_answer(200, m.api, false); });
 }
 
 answer delete_api(model& s, const request& r) {
@@ -84,15 +81,15 @@ answer refuse_apis_method(model&, const request&) {
 }
 
 answer refuse_api_method(model& s, const request& r) {
-  if (find_api(s, r.params[0]) == nullptr) return not_found("API", r.params[0]);
-  return bad_request("unsupported method");
+  return with_api(s, r, [](api_model&) { return bad_request("unsupported method"); });
 }
 
 // refuse_api_child: authorizers, models and the other API children (a family's own refusals
 // are more specific, so this only sees the kinds no family serves).
 answer refuse_api_child(model& s, const request& r) {
-  if (find_api(s, r.params[0]) == nullptr) return not_found("API", r.params[0]);
-  return error_answer(404, "NotFoundException", fmt::format("apigw-ws does not serve {} yet", r.params.at(1)));
+  return with_api(s, r, [&](api_model&) {
+    return error_answer(404, "NotFoundException", fmt::format("apigw-ws does not serve {} yet", r.params.at(1)));
+  });
 }
 
 }  // namespace

@@ -1,8 +1,7 @@
 // Control plane, integrations and routes of an API: Create/Get/Update/Delete Integration and
 // Route, Get* lists, CreateRouteResponse and GetRouteResponses. Every change here is kept only
 // when the API can still be served (the entries are `checked`; see control_plane).
-#include "gateway/control_plane/errors.hpp"
-#include "gateway/control_plane/router.hpp"
+#include "gateway/control_plane/lookup.hpp"
 
 #include <algorithm>
 
@@ -21,9 +20,7 @@ bool valid_target(const api_model& m, std::string_view target) {
 // -- integrations ---------------------------------------------------------------------------------
 
 answer list_integrations(model& s, const request& r) {
-  auto* m = find_api(s, r.params[0]);
-  if (m == nullptr) return not_found("API", r.params[0]);
-  return list_answer(m->integrations);
+  return with_api(s, r, [](api_model& m) { return list_answer(m.integrations); });
 }
 
 answer create_integration(model& s, const request& r) {
@@ -62,23 +59,13 @@ answer create_integration(model& s, const request& r) {
   return json_answer(201, o, true);
 }
 
-// with_integration: `then(api, integration)` for the API and integration the path names, or
-// their NotFoundException.
-template <class Then>
-answer with_integration(model& s, const request& r, Then then) {
-  auto* m = find_api(s, r.params[0]);
-  if (m == nullptr) return not_found("API", r.params[0]);
-  auto it = m->integrations.find(r.params[1]);
-  if (it == m->integrations.end()) return not_found("Integration", r.params[1]);
-  return then(*m, it);
-}
-
 answer get_integration(model& s, const request& r) {
-  return with_integration(s, r, [](api_model&, auto it) { return json_answer(200, it->second, false); });
+  return with_child(s, r, &api_model::integrations, "Integration",
+                    [](api_model&, auto it) { return json_answer(200, it->second, false); });
 }
 
 answer delete_integration(model& s, const request& r) {
-  return with_integration(s, r, [](api_model& m, auto it) {
+  return with_child(s, r, &api_model::integrations, "Integration", [](api_model& m, auto it) {
     // [unverified] AWS's exact type and wording for deleting an integration a route targets.
     for (const auto& [route_id, route] : m.routes) {
       if (string_member(route, "target") == "integrations/" + it->first) {
@@ -93,7 +80,7 @@ answer delete_integration(model& s, const request& r) {
 // update_integration: the members given replace the stored ones (requestParameters merged or
 // replaced as the map-update mode says).
 answer update_integration(model& s, const request& r) {
-  return with_integration(s, r, [&](api_model&, auto it) {
+  return with_child(s, r, &api_model::integrations, "Integration", [&](api_model&, auto it) {
     const auto& body = r.body;
     if (auto t = body.find("timeoutInMillis"); t != body.end()) {
       if (!t->value().is_int64() || t->value().get_int64() < 50 || t->value().get_int64() > 29000) {
@@ -120,22 +107,20 @@ answer update_integration(model& s, const request& r) {
 }
 
 answer refuse_integration_request(model& s, const request& r) {
-  return with_integration(s, r, [](api_model&, auto) { return bad_request("unsupported integrations request"); });
+  return with_child(s, r, &api_model::integrations, "Integration",
+                    [](api_model&, auto) { return bad_request("unsupported integrations request"); });
 }
 
 // refuse_integrations_request: other methods on the list, and deeper paths (the integration id
 // is not looked up there).
 answer refuse_integrations_request(model& s, const request& r) {
-  if (find_api(s, r.params[0]) == nullptr) return not_found("API", r.params[0]);
-  return bad_request("unsupported integrations request");
+  return with_api(s, r, [](api_model&) { return bad_request("unsupported integrations request"); });
 }
 
 // -- routes -------------------------------------------------------------------------------------
 
 answer list_routes(model& s, const request& r) {
-  auto* m = find_api(s, r.params[0]);
-  if (m == nullptr) return not_found("API", r.params[0]);
-  return list_answer(m->routes);
+  return with_api(s, r, [](api_model& m) { return list_answer(m.routes); });
 }
 
 answer create_route(model& s, const request& r) {
@@ -164,23 +149,13 @@ answer create_route(model& s, const request& r) {
   return json_answer(201, o, true);
 }
 
-// with_route: `then(api, route)` for the API and route the path names, or their
-// NotFoundException.
-template <class Then>
-answer with_route(model& s, const request& r, Then then) {
-  auto* m = find_api(s, r.params[0]);
-  if (m == nullptr) return not_found("API", r.params[0]);
-  auto it = m->routes.find(r.params[1]);
-  if (it == m->routes.end()) return not_found("Route", r.params[1]);
-  return then(*m, it);
-}
-
 answer get_route(model& s, const request& r) {
-  return with_route(s, r, [](api_model&, auto it) { return json_answer(200, it->second, false); });
+  return with_child(s, r, &api_model::routes, "Route",
+                    [](api_model&, auto it) { return json_answer(200, it->second, false); });
 }
 
 answer delete_route(model& s, const request& r) {
-  return with_route(s, r, [](api_model& m, auto it) {
+  return with_child(s, r, &api_model::routes, "Route", [](api_model& m, auto it) {
     m.route_responses.erase(it->first);
     m.routes.erase(it);
     return no_content(true);
@@ -189,7 +164,7 @@ answer delete_route(model& s, const request& r) {
 
 // update_route: a new key must stay unique; a new target must name an integration.
 answer update_route(model& s, const request& r) {
-  return with_route(s, r, [&](api_model& m, auto it) {
+  return with_child(s, r, &api_model::routes, "Route", [&](api_model& m, auto it) {
     const auto& body = r.body;
     if (auto key = get_string(body, "routeKey")) {
       for (const auto& [id, route] : m.routes) {
@@ -210,7 +185,7 @@ answer update_route(model& s, const request& r) {
 }
 
 answer list_route_responses(model& s, const request& r) {
-  return with_route(s, r, [](api_model& m, auto it) {
+  return with_child(s, r, &api_model::routes, "Route", [](api_model& m, auto it) {
     json::array items;
     for (const auto& rr : m.route_responses[it->first]) items.push_back(rr);
     return json_answer(200, json::object{{"items", std::move(items)}}, false);
@@ -218,7 +193,7 @@ answer list_route_responses(model& s, const request& r) {
 }
 
 answer create_route_response(model& s, const request& r) {
-  return with_route(s, r, [&](api_model& m, auto it) {
+  return with_child(s, r, &api_model::routes, "Route", [&](api_model& m, auto it) {
     auto& responses = m.route_responses[it->first];
     const auto key = get_string(r.body, "routeResponseKey");
     if (!key || key->empty()) return bad_request("routeResponseKey is required");
@@ -232,12 +207,12 @@ answer create_route_response(model& s, const request& r) {
 // refuse_route_request: other methods on a route or its responses, and deeper paths (the route
 // is looked up first).
 answer refuse_route_request(model& s, const request& r) {
-  return with_route(s, r, [](api_model&, auto) { return bad_request("unsupported routes request"); });
+  return with_child(s, r, &api_model::routes, "Route",
+                    [](api_model&, auto) { return bad_request("unsupported routes request"); });
 }
 
 answer refuse_routes_request(model& s, const request& r) {
-  if (find_api(s, r.params[0]) == nullptr) return not_found("API", r.params[0]);
-  return bad_request("unsupported routes request");
+  return with_api(s, r, [](api_model&) { return bad_request("unsupported routes request"); });
 }
 
 }  // namespace

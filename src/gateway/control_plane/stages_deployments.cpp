@@ -1,8 +1,7 @@
 // Control plane, stages and deployments of an API: Create/Get/Update/Delete Stage, GetStages,
 // CreateDeployment, GetDeployment(s). Stages are served live (not per deployment); a deployment
 // only records itself on the stage it names.
-#include "gateway/control_plane/errors.hpp"
-#include "gateway/control_plane/router.hpp"
+#include "gateway/control_plane/lookup.hpp"
 
 namespace apigw::gateway::detail::cp {
 namespace {
@@ -10,9 +9,7 @@ namespace {
 // -- stages -------------------------------------------------------------------------------------
 
 answer list_stages(model& s, const request& r) {
-  auto* m = find_api(s, r.params[0]);
-  if (m == nullptr) return not_found("API", r.params[0]);
-  return list_answer(m->stages);
+  return with_api(s, r, [](api_model& m) { return list_answer(m.stages); });
 }
 
 answer create_stage(model& s, const request& r) {
@@ -38,23 +35,13 @@ answer create_stage(model& s, const request& r) {
   return json_answer(201, o, true);
 }
 
-// with_stage: `then(api, stage)` for the API and stage the path names, or their
-// NotFoundException.
-template <class Then>
-answer with_stage(model& s, const request& r, Then then) {
-  auto* m = find_api(s, r.params[0]);
-  if (m == nullptr) return not_found("API", r.params[0]);
-  auto it = m->stages.find(r.params[1]);
-  if (it == m->stages.end()) return not_found("Stage", r.params[1]);
-  return then(*m, it);
-}
-
 answer get_stage(model& s, const request& r) {
-  return with_stage(s, r, [](api_model&, auto it) { return json_answer(200, it->second, false); });
+  return with_child(s, r, &api_model::stages, "Stage",
+                    [](api_model&, auto it) { return json_answer(200, it->second, false); });
 }
 
 answer delete_stage(model& s, const request& r) {
-  return with_stage(s, r, [](api_model& m, auto it) {
+  return with_child(s, r, &api_model::stages, "Stage", [](api_model& m, auto it) {
     m.stages.erase(it);
     return no_content(true);
   });
@@ -63,7 +50,7 @@ answer delete_stage(model& s, const request& r) {
 // update_stage: deploymentId must name a deployment of this API; stageVariables merge or replace
 // as the map-update mode says.
 answer update_stage(model& s, const request& r) {
-  return with_stage(s, r, [&](api_model& m, auto it) {
+  return with_child(s, r, &api_model::stages, "Stage", [&](api_model& m, auto it) {
     const auto& body = r.body;
     if (auto dep = get_string(body, "deploymentId"); dep && !m.deployments.contains(std::string(*dep))) {
       return not_found("Deployment", *dep);
@@ -81,22 +68,20 @@ answer update_stage(model& s, const request& r) {
 }
 
 answer refuse_stage_request(model& s, const request& r) {
-  return with_stage(s, r, [](api_model&, auto) { return bad_request("unsupported stages request"); });
+  return with_child(s, r, &api_model::stages, "Stage",
+                    [](api_model&, auto) { return bad_request("unsupported stages request"); });
 }
 
 // refuse_stages_request: other methods on the list, and deeper paths (the stage is not looked up
 // there).
 answer refuse_stages_request(model& s, const request& r) {
-  if (find_api(s, r.params[0]) == nullptr) return not_found("API", r.params[0]);
-  return bad_request("unsupported stages request");
+  return with_api(s, r, [](api_model&) { return bad_request("unsupported stages request"); });
 }
 
 // -- deployments --------------------------------------------------------------------------------
 
 answer list_deployments(model& s, const request& r) {
-  auto* m = find_api(s, r.params[0]);
-  if (m == nullptr) return not_found("API", r.params[0]);
-  return list_answer(m->deployments);
+  return with_api(s, r, [](api_model& m) { return list_answer(m.deployments); });
 }
 
 // create_deployment: recorded, and on the stage it names; what is served does not change.
@@ -119,23 +104,17 @@ answer create_deployment(model& s, const request& r) {
 }
 
 answer get_deployment(model& s, const request& r) {
-  auto* m = find_api(s, r.params[0]);
-  if (m == nullptr) return not_found("API", r.params[0]);
-  auto it = m->deployments.find(r.params[1]);
-  if (it == m->deployments.end()) return not_found("Deployment", r.params[1]);
-  return json_answer(200, it->second, false);
+  return with_child(s, r, &api_model::deployments, "Deployment",
+                    [](api_model&, auto it) { return json_answer(200, it->second, false); });
 }
 
 answer refuse_deployment_request(model& s, const request& r) {
-  auto* m = find_api(s, r.params[0]);
-  if (m == nullptr) return not_found("API", r.params[0]);
-  if (!m->deployments.contains(r.params[1])) return not_found("Deployment", r.params[1]);
-  return bad_request("unsupported deployments request");
+  return with_child(s, r, &api_model::deployments, "Deployment",
+                    [](api_model&, auto) { return bad_request("unsupported deployments request"); });
 }
 
 answer refuse_deployments_request(model& s, const request& r) {
-  if (find_api(s, r.params[0]) == nullptr) return not_found("API", r.params[0]);
-  return bad_request("unsupported deployments request");
+  return with_api(s, r, [](api_model&) { return bad_request("unsupported deployments request"); });
 }
 
 }  // namespace
