@@ -224,6 +224,10 @@ const integration_config* api_config::integration_of(const route_config& r) cons
   return it == integrations.end() ? nullptr : &it->second;
 }
 
+result<api_config> read_api_config(const json::object& api, std::size_t index) {
+  return parse_api(api, index);
+}
+
 result<gateway_config> parse_gateway_config(std::string_view json_text) {
   auto root = parse_json_object(json_text);
   if (!root) return bad("top level", root.error().message);

@@ -362,7 +362,7 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     po.timeouts.write = std::chrono::milliseconds(30000);
     po.max_response_bytes = 10 * 1024 * 1024;
     pool = std::make_shared<net::http_client_pool>(ex, po);
-    control = std::make_unique<detail::control_plane>(c);
+    control = std::make_unique<detail::control_plane>(c, system_clock_source::instance().now());
     state = make_state(std::move(c));
     req_opts.forwarded_proto = opts.choices.forwarded_proto;
     req_opts.forwarded_port = opts.choices.forwarded_port;

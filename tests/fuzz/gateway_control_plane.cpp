@@ -17,11 +17,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
   }
   parts[2] = rest;
-  gateway::detail::control_plane cp{gateway::default_dev_config()};
   const clock::time_point now{std::chrono::seconds{1'700'000'000}};
+  gateway::detail::control_plane cp{gateway::default_dev_config(), now};
   (void)cp.handle(parts[0], parts[1].starts_with("/v2/") ? parts[1] : std::string_view("/v2/apis"), parts[2], now);
   (void)cp.build();
-  gateway::detail::control_plane again{gateway::gateway_config{}};
+  gateway::detail::control_plane again{gateway::gateway_config{}, now};
   if (!again.load(cp.save())) std::abort();
   (void)again.load(parts[2]);                     // the body as a state file
   (void)gateway::parse_gateway_config(parts[2]);  // and as a config file

@@ -24,6 +24,8 @@
 #include "apigw/gateway/route_selection.hpp"
 #include "apigw/sigv4/signer.hpp"
 
+#include <boost/json/fwd.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -95,6 +97,11 @@ struct gateway_config {
 // unknown integration, a reserved key misuse, a timeout outside 50..29000 ms, a stage served by two
 // APIs, a malformed route selection expression or integration URI.
 result<gateway_config> parse_gateway_config(std::string_view json_text);
+
+// read_api_config: one item of a configuration's "apis", already parsed, with the same checks
+// (named apis[index] in messages until its apiId is read). For callers that hold the JSON
+// objects, such as the control plane, so nothing is printed and parsed again.
+result<api_config> read_api_config(const boost::json::object& api, std::size_t index);
 
 // load_gateway_config: reads and parses `file`; a file that cannot be read is invalid_config
 // naming it.

@@ -1,16 +1,16 @@
 // Integration tests of provision::apply_api and apply_domain over a real control-plane client and
 // real sockets: the local gateway's control plane (gateway::detail::control_plane, the model
-// `apigw-ws gateway` serves) behind an http_server on 127.0.0.1, port 0, which counts the changing
-// requests and can answer a chosen one with a 500. The record is a small in-memory store behind
+// `apigw-ws gateway` serves) behind the shared recording server on 127.0.0.1, port 0; the test
+// counts the changing requests and can answer a chosen one with a 500. The record is a small in-memory store behind
 // provision's own api_hooks interface, so a failed run and the next one can be followed.
 #include "apigw/core/json.hpp"
 #include "apigw/gateway/config.hpp"
 #include "apigw/mgmt/control_plane.hpp"
 #include "apigw/net/http_client_pool.hpp"
-#include "apigw/net/http_server.hpp"
 #include "apigw/provision/apply.hpp"
 #include "gateway/control_plane.hpp"
 #include "support/io_runner.hpp"
+#include "support/recording_server.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -21,7 +21,6 @@
 #include <map>
 #include <mutex>
 #include <stdexcept>
-#include <thread>
 
 namespace apigw::provision {
 namespace {
@@ -31,42 +30,22 @@ using object = json::object;
 
 const apigw::clock::time_point k_now{std::chrono::seconds{1'741'168'800}};
 
-struct seen {
-  std::string method;
-  std::string target;
-  std::string body;
-};
-
 // local_control_plane: the local gateway's control plane served on 127.0.0.1.
 class local_control_plane {
  public:
-  local_control_plane() {
-    server_ = std::make_unique<net::http_server>(io_.get_executor(),
-                                                 [this](net::incoming_request req) { return handle(std::move(req)); });
-    if (auto r = server_->start(); !r) throw std::runtime_error(r.error().message);
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~local_control_plane() {
-    server_->stop();
-    io_.stop();
-    thread_.join();
-  }
+  local_control_plane() = default;
 
-  std::string url() const { return fmt::format("http://127.0.0.1:{}", server_->port()); }
+  std::string url() const { return server_.url(); }
 
   // changing: the requests other than GET, as "METHOD /path".
   std::vector<std::string> changing() const {
-    std::lock_guard lock(mu_);
     std::vector<std::string> out;
-    for (const auto& s : seen_) {
-      if (s.method != "GET") out.push_back(s.method + " " + s.target.substr(0, s.target.find('?')));
+    for (const auto& s : server_.requests()) {
+      if (s.method != "GET") out.push_back(s.method + " " + s.path);
     }
     return out;
   }
-  void forget() {
-    std::lock_guard lock(mu_);
-    seen_.clear();
-  }
+  void forget() { server_.forget(); }
   // fail_next: the next request of `method` whose path ends with `suffix` gets a 500.
   void fail_next(std::string method, std::string suffix) {
     std::lock_guard lock(mu_);
@@ -81,32 +60,28 @@ class local_control_plane {
   }
 
  private:
-  boost::asio::awaitable<std::optional<net::http_response>> handle(net::incoming_request req) {
+  net::http_response answer(const testing::seen_request& req) {
     {
       std::lock_guard lock(mu_);
-      seen_.push_back(seen{req.method, req.target, req.body});
-      const std::string path = req.target.substr(0, req.target.find('?'));
-      if (!fail_method_.empty() && req.method == fail_method_ && path.ends_with(fail_suffix_)) {
+      if (!fail_method_.empty() && req.method == fail_method_ && req.path.ends_with(fail_suffix_)) {
         fail_method_.clear();
         net::http_response r;
         r.status = 500;
         r.headers.push_back({"x-amzn-ErrorType", "InternalServerErrorException"});
         r.headers.push_back({"Content-Type", "application/json"});
         r.body = R"({"message":"injected"})";
-        co_return r;
+        return r;
       }
     }
-    co_return cp_.handle(req.method, req.target, req.body, k_now).response;
+    const std::string target = req.query.empty() ? req.path : req.path + "?" + req.query;
+    return cp_.handle(req.method, target, req.body, k_now).response;
   }
 
-  gateway::detail::control_plane cp_{gateway::default_dev_config()};
-  mutable std::mutex mu_;
-  std::vector<seen> seen_;
+  gateway::detail::control_plane cp_{gateway::default_dev_config(), k_now};
+  std::mutex mu_;
   std::string fail_method_;
   std::string fail_suffix_;
-  boost::asio::io_context io_;
-  std::unique_ptr<net::http_server> server_;
-  std::thread thread_;
+  testing::recording_server server_{[this](const testing::seen_request& req, std::size_t) { return answer(req); }};
 };
 
 // memory_record: the record kept as the store would keep it, and every event as a line.

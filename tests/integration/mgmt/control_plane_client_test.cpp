@@ -6,20 +6,16 @@
 #include "apigw/core/json.hpp"
 #include "apigw/core/text.hpp"
 #include "apigw/mgmt/control_plane.hpp"
-#include "apigw/net/http_server.hpp"
 #include "support/io_runner.hpp"
+#include "support/recording_server.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <mutex>
-#include <stdexcept>
-#include <thread>
 
 namespace apigw::mgmt {
 namespace {
@@ -29,64 +25,10 @@ using testing::io_runner;
 namespace json = boost::json;
 
 // seen: one request as the scripted server received it.
-struct seen {
-  std::string method;
-  std::string path;   // without the query
-  std::string query;  // without '?', still encoded
-  std::string body;
-  std::chrono::steady_clock::time_point at;
-};
+using seen = testing::seen_request;
 
-// scripted_server: answers each request with `script(request, index of the request)`.
-class scripted_server {
- public:
-  using script_fn = std::function<net::http_response(const seen&, std::size_t)>;
-
-  explicit scripted_server(script_fn script) : script_(std::move(script)) {
-    server_ = std::make_unique<net::http_server>(io_.get_executor(),
-                                                 [this](net::incoming_request req) { return handle(std::move(req)); });
-    if (auto r = server_->start(); !r) throw std::runtime_error(r.error().message);
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~scripted_server() {
-    server_->stop();
-    io_.stop();
-    thread_.join();
-  }
-
-  std::string url() const { return fmt::format("http://127.0.0.1:{}", server_->port()); }
-  std::vector<seen> requests() const {
-    std::lock_guard lock(mu_);
-    return seen_;
-  }
-
- private:
-  boost::asio::awaitable<std::optional<net::http_response>> handle(net::incoming_request req) {
-    seen s;
-    s.method = req.method;
-    s.path = req.target;
-    if (auto q = s.path.find('?'); q != std::string::npos) {
-      s.query = s.path.substr(q + 1);
-      s.path.resize(q);
-    }
-    s.body = req.body;
-    s.at = std::chrono::steady_clock::now();
-    std::size_t index = 0;
-    {
-      std::lock_guard lock(mu_);
-      index = seen_.size();
-      seen_.push_back(s);
-    }
-    co_return script_(s, index);
-  }
-
-  script_fn script_;
-  mutable std::mutex mu_;
-  std::vector<seen> seen_;
-  boost::asio::io_context io_;
-  std::unique_ptr<net::http_server> server_;
-  std::thread thread_;
-};
+// scripted_server: the shared recording server; each test scripts AWS's answers by request index.
+using scripted_server = testing::recording_server;
 
 std::string member_string(const json::object& o, std::string_view key) {
   return std::string(get_string(o, key).value_or(""));
@@ -150,7 +92,7 @@ constexpr std::string_view k_token1 = "page 2/of+3==";
 constexpr std::string_view k_token2 = "p3";
 
 // three_pages: answers a list operation on `path` in three pages keyed by the nextToken sent.
-scripted_server::script_fn three_pages(std::string path, std::string id_key) {
+scripted_server::answer_fn three_pages(std::string path, std::string id_key) {
   return [path, id_key](const seen& s, std::size_t) {
     if (s.method != "GET" || s.path != path) return aws_error(404, "NotFoundException", "unexpected " + s.path);
     const auto token = query_param(s.query, "nextToken");
@@ -224,7 +166,7 @@ TEST_F(control_plane_client_test, a_failing_page_fails_the_list_and_a_repeated_t
 }
 
 // fail_then_succeed: `failures` answers of `fail`, then the API object.
-scripted_server::script_fn fail_then_succeed(std::size_t failures, std::function<net::http_response()> fail) {
+scripted_server::answer_fn fail_then_succeed(std::size_t failures, std::function<net::http_response()> fail) {
   return [failures, fail](const seen&, std::size_t index) {
     if (index < failures) return fail();
     return json_response(200, json::object{{"apiId", "abc1234567"}, {"name", "chat"}});

@@ -15,7 +15,7 @@ using ::testing::HasSubstr;
 const clock::time_point k_now{std::chrono::seconds{1'741'168'800}};
 
 struct cp_fixture {
-  control_plane cp{default_dev_config()};
+  control_plane cp{default_dev_config(), k_now};
 
   json::object call(std::string_view method, std::string_view target, std::string_view body, unsigned expect) {
     auto a = cp.handle(method, target, body, k_now);
@@ -37,6 +37,20 @@ TEST(ControlPlane, InitialConfigIsListed) {
   EXPECT_EQ(apis["items"].as_array()[0].as_object().at("apiId"), "devapi0001");
   auto routes = f.call("GET", "/v2/apis/devapi0001/routes", "", 200);
   EXPECT_EQ(routes["items"].as_array().size(), 3u);
+}
+
+TEST(ControlPlane, InitialApisAreDatedWithTheTimeGiven) {
+  // The configured APIs and stages are created at the time the caller passes, not at whatever the
+  // system clock says, so what they answer is reproducible.
+  const clock::time_point created{std::chrono::seconds{1'600'000'000}};
+  control_plane cp{default_dev_config(), created};
+  const auto api = parse_json_object(cp.handle("GET", "/v2/apis/devapi0001", "", k_now).response.body);
+  ASSERT_TRUE(api);
+  EXPECT_EQ(api->at("createdDate"), "2020-09-13T12:26:40.000Z");
+  const auto stage = parse_json_object(cp.handle("GET", "/v2/apis/devapi0001/stages/dev", "", k_now).response.body);
+  ASSERT_TRUE(stage);
+  EXPECT_EQ(stage->at("createdDate"), "2020-09-13T12:26:40.000Z");
+  EXPECT_EQ(stage->at("lastUpdatedDate"), "2020-09-13T12:26:40.000Z");
 }
 
 TEST(ControlPlane, CreateApiWithWebsocketDefaults) {
@@ -116,7 +130,7 @@ TEST(ControlPlane, SaveAndLoadRoundTrip) {
   f.call("POST", "/v2/apis/" + id + "/stages", R"({"stageName":"saved"})", 201);
   const std::string saved = f.cp.save();
 
-  control_plane other{gateway_config{}};
+  control_plane other{gateway_config{}, k_now};
   ASSERT_TRUE(other.load(saved));
   EXPECT_EQ(other.save(), saved);
   EXPECT_EQ(other.build().apis.size(), 2u);
@@ -256,7 +270,7 @@ TEST(ControlPlane, MapUpdatesMergeAndAnEmptyValueRemovesAKey) {
 TEST(ControlPlane, MapUpdatesCanReplaceInstead) {
   auto cfg = default_dev_config();
   cfg.control_plane_maps = map_update::replace;
-  control_plane cp(cfg);
+  control_plane cp(cfg, k_now);
   const auto patch = [&](std::string_view body) {
     auto a = cp.handle("PATCH", "/v2/apis/devapi0001/stages/dev", body, k_now);
     EXPECT_EQ(a.response.status, 200u) << a.response.body;
