@@ -168,7 +168,7 @@ std::optional<std::string> source_value(const integration_call& c, std::string_v
     if (c.kind != event_kind::message) return std::nullopt;
     auto expr = parse_selection_expression(fmt::format("${{request.body.{}}}", *v));
     if (!expr) return std::nullopt;
-    return evaluate_selection(*expr, c.body);
+    return evaluate_selection(*expr, c.body);  // the parse route selection made, if it made one
   }
   return std::nullopt;
 }
@@ -255,9 +255,9 @@ result<net::http_request> build_integration_request(const integration_call& c, c
   h.push_back({"X-Forwarded-Proto", opts.forwarded_proto});
   h.push_back({"X-Forwarded-Port", opts.forwarded_port});
   if (c.kind == event_kind::message) {
-    const bool is_json = opts.json_content_type && parse_json(c.body).has_value();
+    const bool is_json = opts.json_content_type && c.body.parsed() != nullptr;
     h.push_back({"Content-Type", is_json ? "application/json" : "text/plain"});
-    req.body = c.body;
+    req.body = c.body.text();
   }
   for (auto& [name, value] : extra_headers) net::set_header(h, name, value);
   return req;

@@ -5,6 +5,7 @@
 
 #include "apigw/core/error.hpp"
 #include "apigw/gateway/config.hpp"
+#include "apigw/gateway/route_selection.hpp"
 #include "apigw/net/http_message.hpp"
 
 #include <cstdint>
@@ -41,7 +42,7 @@ struct integration_call {
   std::int64_t connected_at_ms = 0;
   std::int64_t request_time_ms = 0;
   const handshake_info* handshake = nullptr;
-  std::string body;  // message events: the payload exactly as received
+  message_body body;  // message events: the payload exactly as received, parsed at most once
   // disconnect events: the close code and reason (context.disconnectStatusCode/disconnectReason).
   std::uint16_t disconnect_status_code = 0;
   std::string disconnect_reason;

@@ -69,7 +69,7 @@ TEST(IntegrationRequest, MessageHasGatewayUserAgentAndBody) {
   f.integ.uri = "http://127.0.0.1:9000/ws/default";
   f.call.kind = event_kind::message;
   f.call.route_key = "$default";
-  f.call.body = R"({"action":"x","room":"r1"})";
+  f.call.body = message_body(R"({"action":"x","room":"r1"})");
   f.integ.request_parameters = {{"integration.request.header.X-Room", "route.request.body.room"},
                                 {"integration.request.header.X-Origin", "route.request.header.Origin"}};
   auto r = build_integration_request(f.call, request_options{});
@@ -83,9 +83,9 @@ TEST(IntegrationRequest, MessageHasGatewayUserAgentAndBody) {
   EXPECT_EQ(get(*r, "X-Forwarded-Proto"), "https");
   EXPECT_EQ(get(*r, "X-Forwarded-Port"), "443");
   EXPECT_EQ(get(*r, "X-Amzn-Apigateway-Api-Id"), "abcdefghij");
-  EXPECT_EQ(r->body, f.call.body);
+  EXPECT_EQ(r->body, f.call.body.text());
 
-  f.call.body = "plain";
+  f.call.body = message_body("plain");
   auto t = build_integration_request(f.call, request_options{});
   ASSERT_TRUE(t);
   EXPECT_EQ(get(*t, "Content-Type"), "text/plain");
