@@ -150,6 +150,7 @@ TEST(IntegrationRequest, UnsafeMappedValuesFailTheRequest) {
 
 TEST(IntegrationRequest, UnsafePercentDecodedQueryValueFailsConnect) {
   fixture f;
+  f.integ.uri = "http://127.0.0.1:9000/ws/connect";
   f.call.kind = event_kind::connect;
   f.hs.query = "name=a%0D%0AX-Injected:1";
   f.integ.request_parameters = {{"integration.request.header.X-Name", "route.request.querystring.name"}};
@@ -193,6 +194,7 @@ TEST(IntegrationRequest, DisconnectReasonIsMadePrintable) {
 // maps are never copied from the client, case-insensitively, even when the mapping has no value.
 TEST(IntegrationRequest, ClientNeverSuppliesGatewayOwnedOrMappedHeaders) {
   fixture f;
+  f.integ.uri = "http://127.0.0.1:9000/ws/connect";
   f.call.kind = event_kind::connect;
   f.hs.headers.push_back({"x-amzn-apigateway-api-id", "forged"});
   f.hs.headers.push_back({"X-Amzn-Trace-Id", "Root=forged"});
