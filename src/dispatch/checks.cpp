@@ -27,6 +27,18 @@ bool is_host_char(char c) noexcept {
   return std::isalnum(u) != 0 || c == '-' || c == '.' || c == '_' || c == '[' || c == ']' || c == ':';
 }
 
+// is_valid_origin_host: a host name or IPv4 address (no ':' or brackets), or a bracketed IPv6
+// literal. A stray bracket or colon is refused rather than split somewhere: "http://[::80" would
+// otherwise become "http://[:" (port 80 removed), which no longer normalises.
+bool is_valid_origin_host(std::string_view host) noexcept {
+  if (host.empty()) return false;
+  if (!host.starts_with('[')) return host.find_first_of("[]:") == std::string_view::npos;
+  if (host.size() < 3 || !host.ends_with(']')) return false;
+  return std::ranges::all_of(host.substr(1, host.size() - 2), [](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.';
+  });
+}
+
 }  // namespace
 
 bool is_valid_channel_name(std::string_view name) noexcept {
@@ -58,7 +70,7 @@ std::optional<std::string> normalize_origin(std::string_view origin) {
     port = host_port.substr(colon + 1);
     if (port.empty() || !std::ranges::all_of(port, [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
   }
-  if (host.empty()) return std::nullopt;
+  if (!is_valid_origin_host(host)) return std::nullopt;
   if ((scheme == "https" && port == "443") || (scheme == "http" && port == "80")) port.clear();
   return scheme + "://" + host + (port.empty() ? "" : ":" + port);
 }

@@ -1001,7 +1001,8 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
       // Routes as configured now (the control plane may have changed them since the connect).
       const api_view view = latest(*conn);
       const auto& api = *view.api;
-      auto choice = select_route(api.route_selection, text,
+      message_body message(std::move(text));  // parsed at most once, by whichever reader needs it first
+      auto choice = select_route(api.route_selection, message,
                                  [&api](std::string_view key) { return api.find_route(key) != nullptr; });
       const std::string request_id = new_id();
       if (!choice.route_key) {
@@ -1009,7 +1010,7 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
       } else {
         const route_config& route = *api.find_route(*choice.route_key);
         auto outcome = co_await call_integration(*conn, api, *view.stage, route, detail::event_kind::message, route.key,
-                                                 text, request_id);
+                                                 std::move(message), request_id);
         if (outcome.timed_out) {
           enqueue(*conn, error_frame("Endpoint request timed out", conn->id, request_id), false, false);
         } else if (!outcome.response || (opts.choices.error_frame_on_5xx && outcome.response->status >= 500)) {
@@ -1033,7 +1034,7 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   asio::awaitable<integration_outcome> call_integration(connection& conn, const api_config& api,
                                                         const stage_config& stage, const route_config& route,
                                                         detail::event_kind kind, std::string route_key,
-                                                        std::string body, std::string request_id,
+                                                        message_body body, std::string request_id,
                                                         const close_cause* cause = nullptr) {
     const integration_config* integ = api.integration_of(route);
     if (integ == nullptr) co_return outcome_failed("route has no integration", false);

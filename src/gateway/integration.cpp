@@ -9,33 +9,91 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstddef>
 
 namespace apigw::gateway::detail {
 namespace {
 
 // Headers never copied from the client: hop-by-hop ones, and the ones the gateway sets itself.
-constexpr std::array<std::string_view, 14> k_not_forwarded = {"connection",
-                                                              "upgrade",
-                                                              "host",
-                                                              "content-length",
-                                                              "transfer-encoding",
-                                                              "keep-alive",
-                                                              "te",
-                                                              "trailer",
-                                                              "proxy-authorization",
-                                                              "proxy-connection",
-                                                              "x-forwarded-for",
-                                                              "x-forwarded-proto",
-                                                              "x-forwarded-port",
-                                                              "x-amzn-trace-id"};
+constexpr std::array<std::string_view, 11> k_not_forwarded = {
+    "connection",          "upgrade",          "host",        "content-length",
+    "transfer-encoding",   "keep-alive",       "te",          "trailer",
+    "proxy-authorization", "proxy-connection", "connectionid"};
 
-bool is_not_forwarded(std::string_view name) {
+// Header families the gateway owns: a client's X-Amzn-Apigateway-Api-Id or X-Forwarded-For would
+// otherwise reach the backend ahead of (or instead of) the gateway's own value.
+constexpr std::array<std::string_view, 2> k_owned_prefixes = {"x-amzn-", "x-forwarded-"};
+
+constexpr std::string_view k_header_target = "integration.request.header.";
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && net::iequals(s.substr(0, prefix.size()), prefix);
+}
+
+// is_not_forwarded: a client header the backend must not see: hop-by-hop, gateway-owned, or one
+// the integration maps (even when its source has no value this time, the client must not fill in).
+bool is_not_forwarded(std::string_view name, const integration_config& integ) {
   for (auto n : k_not_forwarded) {
     if (net::iequals(n, name)) return true;
   }
+  for (auto p : k_owned_prefixes) {
+    if (starts_with_ci(name, p)) return true;
+  }
+  for (const auto& [target, source] : integ.request_parameters) {
+    if (target.starts_with(k_header_target) &&
+        net::iequals(std::string_view(target).substr(k_header_target.size()), name)) {
+      return true;
+    }
+  }
   return false;
+}
+
+// is_token: an HTTP field name (RFC 9110 §5.6.2 token).
+bool is_token(std::string_view name) {
+  constexpr std::string_view k_token_punctuation = "!#$%&'*+-.^_`|~";
+  if (name.empty()) return false;
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) == 0 && k_token_punctuation.find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+// is_control: a control character other than horizontal tab (NUL, CR, LF, DEL, ...).
+bool is_control(char c) noexcept {
+  const auto u = static_cast<unsigned char>(c);
+  return (u < 0x20 && c != '\t') || u == 0x7f;
+}
+
+// header_fault: why `h` must not be written, or "" when it is safe.
+std::string_view header_fault(const net::http_header& h) {
+  if (!is_token(h.name)) return "its name is not an HTTP token";
+  if (std::ranges::any_of(h.value, is_control)) return "its value holds a control character";
+  if (h.value.size() > k_max_header_value) return "its value is over 8 KiB";
+  return {};
+}
+
+// check_headers: every header of the request is safe to write (see build_integration_request).
+result<void> check_headers(const net::http_headers& headers, const integration_config& integ) {
+  for (const auto& h : headers) {
+    if (const auto why = header_fault(h); !why.empty()) {
+      return failure{error::integration_failed,
+                     fmt::format("integration {}: header \"{}\" refused: {}", integ.id, h.name, why)};
+    }
+  }
+  return ok();
+}
+
+// printable: `s` with each control character but tab replaced by a space, for the one value the
+// gateway takes from a client outside a mapping (the close reason), which must not fail the
+// $disconnect it reports.
+std::string printable(std::string_view s) {
+  std::string out(s);
+  std::ranges::replace_if(out, is_control, ' ');
+  return out;
 }
 
 std::string replace_stage_variables(std::string_view text, const stage_config& stage) {
@@ -116,7 +174,7 @@ std::optional<std::string> context_value(const integration_call& c, std::string_
   if (var == "requestTimeEpoch") return fmt::format("{}", c.request_time_ms);
   if (c.kind == event_kind::disconnect) {
     if (var == "disconnectStatusCode") return fmt::format("{}", c.disconnect_status_code);
-    if (var == "disconnectReason") return c.disconnect_reason;
+    if (var == "disconnectReason") return printable(c.disconnect_reason);
   }
   if (c.handshake != nullptr) {
     if (var == "identity.sourceIp") return c.handshake->source_ip;
@@ -168,7 +226,7 @@ std::optional<std::string> source_value(const integration_call& c, std::string_v
     if (c.kind != event_kind::message) return std::nullopt;
     auto expr = parse_selection_expression(fmt::format("${{request.body.{}}}", *v));
     if (!expr) return std::nullopt;
-    return evaluate_selection(*expr, c.body);
+    return evaluate_selection(*expr, c.body);  // the parse route selection made, if it made one
   }
   return std::nullopt;
 }
@@ -203,11 +261,10 @@ result<net::http_request> build_integration_request(const integration_call& c, c
   for (const auto& [target, source] : integ.request_parameters) {
     auto value = source_value(c, source);
     if (!value) continue;
-    constexpr std::string_view header_prefix = "integration.request.header.";
     constexpr std::string_view query_prefix = "integration.request.querystring.";
     constexpr std::string_view path_prefix = "integration.request.path.";
-    if (target.starts_with(header_prefix)) {
-      extra_headers.emplace_back(target.substr(header_prefix.size()), std::move(*value));
+    if (target.starts_with(k_header_target)) {
+      extra_headers.emplace_back(target.substr(k_header_target.size()), std::move(*value));
     } else if (target.starts_with(query_prefix)) {
       extra_query.emplace_back(target.substr(query_prefix.size()), std::move(*value));
     } else if (target.starts_with(path_prefix)) {
@@ -243,7 +300,7 @@ result<net::http_request> build_integration_request(const integration_call& c, c
   h.push_back({"Host", url->origin.host_header()});
   if (c.kind == event_kind::connect && c.handshake != nullptr && opts.forward_client_headers) {
     for (const auto& ch : c.handshake->headers) {
-      if (!is_not_forwarded(ch.name)) h.push_back(ch);
+      if (!is_not_forwarded(ch.name, integ)) h.push_back(ch);
     }
   }
   if (c.kind != event_kind::connect || c.handshake == nullptr || c.handshake->user_agent.empty()) {
@@ -255,11 +312,12 @@ result<net::http_request> build_integration_request(const integration_call& c, c
   h.push_back({"X-Forwarded-Proto", opts.forwarded_proto});
   h.push_back({"X-Forwarded-Port", opts.forwarded_port});
   if (c.kind == event_kind::message) {
-    const bool is_json = opts.json_content_type && parse_json(c.body).has_value();
+    const bool is_json = opts.json_content_type && c.body.parsed() != nullptr;
     h.push_back({"Content-Type", is_json ? "application/json" : "text/plain"});
-    req.body = c.body;
+    req.body = c.body.text();
   }
   for (auto& [name, value] : extra_headers) net::set_header(h, name, value);
+  if (auto checked = check_headers(h, integ); !checked) return checked.error();
   return req;
 }
 

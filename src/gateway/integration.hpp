@@ -5,8 +5,10 @@
 
 #include "apigw/core/error.hpp"
 #include "apigw/gateway/config.hpp"
+#include "apigw/gateway/route_selection.hpp"
 #include "apigw/net/http_message.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -41,7 +43,7 @@ struct integration_call {
   std::int64_t connected_at_ms = 0;
   std::int64_t request_time_ms = 0;
   const handshake_info* handshake = nullptr;
-  std::string body;  // message events: the payload exactly as received
+  message_body body;  // message events: the payload exactly as received, parsed at most once
   // disconnect events: the close code and reason (context.disconnectStatusCode/disconnectReason).
   std::uint16_t disconnect_status_code = 0;
   std::string disconnect_reason;
@@ -55,8 +57,17 @@ struct request_options {
   bool json_content_type = true;       // application/json when the body parses, else text/plain
 };
 
+// k_max_header_value: the longest header value an integration request carries (8 KiB). A mapped
+// value is client-controlled (a query parameter, a body member), so it is bounded like the rest of
+// the request instead of growing the backend's header block without limit.
+inline constexpr std::size_t k_max_header_value = 8192;
+
 // build_integration_request: the request to send. Fails with invalid_config when the integration
-// URI (after stage-variable substitution) is not a valid http(s) URL.
+// URI (after stage-variable substitution) is not a valid http(s) URL, and with integration_failed
+// when a header it would carry is unsafe: a name that is not an HTTP token, or a value with a
+// control character other than horizontal tab (CR and LF would let a client add headers or a
+// second request on the trusted hop) or over k_max_header_value. The caller answers that as any
+// failed integration: the client gets the error AWS sends, the backend gets nothing.
 result<net::http_request> build_integration_request(const integration_call& call, const request_options& opts);
 
 // new_trace_id: "Root=1-<8 hex seconds>-<24 random hex>" for `now_seconds`.

@@ -104,6 +104,27 @@ std::string stringify(const json::value& v) {
   return "";
 }
 
+// evaluate_on: the expression's value; `body` is the message's JSON object, or nullptr when the
+// expression reads no body.
+std::string evaluate_on(const selection_expression& expr, const json::value* body) {
+  std::string out;
+  for (const auto& p : expr.parts) {
+    if (!p.is_variable) {
+      out += p.literal;
+    } else if (const json::value* v = walk(*body, p.path)) {
+      out += stringify(*v);
+    }
+  }
+  return out;
+}
+
+// choose: the route for an evaluated key (see select_route).
+route_choice choose(std::optional<std::string> key, const std::function<bool(std::string_view)>& has_route) {
+  if (key && *key != "$connect" && *key != "$disconnect" && has_route(*key)) return {std::move(*key)};
+  if (has_route("$default")) return {std::string("$default")};
+  return {};
+}
+
 }  // namespace
 
 bool selection_expression::uses_body() const noexcept {
@@ -157,31 +178,39 @@ result<selection_expression> parse_selection_expression(std::string_view text) {
   return expr;
 }
 
-std::optional<std::string> evaluate_selection(const selection_expression& expr, std::string_view message) {
-  json::value body;
-  if (expr.uses_body()) {
+const json::value* message_body::parsed() const {
+  if (!tried_) {
+    tried_ = true;
     boost::system::error_code ec;
-    body = json::parse(message, ec);
-    if (ec || !body.is_object()) return std::nullopt;
+    json::value v = json::parse(text_, ec);
+    if (!ec) value_ = std::move(v);
   }
-  std::string out;
-  for (const auto& p : expr.parts) {
-    if (!p.is_variable) {
-      out += p.literal;
-    } else if (const json::value* v = walk(body, p.path)) {
-      out += stringify(*v);
-    }
-  }
-  return out;
+  return value_ ? &*value_ : nullptr;
+}
+
+std::optional<std::string> evaluate_selection(const selection_expression& expr, std::string_view message) {
+  if (!expr.uses_body()) return evaluate_on(expr, nullptr);
+  boost::system::error_code ec;
+  const json::value body = json::parse(message, ec);
+  if (ec || !body.is_object()) return std::nullopt;
+  return evaluate_on(expr, &body);
+}
+
+std::optional<std::string> evaluate_selection(const selection_expression& expr, const message_body& message) {
+  if (!expr.uses_body()) return evaluate_on(expr, nullptr);
+  const json::value* body = message.parsed();
+  if (body == nullptr || !body->is_object()) return std::nullopt;
+  return evaluate_on(expr, body);
 }
 
 route_choice select_route(const selection_expression& expr, std::string_view message,
                           const std::function<bool(std::string_view)>& has_route) {
-  if (auto key = evaluate_selection(expr, message)) {
-    if (*key != "$connect" && *key != "$disconnect" && has_route(*key)) return {std::move(*key)};
-  }
-  if (has_route("$default")) return {std::string("$default")};
-  return {};
+  return choose(evaluate_selection(expr, message), has_route);
+}
+
+route_choice select_route(const selection_expression& expr, const message_body& message,
+                          const std::function<bool(std::string_view)>& has_route) {
+  return choose(evaluate_selection(expr, message), has_route);
 }
 
 }  // namespace apigw::gateway

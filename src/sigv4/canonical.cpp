@@ -138,18 +138,9 @@ std::string uri_encode(std::string_view s, bool keep_slash, bool keep_escapes) {
   return out;
 }
 
+// The project's one decoder, in its lenient form: a stray '%' in what a client signed is kept.
 std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (is_escape_at(s, i)) {
-      out.push_back(static_cast<char>(hex_digit_value(s[i + 1]) * 16 + hex_digit_value(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
+  return apigw::percent_decode_lenient(s);
 }
 
 bool canonical_headers(std::span<const header> headers, std::span<const std::string> names, std::string& out,

@@ -1,6 +1,8 @@
 // The fake @connections server: records, counts, and answers as scripted.
 #include "support/connections_server.hpp"
 
+#include "apigw/core/text.hpp"
+
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -16,26 +18,6 @@ namespace apigw::testing {
 namespace asio = boost::asio;
 
 namespace {
-
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
 
 net::http_response aws_error(unsigned status, std::string_view type, std::string_view body) {
   net::http_response r;
@@ -80,7 +62,7 @@ struct connections_server::state {
     const bool matched = at != std::string_view::npos;
     if (matched) {
       rec.base_path = std::string(target.substr(0, at));
-      rec.connection_id = percent_decode(target.substr(at + marker));
+      rec.connection_id = percent_decode_lenient(target.substr(at + marker));
     }
     rec.headers = req.headers;
     const std::size_t body_size = req.body.size();

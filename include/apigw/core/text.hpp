@@ -20,7 +20,12 @@ constexpr int hex_digit_value(char c) noexcept {
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
 // percent_decode: decodes %XX escapes once ('+' stays '+'); nullopt on a truncated or non-hex
-// escape.
+// escape. The one percent decoder of the project (on Boost.URL).
 std::optional<std::string> percent_decode(std::string_view s);
+
+// percent_decode_lenient: like percent_decode, but a '%' not followed by two hex digits is kept as
+// it is instead of failing the whole string (SigV4 canonicalisation decodes what a client sent,
+// whatever it sent).
+std::string percent_decode_lenient(std::string_view s);
 
 }  // namespace apigw

@@ -19,7 +19,8 @@ bool is_valid_channel_name(std::string_view name) noexcept;
 
 // normalize_origin: "scheme://host[:port]" lower-cased, with the scheme's default port removed
 // ("HTTPS://Example.COM:443" -> "https://example.com"), or nullopt when `origin` is not of that
-// form (a path, user info, "null", an empty host).
+// form (a path, user info, "null", an empty host, a bracket or colon that is not part of a
+// bracketed IPv6 literal). Idempotent: a normalised origin normalises to itself.
 std::optional<std::string> normalize_origin(std::string_view origin);
 
 // origin_allowed: true when `origin` normalizes to exactly one of `allowed` (each normalized the

@@ -3,10 +3,12 @@
 // the choice of a route for one incoming message, as API Gateway makes it (spec §2.1).
 //
 // Pure: no I/O, no clock. The expression is parsed once when the configuration is loaded and
-// evaluated for every message.
+// evaluated for every message; the message itself is parsed at most once on its way through the
+// gateway (`message_body`), however many readers (route selection, request mappings) it has.
 #pragma once
 
 #include "apigw/core/error.hpp"
+#include "apigw/core/json.hpp"
 
 #include <functional>
 #include <optional>
@@ -32,6 +34,26 @@ struct selection_expression {
   bool uses_body() const noexcept;
 };
 
+// message_body: one client message and its JSON value, parsed on first use and kept, so route
+// selection and the integration's mappings share one parse (and a message nobody reads as JSON is
+// never parsed). Not thread-safe: a message is handled on its connection's strand.
+class message_body {
+ public:
+  message_body() = default;
+  explicit message_body(std::string text) noexcept : text_(std::move(text)) {}
+
+  // text: the payload exactly as received.
+  const std::string& text() const noexcept { return text_; }
+
+  // parsed: the payload's JSON value (any kind), or nullptr when it is not JSON.
+  const json::value* parsed() const;
+
+ private:
+  std::string text_;
+  mutable std::optional<json::value> value_;  // set on the first parsed() that succeeds
+  mutable bool tried_ = false;
+};
+
 // parse_selection_expression: parses `text`. Variables are `$request.body.a.b` (ending at the
 // first character that is not [A-Za-z0-9_.]) or `${request.body.a.b}` (ending at '}'; may also
 // hold `[n]` indices); `\$` is a literal dollar sign. Fails with gateway::error::invalid_config
@@ -46,6 +68,9 @@ result<selection_expression> parse_selection_expression(std::string_view text);
 // "[item1, item2]"; objects yield their JSON text.
 std::optional<std::string> evaluate_selection(const selection_expression& expr, std::string_view message);
 
+// evaluate_selection: the same, on a message that keeps its parse for later readers.
+std::optional<std::string> evaluate_selection(const selection_expression& expr, const message_body& message);
+
 // route_choice: the route a message goes to, or none (the client gets the Forbidden frame).
 struct route_choice {
   std::optional<std::string> route_key;
@@ -55,6 +80,10 @@ struct route_choice {
 // `$default` when `has_route("$default")`, else none. Reserved keys ($connect, $disconnect) are
 // never selected by a message.
 route_choice select_route(const selection_expression& expr, std::string_view message,
+                          const std::function<bool(std::string_view)>& has_route);
+
+// select_route: the same, on a message that keeps its parse for the integration's mappings.
+route_choice select_route(const selection_expression& expr, const message_body& message,
                           const std::function<bool(std::string_view)>& has_route);
 
 }  // namespace apigw::gateway

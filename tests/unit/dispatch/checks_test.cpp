@@ -30,6 +30,20 @@ TEST(checks, origins_normalize) {
   }
 }
 
+// A malformed bracket host used to lose its port and come out as "http://[:", which no longer
+// normalised (the fuzz invariant normalize(normalize(x)) == normalize(x) aborted on it).
+TEST(checks, origins_with_malformed_hosts_are_refused_and_normalising_is_idempotent) {
+  for (const char* bad : {"http://[::80", "http://[::1", "http://::1]", "http://[]", "http://[]:80", "http://a:b:80",
+                          "http://[::1]x", "http://x[::1]", "http://[::1]]:80", "http://[[::1]]", "http://[g::1]"}) {
+    EXPECT_EQ(normalize_origin(bad), std::nullopt) << bad;
+  }
+  EXPECT_EQ(normalize_origin("http://[::1]:80"), "http://[::1]");
+  EXPECT_EQ(normalize_origin("HTTP://[::FFFF:127.0.0.1]:8080/"), "http://[::ffff:127.0.0.1]:8080");
+  for (const char* in : {"http://[::80", "http://[::1]:80", "HTTPS://Example.COM:443", "http://a.b:0080", "x://h:1"}) {
+    if (const auto once = normalize_origin(in)) EXPECT_EQ(normalize_origin(*once), once) << in;
+  }
+}
+
 TEST(checks, origins_match_exactly) {
   const std::vector<std::string> allowed{"https://example.com", "http://localhost:3000"};
   EXPECT_TRUE(origin_allowed("https://example.com", allowed));

@@ -77,5 +77,25 @@ TEST(RouteSelection, SelectRouteExactThenDefaultThenNone) {
   EXPECT_EQ(select_route(expr, "plain text", has).route_key, std::nullopt);
 }
 
+// A message_body is parsed once and keeps that parse for the integration's mappings; it selects
+// exactly as the text would.
+TEST(RouteSelection, MessageBodyKeepsOneParseAndSelectsAsTheText) {
+  const auto expr = parse_selection_expression("${request.body.service}/${request.body.action}").value();
+  const auto has = [](std::string_view k) { return k == "chat/join" || k == "$default"; };
+  for (const char* text : {R"({"service":"chat","action":"join"})", R"({"service":"chat"})", "[1]", "plain", ""}) {
+    const message_body m{std::string(text)};
+    EXPECT_EQ(evaluate_selection(expr, m), evaluate_selection(expr, std::string_view(text))) << text;
+    EXPECT_EQ(select_route(expr, m, has).route_key, select_route(expr, std::string_view(text), has).route_key) << text;
+    EXPECT_EQ(m.text(), text);
+  }
+  const message_body m{std::string(R"({"service":"chat","action":"join"})")};
+  const json::value* first = m.parsed();
+  ASSERT_NE(first, nullptr);
+  (void)select_route(expr, m, has);
+  EXPECT_EQ(m.parsed(), first);  // the same value, not a second parse
+  EXPECT_EQ(message_body("not json").parsed(), nullptr);
+  EXPECT_NE(message_body("[1, 2]").parsed(), nullptr);  // JSON of any kind; only selection needs an object
+}
+
 }  // namespace
 }  // namespace apigw::gateway
