@@ -38,6 +38,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -54,6 +55,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -439,8 +441,9 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
           co_return;
         }
         const bool keep_alive = req.keep_alive();
+        const bool head = req.method() == http::verb::head;
         auto resp = co_await handle_http(req, remote_ip);
-        if (!co_await write_response(stream, std::move(resp), req.version(), keep_alive) || !keep_alive) break;
+        if (!co_await write_response(stream, std::move(resp), req.version(), keep_alive, head) || !keep_alive) break;
         if (stopping.load()) break;
       }
       boost::system::error_code ignored;
@@ -467,7 +470,10 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     stream.expires_never();
   }
 
-  asio::awaitable<bool> write_response(http_stream& stream, net::http_response r, unsigned version, bool keep_alive) {
+  // write_response: one response; to a HEAD request only its header (the client reads no body
+  // after it, so a body would corrupt the next response on a kept-alive connection).
+  asio::awaitable<bool> write_response(http_stream& stream, net::http_response r, unsigned version, bool keep_alive,
+                                       bool head = false) {
     http::response<http::string_body> msg;
     msg.result(r.status);
     msg.version(version);
@@ -476,7 +482,13 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     msg.keep_alive(keep_alive);
     msg.prepare_payload();
     stream.expires_after(opts.limits.write_timeout);
-    auto [ec, n] = co_await http::async_write(stream, msg, use_tuple);
+    boost::system::error_code ec;
+    if (head) {
+      http::response_serializer<http::string_body> sr(msg);
+      std::tie(ec, std::ignore) = co_await http::async_write_header(stream, sr, use_tuple);
+    } else {
+      std::tie(ec, std::ignore) = co_await http::async_write(stream, msg, use_tuple);
+    }
     stream.expires_never();
     co_return !ec;
   }
