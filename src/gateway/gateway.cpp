@@ -18,6 +18,7 @@
 #include "apigw/sigv4/error.hpp"
 #include "apigw/sigv4/verifier.hpp"
 #include "gateway/control_plane.hpp"
+#include "gateway/deadline.hpp"
 #include "gateway/frame_guard.hpp"
 #include "gateway/integration.hpp"
 #include "gateway/metrics.hpp"
@@ -1166,27 +1167,36 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   // always recomputes from the connection's state.
   void watch(const connection_ptr& conn) {
     const auto& lim = opts.limits;
+    detail::deadline_limits limits;
+    limits.idle = lim.idle_timeout;
+    limits.max_duration = lim.max_duration;
+    limits.write_stall = lim.write_timeout;
+    limits.close_wait = lim.close_timeout;
     for (;;) {
       if (conn->finished) return;
       const auto now = steady::now();
-      if (conn->closing) {
-        if (!conn->close_deadline) conn->close_deadline = now + lim.close_timeout;
-        if (now >= *conn->close_deadline) break;  // the close handshake stalled
-      } else if (now - conn->last_activity >= lim.idle_timeout) {
+      if (conn->closing && !conn->close_deadline) conn->close_deadline = now + lim.close_timeout;
+      detail::deadline_times times;
+      times.started = conn->started;
+      times.last_activity = conn->last_activity;
+      times.write_started = conn->write_started;
+      times.close_by = conn->close_deadline;
+      times.closing = conn->closing;
+      const auto d = detail::next_deadline(times, limits, now);
+      if (d.verdict == detail::deadline_verdict::wait) {
+        conn->due.store(ticks(d.next));
+        return;
+      }
+      if (d.verdict == detail::deadline_verdict::close_idle) {
         request_close(conn, close_cause("idle", opts.choices.idle_close_code, opts.choices.timeout_close_reason));
         continue;
-      } else if (now - conn->started >= lim.max_duration) {
+      }
+      if (d.verdict == detail::deadline_verdict::close_max_duration) {
         request_close(
             conn, close_cause("max_duration", opts.choices.max_duration_close_code, opts.choices.timeout_close_reason));
         continue;
       }
-      if (conn->write_started && now - *conn->write_started >= lim.write_timeout) break;  // the client stopped reading
-      auto next = conn->close_deadline
-                      ? *conn->close_deadline
-                      : std::min(conn->last_activity + lim.idle_timeout, conn->started + lim.max_duration);
-      if (conn->write_started) next = std::min(next, *conn->write_started + lim.write_timeout);
-      conn->due.store(ticks(next));
-      return;
+      break;  // a write or the close handshake stalled
     }
     // Stalled: cut the socket; the read loop ends and $disconnect follows.
     if (!conn->cause) conn->cause = close_cause("error", 1006, "stalled");
@@ -1297,8 +1307,8 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   mutable std::mutex state_mu;
   std::mutex save_mu;
   state_ptr state;  // guarded by state_mu
-  detail::token_bucket new_connections;
-  detail::token_bucket management_calls;
+  detail::rate_limit new_connections;
+  detail::rate_limit management_calls;
   detail::metrics metrics_;
   std::atomic<std::uint16_t> port{0};
   std::atomic<bool> stopping{false};
