@@ -18,6 +18,7 @@
 #include "apigw/sigv4/error.hpp"
 #include "apigw/sigv4/verifier.hpp"
 #include "gateway/control_plane.hpp"
+#include "gateway/deadline.hpp"
 #include "gateway/frame_guard.hpp"
 #include "gateway/integration.hpp"
 #include "gateway/metrics.hpp"
@@ -38,6 +39,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -54,6 +56,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -362,6 +365,9 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     po.timeouts.write = std::chrono::milliseconds(30000);
     po.max_response_bytes = 10 * 1024 * 1024;
     pool = std::make_shared<net::http_client_pool>(ex, po);
+    // $connect and $disconnect have a pool of their own: a flood of slow message integrations
+    // fills `pool` up to its per-origin cap, and a new client's handshake must not wait behind it.
+    lifecycle_pool = std::make_shared<net::http_client_pool>(ex, po);
     control = std::make_unique<detail::control_plane>(c, system_clock_source::instance().now());
     state = make_state(std::move(c));
     req_opts.forwarded_proto = opts.choices.forwarded_proto;
@@ -439,8 +445,9 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
           co_return;
         }
         const bool keep_alive = req.keep_alive();
+        const bool head = req.method() == http::verb::head;
         auto resp = co_await handle_http(req, remote_ip);
-        if (!co_await write_response(stream, std::move(resp), req.version(), keep_alive) || !keep_alive) break;
+        if (!co_await write_response(stream, std::move(resp), req.version(), keep_alive, head) || !keep_alive) break;
         if (stopping.load()) break;
       }
       boost::system::error_code ignored;
@@ -467,7 +474,10 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     stream.expires_never();
   }
 
-  asio::awaitable<bool> write_response(http_stream& stream, net::http_response r, unsigned version, bool keep_alive) {
+  // write_response: one response; to a HEAD request only its header (the client reads no body
+  // after it, so a body would corrupt the next response on a kept-alive connection).
+  asio::awaitable<bool> write_response(http_stream& stream, net::http_response r, unsigned version, bool keep_alive,
+                                       bool head = false) {
     http::response<http::string_body> msg;
     msg.result(r.status);
     msg.version(version);
@@ -476,7 +486,13 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     msg.keep_alive(keep_alive);
     msg.prepare_payload();
     stream.expires_after(opts.limits.write_timeout);
-    auto [ec, n] = co_await http::async_write(stream, msg, use_tuple);
+    boost::system::error_code ec;
+    if (head) {
+      http::response_serializer<http::string_body> sr(msg);
+      std::tie(ec, std::ignore) = co_await http::async_write_header(stream, sr, use_tuple);
+    } else {
+      std::tie(ec, std::ignore) = co_await http::async_write(stream, msg, use_tuple);
+    }
     stream.expires_never();
     co_return !ec;
   }
@@ -602,12 +618,6 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   // coroutine, not a capturing lambda: GCC 12 copies lambda temporaries of a coroutine bitwise.)
   asio::awaitable<connection::post_status> post_on_strand(connection_ptr conn, std::string data, bool binary) {
     co_return enqueue(*conn, std::move(data), binary, true);
-  }
-
-  // request_on_pool: the pool request, as a coroutine of its own for co_spawn.
-  static asio::awaitable<result<net::http_response>> request_on_pool(std::shared_ptr<net::http_client_pool> pool,
-                                                                     net::http_request req) {
-    co_return co_await pool->request(std::move(req));
   }
 
   // -- served configuration ---------------------------------------------------------------------
@@ -1061,33 +1071,16 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     auto req = detail::build_integration_request(call, req_opts);
     if (!req) co_return outcome_failed(req.error().message, false);
 
-    // Race the pool's request against the integration timeout on this strand. The pool has no
-    // per-request cancellation, so a request that loses the race finishes in the background
-    // (bounded by the pool's own read timeout) and its answer is dropped.
-    struct race {
-      explicit race(asio::any_io_executor e) : timer(std::move(e)) {}
-      asio::steady_timer timer;
-      std::optional<result<net::http_response>> outcome;
-    };
-    auto r = std::make_shared<race>(co_await asio::this_coro::executor);
-    r->timer.expires_after(integ->timeout);
+    // The integration timeout is the request's deadline in the pool: when it passes, the pool
+    // closes the connection and its slot goes to the next call at once.
+    net::request_options ro;
+    ro.timeout = integ->timeout;
     const auto started = steady::now();
-    asio::co_spawn(
-        pool->executor(), request_on_pool(pool, std::move(*req)),
-        [r](const std::exception_ptr& e, result<net::http_response> res) {
-          asio::post(r->timer.get_executor(), [r, e, res = std::move(res)]() mutable {
-            r->outcome = e ? result<net::http_response>(failure{net::error::read_failed, "exception"}) : std::move(res);
-            r->timer.cancel();
-          });
-        });
-    co_await r->timer.async_wait(use_tuple);
+    const bool lifecycle = kind != detail::event_kind::message;
+    auto answer = co_await (lifecycle ? lifecycle_pool : pool)->request(std::move(*req), ro);
     metrics_.integration_latency(steady::now() - started);
-    if (!r->outcome) co_return outcome_failed("timed out", true);
-    if (!*r->outcome) {
-      const bool timed_out = r->outcome->error() == condition::timeout;
-      co_return outcome_failed(r->outcome->error().message, timed_out);
-    }
-    co_return outcome_answered(std::move(**r->outcome));
+    if (!answer) co_return outcome_failed(answer.error().message, answer.error() == condition::timeout);
+    co_return outcome_answered(std::move(*answer));
   }
 
   asio::awaitable<void> fire_disconnect(connection& conn, const close_cause& cause) {
@@ -1100,13 +1093,17 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     if (!outcome.response) log("warn", "$disconnect failed", "conn", conn.id, "error", outcome.error);
   }
 
-  // enqueue: adds a frame to the connection's outbound queue (strand only). `bounded` applies the
-  // byte limit (PostToConnection); replies and error frames are always queued.
-  connection::post_status enqueue(connection& conn, std::string data, bool binary, bool bounded) {
+  // enqueue: adds a frame to the connection's outbound queue (strand only), within its budget
+  // (limits.max_outbound_bytes, counting the frame being written too, so a client that stops
+  // reading fills it). Over the budget, a PostToConnection (`post`) is refused (the caller answers
+  // 429) and the connection stays; a frame the gateway owes the client itself (a two-way reply,
+  // an error frame) cannot be refused to anyone, so the client is a slow consumer and is closed.
+  connection::post_status enqueue(connection& conn, std::string data, bool binary, bool post) {
     if (conn.closing) return connection::post_status::closed;
-    // queued_bytes counts the frame being written too, so a client that stops reading fills it.
-    if (bounded && conn.queued_bytes > 0 && conn.queued_bytes + data.size() > opts.limits.max_outbound_bytes) {
-      return connection::post_status::full;
+    if (conn.queued_bytes > 0 && conn.queued_bytes + data.size() > opts.limits.max_outbound_bytes) {
+      if (post) return connection::post_status::full;
+      close_slow_consumer(conn.shared_from_this());
+      return connection::post_status::closed;
     }
     conn.queued_bytes += data.size();
     auto& frame = conn.queue.emplace_back();
@@ -1114,6 +1111,16 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     frame.binary = binary;
     start_writer(conn.shared_from_this());
     return connection::post_status::queued;
+  }
+
+  // close_slow_consumer: drops what is queued (the frame being written stays with the writer) and
+  // starts the close with 1008 "Slow consumer" (strand only). The close frame waits behind that
+  // write; if the client does not take it within close_timeout, the watchdog cuts the socket.
+  void close_slow_consumer(const connection_ptr& conn) {
+    for (const auto& frame : conn->queue) conn->queued_bytes -= frame.data.size();
+    conn->queue.clear();
+    log("warn", "slow consumer closed", "conn", conn->id, "budget", std::to_string(opts.limits.max_outbound_bytes));
+    request_close(conn, close_cause("slow_consumer", 1008, "Slow consumer"));
   }
 
   // start_writer: starts the writer unless it runs already or the 101 has not gone out yet
@@ -1161,27 +1168,36 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   // always recomputes from the connection's state.
   void watch(const connection_ptr& conn) {
     const auto& lim = opts.limits;
+    detail::deadline_limits limits;
+    limits.idle = lim.idle_timeout;
+    limits.max_duration = lim.max_duration;
+    limits.write_stall = lim.write_timeout;
+    limits.close_wait = lim.close_timeout;
     for (;;) {
       if (conn->finished) return;
       const auto now = steady::now();
-      if (conn->closing) {
-        if (!conn->close_deadline) conn->close_deadline = now + lim.close_timeout;
-        if (now >= *conn->close_deadline) break;  // the close handshake stalled
-      } else if (now - conn->last_activity >= lim.idle_timeout) {
+      if (conn->closing && !conn->close_deadline) conn->close_deadline = now + lim.close_timeout;
+      detail::deadline_times times;
+      times.started = conn->started;
+      times.last_activity = conn->last_activity;
+      times.write_started = conn->write_started;
+      times.close_by = conn->close_deadline;
+      times.closing = conn->closing;
+      const auto d = detail::next_deadline(times, limits, now);
+      if (d.verdict == detail::deadline_verdict::wait) {
+        conn->due.store(ticks(d.next));
+        return;
+      }
+      if (d.verdict == detail::deadline_verdict::close_idle) {
         request_close(conn, close_cause("idle", opts.choices.idle_close_code, opts.choices.timeout_close_reason));
         continue;
-      } else if (now - conn->started >= lim.max_duration) {
+      }
+      if (d.verdict == detail::deadline_verdict::close_max_duration) {
         request_close(
             conn, close_cause("max_duration", opts.choices.max_duration_close_code, opts.choices.timeout_close_reason));
         continue;
       }
-      if (conn->write_started && now - *conn->write_started >= lim.write_timeout) break;  // the client stopped reading
-      auto next = conn->close_deadline
-                      ? *conn->close_deadline
-                      : std::min(conn->last_activity + lim.idle_timeout, conn->started + lim.max_duration);
-      if (conn->write_started) next = std::min(next, *conn->write_started + lim.write_timeout);
-      conn->due.store(ticks(next));
-      return;
+      break;  // a write or the close handshake stalled
     }
     // Stalled: cut the socket; the read loop ends and $disconnect follows.
     if (!conn->cause) conn->cause = close_cause("error", 1006, "stalled");
@@ -1286,13 +1302,14 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
   detail::request_options req_opts;
   strand_t accept_strand;
   tcp::acceptor acceptor;
-  std::shared_ptr<net::http_client_pool> pool;
+  std::shared_ptr<net::http_client_pool> pool;            // message integrations
+  std::shared_ptr<net::http_client_pool> lifecycle_pool;  // $connect and $disconnect
   std::unique_ptr<detail::control_plane> control;
   mutable std::mutex state_mu;
   std::mutex save_mu;
   state_ptr state;  // guarded by state_mu
-  detail::token_bucket new_connections;
-  detail::token_bucket management_calls;
+  detail::rate_limit new_connections;
+  detail::rate_limit management_calls;
   detail::metrics metrics_;
   std::atomic<std::uint16_t> port{0};
   std::atomic<bool> stopping{false};
@@ -1384,6 +1401,7 @@ asio::awaitable<void> gateway::shutdown(std::chrono::milliseconds grace) {
   }
   self->stop_sweeping();
   self->pool->close();
+  self->lifecycle_pool->close();
   self->log("info", "stopped", "left", std::to_string(self->active_sessions.load()));
 }
 

@@ -1,4 +1,4 @@
-// /metrics counters and the token bucket.
+// /metrics counters and the optional rate limits.
 #include "gateway/metrics.hpp"
 
 #include <fmt/format.h>
@@ -62,18 +62,11 @@ std::string metrics::render() const {
   return out;
 }
 
-bool token_bucket::take(std::chrono::steady_clock::time_point now) noexcept {
+bool rate_limit::take(std::chrono::steady_clock::time_point now) noexcept {
   if (rate_ <= 0) return true;
   std::lock_guard lock(mu_);
-  if (started_) {
-    const double elapsed = std::chrono::duration<double>(now - last_).count();
-    if (elapsed > 0) tokens_ = std::min(burst_, tokens_ + elapsed * rate_);
-  }
-  started_ = true;
-  last_ = now;
-  if (tokens_ < 1) return false;
-  tokens_ -= 1;
-  return true;
+  if (!bucket_) bucket_.emplace(rate_, burst_, now);
+  return bucket_->try_take(now);
 }
 
 }  // namespace apigw::gateway::detail

@@ -1,6 +1,8 @@
-// Private to the gateway: the counters behind /metrics (Prometheus text format 0.0.4) and a
-// token bucket for the optional rate limits (pure: the time is passed in).
+// Private to the gateway: the counters behind /metrics (Prometheus text format 0.0.4) and the
+// optional rate limits (the core token bucket behind a mutex; the time is passed in).
 #pragma once
+
+#include "apigw/core/token_bucket.hpp"
 
 #include <array>
 #include <atomic>
@@ -8,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -42,10 +45,11 @@ class metrics {
   double latency_sum_ = 0;
 };
 
-// token_bucket: `rate` tokens per second up to `burst`; take() spends one if there is one.
-class token_bucket {
+// rate_limit: an optional account-style limit (new connections, @connections calls) on the core
+// token bucket: `rate` per second up to `burst`; thread-safe.
+class rate_limit {
  public:
-  token_bucket(double rate, double burst) noexcept : rate_(rate), burst_(burst), tokens_(burst) {}
+  rate_limit(double rate, double burst) noexcept : rate_(rate), burst_(burst) {}
   // take: true (and one token spent) when a token is available at `now`; always true when rate <= 0.
   bool take(std::chrono::steady_clock::time_point now) noexcept;
 
@@ -53,9 +57,7 @@ class token_bucket {
   std::mutex mu_;
   double rate_;
   double burst_;
-  double tokens_;
-  std::chrono::steady_clock::time_point last_{};
-  bool started_ = false;
+  std::optional<token_bucket> bucket_;  // made full at the first take
 };
 
 }  // namespace apigw::gateway::detail

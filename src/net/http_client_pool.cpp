@@ -25,6 +25,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <deque>
@@ -90,6 +91,21 @@ struct connection {
   beast::flat_buffer buffer;
   bool connected = false;
   steady::time_point idle_since{};
+  // deadline: the running request's overall deadline (steady::time_point::max() when it has
+  // none); every step's expiry is capped by it. Set before the exchange starts.
+  steady::time_point deadline = steady::time_point::max();
+
+  // expire_in: arms the stream's timer for a step allowed `step`, capped by the deadline. Beast
+  // closes the socket when it fires, which is what cancels the request.
+  void expire_in(std::chrono::milliseconds step) { lowest().expires_at(cap(step)); }
+
+  steady::time_point cap(std::chrono::milliseconds step) const {
+    const auto now = steady::now();
+    return deadline - now < step ? deadline : now + step;
+  }
+
+  // past_deadline: the request's own deadline (not a step timeout) has passed.
+  bool past_deadline() const { return steady::now() >= deadline; }
 };
 
 using connection_ptr = std::shared_ptr<connection>;
@@ -155,11 +171,12 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
   }
 
   // acquire: an idle connection, a new (unconnected) one, or a place in line.
+  // A place in line lasts until `wait_until` at most.
   template <class Token>
-  auto async_acquire(const origin& o, const std::string& key, Token&& token) {
+  auto async_acquire(const origin& o, const std::string& key, steady::time_point wait_until, Token&& token) {
     return asio::async_initiate<Token, void(boost::system::error_code, connection_ptr)>(
-        [self = shared_from_this(), &o, &key](auto handler) {
-          self->start_acquire(o, key, acquire_handler(std::move(handler)));
+        [self = shared_from_this(), &o, &key, wait_until](auto handler) {
+          self->start_acquire(o, key, wait_until, acquire_handler(std::move(handler)));
         },
         token);
   }
@@ -199,7 +216,7 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
     return got;
   }
 
-  void start_acquire(const origin& o, const std::string& key, acquire_handler handler) {
+  void start_acquire(const origin& o, const std::string& key, steady::time_point wait_until, acquire_handler handler) {
     std::vector<connection_ptr> to_close;
     connection_ptr got;
     {
@@ -212,7 +229,7 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
       got = take_locked(st, o, key, to_close);
       if (!got) {
         auto w = std::make_shared<waiter>(ex, std::move(handler));
-        w->timer.expires_after(opts.timeouts.queue);
+        w->timer.expires_at(wait_until);
         w->timer.async_wait([self = shared_from_this(), w, key](boost::system::error_code ec) {
           if (!ec) self->expire_waiter(key, w);
         });
@@ -304,13 +321,14 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
       // The resolver has no timeout of its own: a timer on the same strand cancels it.
       auto resolver = std::make_shared<tcp::resolver>(c.strand);
       asio::steady_timer timer(c.strand);
-      timer.expires_after(opts.timeouts.connect);
+      timer.expires_at(c.cap(opts.timeouts.connect));
       timer.async_wait([weak = std::weak_ptr<tcp::resolver>(resolver)](boost::system::error_code wec) {
         if (auto r = weak.lock(); r && !wec) r->cancel();
       });
       auto [rec, results] = co_await resolver->async_resolve(o.host, std::to_string(o.port), use_tuple);
       timer.cancel();
       if (rec == asio::error::operation_aborted) {
+        if (c.past_deadline()) co_return deadline_passed(c, "resolving the host");
         co_return failure{error::timeout,
                           fmt::format("resolving {} timed out after {} ms", o.host, opts.timeouts.connect.count())};
       }
@@ -319,9 +337,10 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
     }
 
     beast::tcp_stream& stream = c.lowest();
-    stream.expires_after(opts.timeouts.connect);
+    c.expire_in(opts.timeouts.connect);
     auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
     if (cec) {
+      if (detail::is_timeout(cec) && c.past_deadline()) co_return deadline_passed(c, "connecting");
       if (detail::is_timeout(cec)) {
         co_return failure{error::timeout,
                           fmt::format("connect to {} timed out after {} ms", o.key(), opts.timeouts.connect.count())};
@@ -343,9 +362,10 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
       } else {
         c.tls->set_verify_mode(ssl::verify_none, ec);
       }
-      stream.expires_after(opts.timeouts.connect);
+      c.expire_in(opts.timeouts.connect);
       auto [hec] = co_await c.tls->async_handshake(ssl::stream_base::client, use_tuple);
       if (hec) {
+        if (detail::is_timeout(hec) && c.past_deadline()) co_return deadline_passed(c, "the TLS handshake");
         if (detail::is_timeout(hec)) {
           co_return failure{error::timeout, fmt::format("TLS handshake with {} timed out after {} ms", o.key(),
                                                         opts.timeouts.connect.count())};
@@ -366,11 +386,13 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
   asio::awaitable<void> write_and_read(connection& c, Stream& stream, http::request<http::string_body>& req,
                                        exchange_outcome& out) {
     const origin& o = c.org;
-    c.lowest().expires_after(opts.timeouts.write);
+    c.expire_in(opts.timeouts.write);
     auto [wec, written] = co_await http::async_write(stream, req, use_tuple);
     out.written = written > 0;
     if (wec) {
-      if (detail::is_timeout(wec)) {
+      if (detail::is_timeout(wec) && c.past_deadline()) {
+        out.response = deadline_passed(c, "writing the request");
+      } else if (detail::is_timeout(wec)) {
         out.response = failure{error::timeout, fmt::format("writing the request to {} timed out after {} ms", o.key(),
                                                            opts.timeouts.write.count())};
       } else {
@@ -382,10 +404,12 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
     parser.header_limit(64 * 1024);
     parser.body_limit(opts.max_response_bytes);
     if (req.method() == http::verb::head) parser.skip(true);
-    c.lowest().expires_after(opts.timeouts.read);
+    c.expire_in(opts.timeouts.read);
     auto [rec, n] = co_await http::async_read(stream, c.buffer, parser, use_tuple);
     if (rec) {
-      if (detail::is_timeout(rec)) {
+      if (detail::is_timeout(rec) && c.past_deadline()) {
+        out.response = deadline_passed(c, "waiting for the response");
+      } else if (detail::is_timeout(rec)) {
         out.response = failure{error::timeout, fmt::format("waiting for the response from {} timed out after {} ms",
                                                            o.key(), opts.timeouts.read.count())};
       } else if (rec.category() == http::make_error_code(http::error::body_limit).category() &&
@@ -405,6 +429,12 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
     resp.headers = detail::to_headers(msg.base());
     resp.body = std::move(msg.body());
     out.response = std::move(resp);
+  }
+
+  // deadline_passed: the failure of a request whose own deadline passed during `step`.
+  static failure deadline_passed(const connection& c, std::string_view step) {
+    return failure{error::timeout,
+                   fmt::format("request to {} passed its deadline while {} (connection closed)", c.org.key(), step)};
   }
 
   // exchange: one attempt of one request on one connection; runs on the connection's strand and
@@ -470,7 +500,13 @@ asio::any_io_executor http_client_pool::executor() const {
 }
 
 asio::awaitable<result<http_response>> http_client_pool::request(http_request req) {
+  co_return co_await request(std::move(req), request_options{});
+}
+
+asio::awaitable<result<http_response>> http_client_pool::request(http_request req, request_options options) {
   std::shared_ptr<impl> self = impl_;
+  const auto started = steady::now();
+  const auto deadline = options.timeout.count() > 0 ? started + options.timeout : steady::time_point::max();
   http::request<http::string_body> breq;
   detail::set_method(breq, req.method);
   breq.target(req.target);
@@ -492,9 +528,14 @@ asio::awaitable<result<http_response>> http_client_pool::request(http_request re
     if (closed_pool) {
       ec = error::pool_closed;
     } else if (!conn) {
-      std::tie(ec, conn) = co_await self->async_acquire(req.origin, key, use_tuple);
+      const auto queue_end = std::min(deadline, steady::now() + self->opts.timeouts.queue);
+      std::tie(ec, conn) = co_await self->async_acquire(req.origin, key, queue_end, use_tuple);
     }
     if (ec) {
+      if (ec == error::timeout && steady::now() >= deadline) {
+        co_return failure{ec, fmt::format("request to {} passed its {} ms deadline waiting for a connection", key,
+                                          options.timeout.count())};
+      }
       if (ec == error::timeout) {
         co_return failure{
             ec, fmt::format("no connection to {} became free within {} ms", key, self->opts.timeouts.queue.count())};
@@ -502,6 +543,7 @@ asio::awaitable<result<http_response>> http_client_pool::request(http_request re
       co_return failure{ec, fmt::format("request to {}: {}", key, ec.message())};
     }
     const bool was_used = conn->connected;
+    conn->deadline = deadline;
     exchange_outcome out = co_await asio::co_spawn(conn->strand, self->exchange(conn, &breq), asio::use_awaitable);
     self->release(conn, out.reusable);
     if (!out.response && was_used && !out.written && attempt == 0 && out.response.error() != condition::timeout) {

@@ -17,14 +17,17 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <limits>
 #include <mutex>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -130,10 +133,12 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       } else {
         beast::tcp_stream stream(std::move(socket));
         control->socket = &stream.socket();
-        if (!stopped.load()) co_await serve(stream, stream, remote);
-        boost::system::error_code ignored;
-        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        const bool handed_off = !stopped.load() && co_await serve(stream, stream, remote);
         control->socket = nullptr;
+        if (!handed_off) {
+          boost::system::error_code ignored;
+          stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        }
       }
     } catch (const std::exception&) {
       control->socket = nullptr;
@@ -141,8 +146,10 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     unregister_session(id);
   }
 
+  // serve: requests on one connection until it ends; true when the socket was handed to
+  // on_upgrade (then the caller must leave it alone).
   template <class Stream>
-  asio::awaitable<void> serve(Stream& stream, beast::tcp_stream& lowest, const std::string& remote) {
+  asio::awaitable<bool> serve(Stream& stream, beast::tcp_stream& lowest, const std::string& remote) {
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
@@ -164,18 +171,25 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
                    ec != http::error::end_of_stream && ec != http::error::partial_message) {
           co_await respond(stream, lowest, plain_error(400, "bad request\n"), 11, false);
         }
-        co_return;
+        co_return false;
       }
       lowest.expires_never();
       auto& msg = parser.get();
-      const bool keep_alive = msg.keep_alive();
+      const bool keep_alive = msg.keep_alive() && accepting.load();
       const unsigned version = msg.version();
+      const bool head = msg.method() == http::verb::head;
+      const bool upgrade = opts.on_upgrade && !opts.tls && beast::websocket::is_upgrade(msg);
       incoming_request req;
       req.method = std::string(msg.method_string());
       req.target = std::string(msg.target());
       req.headers = detail::to_headers(msg.base());
       req.body = std::move(msg.body());
       req.remote_address = remote;
+      if (upgrade) {
+        if (stopped.load()) co_return false;
+        opts.on_upgrade(lowest.release_socket(), std::move(req));
+        co_return true;
+      }
 
       std::optional<http_response> resp;
       try {
@@ -183,9 +197,9 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       } catch (const std::exception&) {
         resp = plain_error(500, "internal error\n");
       }
-      if (!resp || stopped.load()) co_return;
-      if (!co_await respond(stream, lowest, std::move(*resp), version, keep_alive)) co_return;
-      if (!keep_alive) co_return;
+      if (!resp || stopped.load()) co_return false;
+      if (!co_await respond(stream, lowest, std::move(*resp), version, keep_alive, head)) co_return false;
+      if (!keep_alive) co_return false;
     }
   }
 
@@ -209,12 +223,20 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     co_return ec;
   }
 
+  // respond: writes one response; for a HEAD request only its header (with the Content-Length
+  // the body would have), since the client reads no body after it.
   template <class Stream>
   asio::awaitable<bool> respond(Stream& stream, beast::tcp_stream& lowest, http_response&& r, unsigned version,
-                                bool keep_alive) {
+                                bool keep_alive, bool head = false) {
     auto msg = to_beast(std::move(r), version, keep_alive);
     lowest.expires_after(opts.write_timeout);
-    auto [ec, n] = co_await http::async_write(stream, msg, use_tuple);
+    boost::system::error_code ec;
+    if (head) {
+      http::response_serializer<http::string_body> sr(msg);
+      std::tie(ec, std::ignore) = co_await http::async_write_header(stream, sr, use_tuple);
+    } else {
+      std::tie(ec, std::ignore) = co_await http::async_write(stream, msg, use_tuple);
+    }
     lowest.expires_never();
     co_return !ec;
   }
@@ -247,11 +269,20 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     sessions.erase(id);
   }
 
+  void stop_accepting() {
+    accepting.store(false);
+    asio::post(accept_strand, [self = shared_from_this()] {
+      boost::system::error_code ignored;
+      self->acceptor.close(ignored);
+    });
+  }
+
   void stop() {
     std::vector<std::shared_ptr<session_control>> live;
     {
       std::lock_guard lock(mu);
       stopped.store(true);
+      accepting.store(false);
       for (auto& [id, weak] : sessions) {
         if (auto c = weak.lock()) live.push_back(std::move(c));
       }
@@ -277,6 +308,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::size_t> active{0};
   std::atomic<bool> stopped{false};
+  std::atomic<bool> accepting{true};  // false after stop_accepting(): no more keep-alive either
   std::mutex mu;
   std::unordered_map<std::uint64_t, std::weak_ptr<session_control>> sessions;
   std::uint64_t next_session_id = 1;
@@ -319,6 +351,10 @@ result<void> http_server::start() {
 
 std::uint16_t http_server::port() const noexcept {
   return impl_->port.load();
+}
+
+void http_server::stop_accepting() {
+  impl_->stop_accepting();
 }
 
 void http_server::stop() {

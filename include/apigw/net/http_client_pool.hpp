@@ -36,8 +36,19 @@ struct client_timeouts {
   std::chrono::milliseconds idle{20000};    // an idle kept-alive connection older than this is closed
 };
 
+// request_options: per-request settings.
+struct request_options {
+  // timeout: the whole request's deadline (waiting for a connection, connecting, writing, reading),
+  // on top of the per-step timeouts; zero: only those. When it passes, the request fails with
+  // net::error::timeout at once, and its connection is closed (the server sees the request
+  // abandoned) so its slot goes to the next request of the origin right away.
+  std::chrono::milliseconds timeout{0};
+};
+
 // client_pool_options: limits and TLS settings.
 struct client_pool_options {
+  // max_connections_per_origin: connections open at once to one origin (idle, busy or being
+  // opened); further requests wait in line for a free one.
   std::size_t max_connections_per_origin = 128;
   std::size_t max_response_bytes = 8 * 1024 * 1024;
   client_timeouts timeouts;
@@ -70,6 +81,9 @@ class http_client_pool {
   // net::error codes: timeout (condition timeout), pool_closed (unavailable), and resolve/
   // connect/tls/write/read/bad_response (network_error), each with a message naming the origin.
   boost::asio::awaitable<result<http_response>> request(http_request req);
+
+  // request: the same, within `options` (see request_options).
+  boost::asio::awaitable<result<http_response>> request(http_request req, request_options options);
 
   // close: closes idle connections and makes later requests fail with pool_closed. Requests in
   // flight finish normally; their connections are closed afterwards.

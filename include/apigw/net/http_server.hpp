@@ -9,6 +9,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -28,6 +29,14 @@ namespace apigw::net {
 // answer (a peer that drops the connection). An exception thrown by the handler becomes a 500.
 using request_handler = std::function<boost::asio::awaitable<std::optional<http_response>>(incoming_request)>;
 
+// upgrade_handler: takes over a connection whose request asks for a protocol upgrade (a
+// WebSocket handshake: `Connection: upgrade` with an `Upgrade` header). It receives the socket,
+// positioned right after the request, and the request itself; the server no longer touches
+// either. Called on the connection's strand; it must not block (start the owner's own work and
+// return). Bytes the client sent after the upgrade request, before any answer, are dropped (a
+// WebSocket client waits for the 101 before sending frames).
+using upgrade_handler = std::function<void(boost::asio::ip::tcp::socket, incoming_request)>;
+
 // http_server_options: where to listen and the limits.
 struct http_server_options {
   std::string address = "127.0.0.1";
@@ -38,8 +47,14 @@ struct http_server_options {
   std::size_t max_header_bytes = 64 * 1024;        // request line + headers; larger: 431 and the connection is closed
   std::size_t max_connections = 4096;              // further connections are accepted and closed at once
   std::shared_ptr<boost::asio::ssl::context> tls;  // when set, every connection is TLS (https)
+  // on_upgrade: when set (and tls is not), upgrade requests are handed to it instead of the
+  // request handler.
+  upgrade_handler on_upgrade;
 };
 
+// A HEAD request is answered with the handler's status and headers (Content-Length included) and
+// no body, so the next response on a kept-alive connection starts where the client expects it.
+//
 // http_server: see the file comment. Destroying it stops it; the handler must stay valid until
 // the executor's io_context has stopped running or every connection has ended.
 class http_server {
@@ -56,6 +71,11 @@ class http_server {
 
   // port: the bound port (after start).
   std::uint16_t port() const noexcept;
+
+  // stop_accepting: closes the listening socket; connections already open carry on (kept-alive
+  // ones are closed after their next response). For a graceful shutdown: stop_accepting() first,
+  // let the owner finish its work, then stop().
+  void stop_accepting();
 
   // stop: stops accepting and closes every open connection (responses being written are cut).
   void stop();

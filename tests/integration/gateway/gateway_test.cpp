@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
@@ -899,6 +900,28 @@ TEST_F(GatewayTest, Sigv4ModeRefusesUnsignedCalls) {
   auto r = manage("POST", "/dev/@connections/" + encode_id(id), "x");
   EXPECT_EQ(r.status, 403u);
   EXPECT_EQ(net::find_header(r.headers, "x-amzn-ErrorType").value_or(""), "MissingAuthenticationTokenException");
+}
+
+TEST_F(GatewayTest, HeadGetsNoBodyAndTheNextResponseOnTheConnectionParses) {
+  start();
+  asio::io_context ctx;
+  asio::ip::tcp::socket s(ctx);
+  s.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), gw->port()));
+  asio::write(s, asio::buffer(std::string("HEAD /dev/@connections/AAAAAAAAAAAAAAA%3D HTTP/1.1\r\nHost: a\r\n\r\n"
+                                          "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n")));
+  // The HEAD's header, then the GET's header: nothing between them.
+  std::string got;
+  boost::system::error_code ec;
+  asio::read_until(s, asio::dynamic_buffer(got), "\r\n\r\n", ec);
+  ASSERT_FALSE(ec) << ec.message();
+  const auto first_end = got.find("\r\n\r\n") + 4;
+  EXPECT_EQ(got.rfind("HTTP/1.1 403", 0), 0U) << got;
+  while (got.find("\r\n\r\n", first_end) == std::string::npos && !ec) {
+    std::array<char, 512> more{};
+    const auto n = s.read_some(asio::buffer(more), ec);
+    got.append(more.data(), n);
+  }
+  EXPECT_EQ(got.substr(first_end, 12), "HTTP/1.1 200") << "what followed the HEAD answer: " << got.substr(first_end);
 }
 
 TEST_F(GatewayTest, MetricsEndpoint) {

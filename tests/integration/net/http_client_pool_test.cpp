@@ -153,6 +153,72 @@ TEST(net_http_client_pool, waiting_for_a_busy_origin_times_out) {
   EXPECT_TRUE(first.get());
 }
 
+// never_answering_server: "/never" is never answered (the handler waits far past the test);
+// anything else gets 200 "fast" at once.
+request_handler never_or_fast() {
+  return [](incoming_request req) -> asio::awaitable<std::optional<http_response>> {
+    if (req.target == "/never") {
+      asio::steady_timer t(co_await asio::this_coro::executor, 1h);
+      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    co_return http_response{200, {}, "fast"};
+  };
+}
+
+TEST(net_http_client_pool, a_request_past_its_deadline_frees_its_slot_at_once) {
+  // Cap N = 2: two calls to a backend that never answers hold both slots until their 200 ms
+  // deadline, which must close their connections so that the third call (N + 1), queued behind
+  // them, gets a slot. Without cancellation the slots stay taken until the 30 s read timeout and
+  // the third call fails at its own 10 s deadline.
+  io_runner io;
+  http_server server(io.executor(), never_or_fast());
+  ASSERT_TRUE(server.start());
+  client_pool_options opts;
+  opts.max_connections_per_origin = 2;
+  http_client_pool pool(io.executor(), opts);
+  request_options short_deadline;
+  short_deadline.timeout = 200ms;
+  std::vector<std::future<result<http_response>>> stuck;
+  for (int i = 0; i < 2; ++i) {
+    stuck.push_back(
+        asio::co_spawn(io.executor(), pool.request(get(server.port(), "/never"), short_deadline), asio::use_future));
+  }
+  std::this_thread::sleep_for(50ms);  // both slots taken
+  request_options generous;
+  generous.timeout = 10s;
+  auto next = asio::co_spawn(io.executor(), pool.request(get(server.port(), "/fast"), generous), asio::use_future);
+  for (auto& f : stuck) {
+    auto r = f.get();
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(r.error() == condition::timeout) << r.error().message;
+    EXPECT_NE(r.error().message.find("deadline"), std::string::npos) << r.error().message;
+  }
+  auto r = next.get();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->body, "fast");
+  EXPECT_LE(pool.stats().connections_opened, 3U) << "the cap held";
+}
+
+TEST(net_http_client_pool, the_deadline_also_bounds_waiting_for_a_connection) {
+  io_runner io;
+  http_server server(io.executor(), never_or_fast());
+  ASSERT_TRUE(server.start());
+  client_pool_options opts;
+  opts.max_connections_per_origin = 1;
+  http_client_pool pool(io.executor(), opts);  // queue timeout 30 s
+  auto stuck = asio::co_spawn(io.executor(), pool.request(get(server.port(), "/never")), asio::use_future);
+  std::this_thread::sleep_for(50ms);
+  request_options o;
+  o.timeout = 100ms;
+  auto r = io.run(pool.request(get(server.port(), "/fast"), o));
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error() == condition::timeout) << r.error().message;
+  EXPECT_NE(r.error().message.find("deadline"), std::string::npos) << r.error().message;
+  pool.close();
+  server.stop();
+  stuck.wait();
+}
+
 TEST(net_http_client_pool, refused_connection_is_a_network_error) {
   io_runner io;
   std::uint16_t closed_port = 0;

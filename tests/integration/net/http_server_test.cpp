@@ -6,9 +6,16 @@
 #include "support/io_runner.hpp"
 
 #include <gtest/gtest.h>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 
+#include <future>
 #include <stdexcept>
+#include <string>
 
 namespace apigw::net {
 namespace {
@@ -145,6 +152,107 @@ TEST(net_http_server, stop_closes_kept_alive_connections) {
   auto r = io.run(pool.request(post(server.port(), "b")));
   ASSERT_FALSE(r);
   EXPECT_TRUE(r.error() == condition::network_error) << r.error().message;
+}
+
+// raw_client: a blocking loopback socket for tests that need the exact bytes on the wire.
+struct raw_client {
+  explicit raw_client(std::uint16_t port) : socket(io) {
+    socket.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  }
+  void send(std::string_view bytes) { asio::write(socket, asio::buffer(bytes)); }
+  // read_response: one response: header up to the blank line, then Content-Length bytes of body
+  // unless `head`.
+  std::string read_response(bool head) {
+    asio::read_until(socket, asio::dynamic_buffer(buffer), "\r\n\r\n");
+    const auto end = buffer.find("\r\n\r\n") + 4;
+    std::string header = buffer.substr(0, end);
+    buffer.erase(0, end);
+    std::size_t length = 0;
+    if (auto at = header.find("Content-Length: "); at != std::string::npos) {
+      length = std::stoul(header.substr(at + 16));
+    }
+    if (head) return header;
+    if (buffer.size() < length) {
+      asio::read(socket, asio::dynamic_buffer(buffer), asio::transfer_exactly(length - buffer.size()));
+    }
+    std::string body = buffer.substr(0, length);
+    buffer.erase(0, length);
+    return header + body;
+  }
+  asio::io_context io;
+  asio::ip::tcp::socket socket;
+  std::string buffer;
+};
+
+TEST(net_http_server, head_gets_the_header_without_a_body_and_the_next_response_parses) {
+  io_runner io;
+  http_server server(io.executor(), [](incoming_request req) -> asio::awaitable<std::optional<http_response>> {
+    co_return http_response{200, {{"Content-Type", "text/plain"}}, req.method == "HEAD" ? "head body" : "get body"};
+  });
+  ASSERT_TRUE(server.start());
+  raw_client c(server.port());
+  c.send("HEAD /x HTTP/1.1\r\nHost: a\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+  const auto head = c.read_response(true);
+  EXPECT_NE(head.find("HTTP/1.1 200"), std::string::npos) << head;
+  EXPECT_NE(head.find("Content-Length: 9"), std::string::npos) << "the length the body would have: " << head;
+  const auto get = c.read_response(false);
+  EXPECT_EQ(get.rfind("HTTP/1.1 200", 0), 0U) << "the GET response starts where the HEAD's header ended: " << get;
+  EXPECT_TRUE(get.ends_with("\r\n\r\nget body")) << get;
+}
+
+TEST(net_http_server, upgrade_requests_are_handed_to_the_owner_with_their_socket) {
+  io_runner io;
+  std::promise<std::pair<std::string, std::string>> seen;
+  http_server_options opts;
+  opts.on_upgrade = [&seen](asio::ip::tcp::socket s, incoming_request req) {
+    // The owner writes on the socket itself: the server no longer reads or writes it.
+    const std::string answer = "HTTP/1.1 101 Switching Protocols\r\n\r\nmine";
+    boost::system::error_code ec;
+    asio::write(s, asio::buffer(answer), ec);
+    seen.set_value({req.target, std::string(find_header(req.headers, "upgrade").value_or(""))});
+  };
+  int plain_requests = 0;
+  http_server server(
+      io.executor(),
+      [&](incoming_request) -> asio::awaitable<std::optional<http_response>> {
+        ++plain_requests;
+        co_return http_response{};
+      },
+      opts);
+  ASSERT_TRUE(server.start());
+  raw_client c(server.port());
+  c.send(
+      "GET /dev?x=1 HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+  const auto [target, upgrade] = seen.get_future().get();
+  EXPECT_EQ(target, "/dev?x=1");
+  EXPECT_EQ(upgrade, "websocket");
+  std::string got;
+  boost::system::error_code ec;
+  asio::read(c.socket, asio::dynamic_buffer(got), ec);  // until the owner's socket closes
+  EXPECT_EQ(got, "HTTP/1.1 101 Switching Protocols\r\n\r\nmine");
+  EXPECT_EQ(plain_requests, 0);
+}
+
+TEST(net_http_server, stop_accepting_refuses_new_connections_and_lets_open_ones_finish) {
+  io_runner io;
+  http_server server(io.executor(), [](incoming_request) -> asio::awaitable<std::optional<http_response>> {
+    co_return http_response{200, {}, "ok"};
+  });
+  ASSERT_TRUE(server.start());
+  const auto port = server.port();
+  raw_client open(port);
+  server.stop_accepting();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  open.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  const auto answer = open.read_response(false);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0U) << answer;
+  EXPECT_NE(answer.find("Connection: close"), std::string::npos) << "no more keep-alive: " << answer;
+  asio::io_context ctx;
+  asio::ip::tcp::socket late(ctx);
+  boost::system::error_code ec;
+  late.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  EXPECT_TRUE(ec) << "the listening socket is closed";
 }
 
 }  // namespace
