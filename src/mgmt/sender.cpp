@@ -240,6 +240,39 @@ asio::awaitable<result<std::vector<recipient>>> next_page(detail::sender_impl& o
       asio::use_awaitable);
 }
 
+// may_pass: whether a source failure is worth waiting out (the database restarting or locked).
+bool may_pass(const error_code& ec) {
+  return ec == condition::unavailable || is_retryable(ec);
+}
+
+// fetch_page: the next page, on the send's strand. A failure that may pass is waited out as
+// source_retry says, asking the source for the same page again (it keeps its position on
+// failure), so a database restart between two pages neither stops the send nor repeats anyone.
+asio::awaitable<result<std::vector<recipient>>> fetch_page(std::shared_ptr<send_state> st, recipient_source& source) {
+  const source_retry_policy& policy = st->owner.opts.source_retry;
+  std::optional<steady::time_point> first_failure;
+  std::chrono::nanoseconds delay = policy.first_delay;
+  for (std::size_t attempt = 1;; ++attempt) {
+    auto page = co_await next_page(st->owner, source);
+    if (page) co_return page;
+    const auto now = steady::now();
+    if (!first_failure) first_failure = now;
+    const auto waited = now - *first_failure;
+    if (!may_pass(page.error().code) || waited + delay > policy.give_up_after) {
+      failure reason = page.error();
+      if (attempt > 1) {
+        reason.message += fmt::format(" (reading recipients: gave up after {} attempts over {} ms)", attempt,
+                                      std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
+      }
+      co_return reason;
+    }
+    ++st->report.source_retries;
+    asio::steady_timer t(st->strand, delay);
+    co_await t.async_wait(use_tuple);
+    delay = std::min<std::chrono::nanoseconds>(delay * 2, policy.max_delay);
+  }
+}
+
 asio::awaitable<void> flush_gone(send_state& st) {
   std::vector<std::string> ids = std::move(st.gone_pending);
   st.gone_pending.clear();
@@ -258,11 +291,11 @@ asio::awaitable<void> flush_gone(send_state& st) {
   if (!r && !st.report.gone_sink_error) st.report.gone_sink_error = r.error();
 }
 
-// prefetch: the next page, read on the blocking pool while the workers take the current one; the
-// completion runs on the send's strand and wakes the driver.
+// prefetch: the next page, read (on the blocking pool, retried on the strand) while the workers
+// take the current one; the completion runs on the send's strand and wakes the driver.
 void prefetch(const std::shared_ptr<send_state>& st, recipient_source& source,
               const std::shared_ptr<std::optional<result<std::vector<recipient>>>>& slot) {
-  asio::co_spawn(st->owner.blocking.get_executor(), next_page(st->owner, source),
+  asio::co_spawn(st->strand, fetch_page(st, source),
                  asio::bind_executor(st->strand, [st, slot](std::exception_ptr e, result<std::vector<recipient>> r) {
                    if (e) r = failure{core::error::io_error, "recipient source failed"};
                    *slot = std::move(r);
@@ -277,7 +310,7 @@ asio::awaitable<result<delivery_report>> run_send(std::shared_ptr<send_state> st
   const std::size_t max_in_flight = st->owner.opts.max_in_flight;
   const std::size_t gone_batch = std::max<std::size_t>(1, st->owner.opts.gone_batch_size);
   try {
-    auto page = co_await next_page(st->owner, source);
+    auto page = co_await fetch_page(st, source);
     for (;;) {
       if (!page) {
         st->report.source_error = page.error();
