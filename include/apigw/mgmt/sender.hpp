@@ -72,7 +72,9 @@ class vector_source final : public recipient_source {
 };
 
 // gone_sink: told which connections are gone, so the store can mark them disconnected in one
-// batched update. May block: it is called on the sender's blocking pool. A failure is reported in
+// batched update. Marking must be idempotent: a failure that may pass is waited out like a
+// source's (source_retry_policy) and the same ids handed over again. May block: it is called on
+// the sender's blocking pool. A failure it gives up on is reported in
 // delivery_report::gone_sink_error (the ids are still in delivery_report::gone).
 class gone_sink {
  public:
@@ -98,6 +100,7 @@ struct delivery_report {
   std::vector<delivery_failure> failed;  // everything else that did not succeed
   std::size_t retries = 0;               // extra attempts over all recipients
   std::size_t source_retries = 0;        // pages asked for again after the source failed
+  std::size_t gone_sink_retries = 0;     // gone batches handed over again after the sink failed
   std::chrono::nanoseconds elapsed{0};
   std::optional<failure> source_error;     // the source failed for good; later pages were not read
   std::optional<failure> gone_sink_error;  // mark_disconnected failed
@@ -118,7 +121,8 @@ signing_lookup same_signing_for_all(signing_config config);
 // database restarting, locked or unreachable for a while). It asks for the same page again after
 // first_delay, doubling up to max_delay, while no more than give_up_after has passed since that
 // page first failed; then the send stops reading and reports the last failure in source_error.
-// Other failures end the reading at once; give_up_after 0 never retries.
+// Other failures end the reading at once; give_up_after 0 never retries. The gone sink's failures
+// are waited out the same way.
 struct source_retry_policy {
   std::chrono::milliseconds first_delay{100};
   std::chrono::milliseconds max_delay{5000};
