@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/test.sh: the whole test suite, from a fresh Debian 12 machine: installs what is missing,
-# builds the release preset, and runs every test (labels: unit, integration, pg).
+# builds the release preset, and runs every test (labels: unit, integration, pg, faults).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # ccache keys on paths relative to the checkout and ignores the build folder (the release preset

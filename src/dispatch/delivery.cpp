@@ -87,19 +87,22 @@ store_recipients::store_recipients(store::session_store& store, const store::ses
                                    std::optional<std::string> endpoint_override, std::size_t page_size)
     : store_(store), query_(q.connected_only()), override_(std::move(endpoint_override)), page_size_(page_size) {}
 
+// The position (after_, done_) moves only when a whole page is handed out: after a failure (the
+// page query, or a gateway lookup halfway through the page) the sender asks again and gets the
+// same page, so nobody is skipped or delivered to twice.
 result<std::vector<mgmt::recipient>> store_recipients::next_page() {
   if (done_) return std::vector<mgmt::recipient>{};
   auto rows = store_.page(query_, after_, page_size_);
   if (!rows) return rows.error();
-  if (rows->size() < page_size_) done_ = true;
   std::vector<mgmt::recipient> out;
   out.reserve(rows->size());
   for (const auto& s : *rows) {
     auto ep = endpoint_of(s);
     if (!ep) return ep.error();
     out.push_back(mgmt::recipient{s.connection_id, std::move(*ep)});
-    after_ = s.id;
   }
+  if (!rows->empty()) after_ = rows->back().id;
+  if (rows->size() < page_size_) done_ = true;
   handed_out_ += out.size();
   return out;
 }

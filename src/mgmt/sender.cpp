@@ -226,10 +226,47 @@ asio::awaitable<void> worker(std::shared_ptr<send_state> st) {
   }
 }
 
-// next_page / mark_gone: the blocking calls, run on the blocking pool.
-asio::awaitable<result<std::vector<recipient>>> next_page(detail::sender_impl& owner, recipient_source& source) {
-  co_return co_await asio::co_spawn(
-      owner.blocking.get_executor(),
+// may_pass: whether a source failure is worth waiting out (the database restarting or locked).
+bool may_pass(const error_code& ec) {
+  return ec == condition::unavailable || is_retryable(ec);
+}
+
+// wait_out: runs `attempt` (a blocking call, on the blocking pool) on the send's strand until it
+// succeeds, fails in a way that will not pass, or source_retry's time is up; the waits grow from
+// first_delay, doubling up to max_delay, and each one is counted in `retries`. The final failure
+// says how long it was waited out.
+template <class T, class Attempt>
+asio::awaitable<result<T>> wait_out(send_state& st, Attempt attempt, std::size_t& retries, std::string_view what) {
+  const source_retry_policy& policy = st.owner.opts.source_retry;
+  std::optional<steady::time_point> first_failure;
+  std::chrono::nanoseconds delay = policy.first_delay;
+  for (std::size_t n = 1;; ++n) {
+    result<T> r = co_await asio::co_spawn(st.owner.blocking.get_executor(), attempt(), asio::use_awaitable);
+    if (r) co_return r;
+    const auto now = steady::now();
+    if (!first_failure) first_failure = now;
+    const auto waited = now - *first_failure;
+    if (!may_pass(r.error().code) || waited + delay > policy.give_up_after) {
+      failure reason = r.error();
+      if (n > 1) {
+        reason.message += fmt::format(" ({}: gave up after {} attempts over {} ms)", what, n,
+                                      std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
+      }
+      co_return reason;
+    }
+    ++retries;
+    asio::steady_timer t(st.strand, delay);
+    co_await t.async_wait(use_tuple);
+    delay = std::min<std::chrono::nanoseconds>(delay * 2, policy.max_delay);
+  }
+}
+
+// fetch_page: the next page, on the send's strand. A failure that may pass is waited out, asking
+// the source for the same page again (it keeps its position on failure), so a database restart
+// between two pages neither stops the send nor repeats anyone.
+asio::awaitable<result<std::vector<recipient>>> fetch_page(std::shared_ptr<send_state> st, recipient_source& source) {
+  co_return co_await wait_out<std::vector<recipient>>(
+      *st,
       [&source]() -> asio::awaitable<result<std::vector<recipient>>> {
         try {
           co_return source.next_page();
@@ -237,16 +274,19 @@ asio::awaitable<result<std::vector<recipient>>> next_page(detail::sender_impl& o
           co_return failure{core::error::io_error, fmt::format("recipient source failed: {}", e.what())};
         }
       },
-      asio::use_awaitable);
+      st->report.source_retries, "reading recipients");
 }
 
+// flush_gone: hands the pending gone ids to the sink. Marking is idempotent, so a failure that
+// may pass (the database locked or restarting) is waited out like a source failure; if it lasts,
+// the ids stay in report.gone and gone_sink_error says why.
 asio::awaitable<void> flush_gone(send_state& st) {
   std::vector<std::string> ids = std::move(st.gone_pending);
   st.gone_pending.clear();
   if (st.gone == nullptr || ids.empty()) co_return;
   gone_sink* sink = st.gone;
-  auto r = co_await asio::co_spawn(
-      st.owner.blocking.get_executor(),
+  auto r = co_await wait_out<void>(
+      st,
       [sink, &ids]() -> asio::awaitable<result<void>> {
         try {
           co_return sink->mark_disconnected(ids);
@@ -254,15 +294,15 @@ asio::awaitable<void> flush_gone(send_state& st) {
           co_return failure{core::error::io_error, fmt::format("gone sink failed: {}", e.what())};
         }
       },
-      asio::use_awaitable);
+      st.report.gone_sink_retries, "marking gone connections");
   if (!r && !st.report.gone_sink_error) st.report.gone_sink_error = r.error();
 }
 
-// prefetch: the next page, read on the blocking pool while the workers take the current one; the
-// completion runs on the send's strand and wakes the driver.
+// prefetch: the next page, read (on the blocking pool, retried on the strand) while the workers
+// take the current one; the completion runs on the send's strand and wakes the driver.
 void prefetch(const std::shared_ptr<send_state>& st, recipient_source& source,
               const std::shared_ptr<std::optional<result<std::vector<recipient>>>>& slot) {
-  asio::co_spawn(st->owner.blocking.get_executor(), next_page(st->owner, source),
+  asio::co_spawn(st->strand, fetch_page(st, source),
                  asio::bind_executor(st->strand, [st, slot](std::exception_ptr e, result<std::vector<recipient>> r) {
                    if (e) r = failure{core::error::io_error, "recipient source failed"};
                    *slot = std::move(r);
@@ -277,7 +317,7 @@ asio::awaitable<result<delivery_report>> run_send(std::shared_ptr<send_state> st
   const std::size_t max_in_flight = st->owner.opts.max_in_flight;
   const std::size_t gone_batch = std::max<std::size_t>(1, st->owner.opts.gone_batch_size);
   try {
-    auto page = co_await next_page(st->owner, source);
+    auto page = co_await fetch_page(st, source);
     for (;;) {
       if (!page) {
         st->report.source_error = page.error();

@@ -4,6 +4,12 @@
 // statement the first time it sees its SQL text and reuses it after that. Errors are classified by
 // SQLSTATE (23505 unique violation, 40P01 deadlock...) and by the connection's state: a connection
 // that went bad is marked broken and the pool closes it instead of reusing it.
+//
+// No statement waits for ever: the server cancels one that runs past statement_timeout, and the
+// driver waits for an answer (sending and receiving without blocking, over poll) only until
+// statement_timeout + k_statement_grace, then drops the connection. A connection the server closed
+// (a restart) is reopened once for a statement that is safe to run again (docs/design/store.md,
+// "Faults and limits").
 #include "store/pg_database.hpp"
 
 #include "apigw/store/error.hpp"
@@ -11,7 +17,12 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include <poll.h>
+
+#include <cctype>
+#include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -41,35 +52,63 @@ std::string one_line(const char* message) {
   return out;
 }
 
+// starts_with_word: whether `sql` begins (after white space) with the keyword `word`, any case.
+bool starts_with_word(std::string_view sql, std::string_view word) {
+  const auto first = sql.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || sql.size() - first < word.size()) return false;
+  for (std::size_t i = 0; i < word.size(); ++i) {
+    if (std::toupper(static_cast<unsigned char>(sql[first + i])) != word[i]) return false;
+  }
+  return sql.size() == first + word.size() || std::isalnum(static_cast<unsigned char>(sql[first + word.size()])) == 0;
+}
+
+// repeatable: a statement that may run again after its connection was lost, because running it
+// twice changes nothing: a read, or the BEGIN that opens a transaction. Writes are never repeated
+// blindly: the lost statement may have been applied.
+bool repeatable(std::string_view sql) {
+  return starts_with_word(sql, "SELECT") || starts_with_word(sql, "BEGIN");
+}
+
+// pg_settings: what every connection of one database shares.
+struct pg_settings {
+  std::string location;                           // the URL without password, for messages
+  std::chrono::milliseconds statement_timeout{};  // 0: none
+};
+
 class pg_connection final : public connection {
  public:
-  pg_connection(PGconn* conn, const std::string& location) noexcept : conn_(conn), location_(location) {}
+  pg_connection(PGconn* conn, const pg_settings& settings) noexcept : conn_(conn), settings_(settings) {}
   pg_connection(const pg_connection&) = delete;
   pg_connection& operator=(const pg_connection&) = delete;
   ~pg_connection() override { PQfinish(conn_); }
 
-  // broken: the connection failed at the transport level and must not be reused.
+  // setup: what each new (or reopened) connection needs before its first statement: non-blocking
+  // sends, so a stalled server cannot block a write past the deadline; no notices on stderr; the
+  // server-side statement timeout. Fails like a statement.
+  result<void> setup() {
+    PQsetnonblocking(conn_, 1);
+    // Notices ("relation ... already exists, skipping") are not errors; keep them off stderr.
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
+    if (settings_.statement_timeout.count() <= 0) return ok();
+    auto set = run_once(fmt::format("SET statement_timeout = {}", settings_.statement_timeout.count()), {});
+    if (!set) return set.error();
+    return ok();
+  }
+
+  // broken: the connection failed at the transport level (or did not answer in time) and must not
+  // be reused.
   bool broken() const noexcept { return broken_ || PQstatus(conn_) != CONNECTION_OK; }
+  // take_server_lost: whether this connection found the server gone since the last call (a
+  // restart ends every connection to it, so the pool drops its other idle ones too).
+  bool take_server_lost() noexcept { return std::exchange(server_lost_, false); }
 
   result<rows> exec(std::string_view sql, std::span<const param> params) override {
-    auto it = prepared_.find(std::string{sql});
-    if (it == prepared_.end()) {
-      const auto name = fmt::format("apigw_{}", prepared_.size() + 1);
-      const std::string text{sql};
-      pg_result prepared{PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr)};
-      if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) return fail(prepared.get());
-      it = prepared_.emplace(text, name).first;
-    }
-    const text_params values(params);
-    pg_result r{PQexecPrepared(conn_, it->second.c_str(), values.count(), values.values(), nullptr, nullptr, 0)};
-    return collect(r.get());
+    return with_reopen(sql, [&] { return exec_once(sql, params); });
   }
 
   result<rows> run(std::string_view sql, std::span<const param> params) override {
-    const std::string text{sql};
-    const text_params values(params);
-    pg_result r{PQexecParams(conn_, text.c_str(), values.count(), nullptr, values.values(), nullptr, nullptr, 0)};
-    return collect(r.get());
+    return with_reopen(sql, [&] { return run_once(sql, params); });
   }
 
   result<void> begin() override {
@@ -79,6 +118,128 @@ class pg_connection final : public connection {
   }
 
  private:
+  using steady = std::chrono::steady_clock;
+  enum class lost { no, closed, timed_out };
+
+  // with_reopen: runs `attempt` once; when the server had closed the connection (a restart, a
+  // failover, an idle timeout) and the statement is safe to repeat (a read or BEGIN outside a
+  // transaction, or a statement that failed while being prepared and so never ran), reopens the
+  // connection and runs it once more. A connection that timed out is not reopened: the server is
+  // there but not answering, and waiting again would only double the wait.
+  template <class F>
+  result<rows> with_reopen(std::string_view sql, F&& attempt) {
+    if (lost_ == lost::timed_out) return fail(nullptr);  // an answer may still be on its way: unusable
+    const bool idle = PQtransactionStatus(conn_) == PQTRANS_IDLE;
+    preparing_ = false;
+    auto r = attempt();
+    if (r || lost_ != lost::closed || !idle || !(repeatable(sql) || preparing_)) return r;
+    if (auto reopened = reopen(); !reopened) return reopened.error();
+    return attempt();
+  }
+
+  // reopen: a new session on this connection's parameters (PQreset), with a fresh statement cache.
+  result<void> reopen() {
+    prepared_.clear();
+    PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      broken_ = true;
+      return failure{error::unreachable, fmt::format("lost the connection to PostgreSQL at {} and cannot reconnect: {}",
+                                                     settings_.location, one_line(PQerrorMessage(conn_)))};
+    }
+    lost_ = lost::no;
+    broken_ = false;
+    return setup();
+  }
+
+  result<rows> exec_once(std::string_view sql, std::span<const param> params) {
+    auto it = prepared_.find(std::string{sql});
+    if (it == prepared_.end()) {
+      const auto name = fmt::format("apigw_{}", ++prepared_count_);
+      const std::string text{sql};
+      preparing_ = true;
+      if (PQsendPrepare(conn_, name.c_str(), text.c_str(), 0, nullptr) == 0) return fail(nullptr);
+      pg_result prepared = await_result();
+      if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) return fail(prepared.get());
+      preparing_ = false;
+      it = prepared_.emplace(text, name).first;
+    }
+    const text_params values(params);
+    if (PQsendQueryPrepared(conn_, it->second.c_str(), values.count(), values.values(), nullptr, nullptr, 0) == 0) {
+      return fail(nullptr);
+    }
+    return collect(await_result().get());
+  }
+
+  result<rows> run_once(std::string_view sql, std::span<const param> params) {
+    const std::string text{sql};
+    const text_params values(params);
+    if (PQsendQueryParams(conn_, text.c_str(), values.count(), nullptr, values.values(), nullptr, nullptr, 0) == 0) {
+      return fail(nullptr);
+    }
+    return collect(await_result().get());
+  }
+
+  // wait_limit: how long one statement may wait for the server: its timeout plus the grace.
+  std::optional<std::chrono::milliseconds> wait_limit() const {
+    if (settings_.statement_timeout.count() <= 0) return std::nullopt;
+    return settings_.statement_timeout + k_statement_grace;
+  }
+
+  // wait_socket: waits until the socket is ready for `events` or the deadline passes (false).
+  bool wait_socket(short events, std::optional<steady::time_point> deadline) {
+    for (;;) {
+      int ms = -1;
+      if (deadline) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - steady::now());
+        if (left.count() <= 0) return false;
+        ms = static_cast<int>(std::min<std::int64_t>(left.count(), std::numeric_limits<int>::max()));
+      }
+      pollfd fd{PQsocket(conn_), events, 0};
+      const int n = ::poll(&fd, 1, ms);
+      if (n > 0) return true;
+      if (n == 0) return false;
+      if (errno != EINTR) return true;  // let libpq read the socket and report what is wrong
+    }
+  }
+
+  // await_result: the result of the statement just sent, waiting for the server at most
+  // wait_limit(). Null when the wait ran out (lost_ says so) or libpq ran out of memory.
+  pg_result await_result() {
+    std::optional<steady::time_point> deadline;
+    if (const auto limit = wait_limit()) deadline = steady::now() + *limit;
+    for (int flushed = PQflush(conn_); flushed != 0; flushed = PQflush(conn_)) {
+      if (flushed < 0) break;  // the connection failed; PQgetResult reports it
+      if (!wait_socket(POLLIN | POLLOUT, deadline)) return timed_out();
+      if (PQconsumeInput(conn_) == 0) break;
+    }
+    pg_result out;
+    for (;;) {
+      bool failed = false;
+      while (PQisBusy(conn_) != 0) {
+        if (!wait_socket(POLLIN, deadline)) return timed_out();
+        if (PQconsumeInput(conn_) == 0) {
+          failed = true;
+          break;
+        }
+      }
+      pg_result next{PQgetResult(conn_)};
+      if (!next) break;
+      // Keep the last result, but never let a later one hide an error.
+      const auto status = PQresultStatus(out.get());
+      if (!out || (status != PGRES_FATAL_ERROR && status != PGRES_NONFATAL_ERROR)) out = std::move(next);
+      if (failed || PQstatus(conn_) != CONNECTION_OK) break;
+    }
+    return out;
+  }
+
+  // timed_out: gives up on a server that did not answer; the connection is dropped, since the
+  // answer to the abandoned statement could still arrive on it.
+  pg_result timed_out() {
+    lost_ = lost::timed_out;
+    broken_ = true;
+    return nullptr;
+  }
+
   // text_params: the parameters in libpq's text format (NULL as a null pointer).
   class text_params {
    public:
@@ -107,7 +268,7 @@ class pg_connection final : public connection {
 
   result<rows> collect(PGresult* r) {
     const auto status = PQresultStatus(r);
-    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return fail(r);
+    if (r == nullptr || (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)) return fail(r);
     rows out;
     out.columns = static_cast<std::size_t>(PQnfields(r));
     const int n = PQntuples(r);
@@ -127,54 +288,74 @@ class pg_connection final : public connection {
     return out;
   }
 
-  // fail: the failure for a failed statement (`r` may be null when libpq ran out of memory or lost
-  // the connection).
+  // fail: the failure for a failed statement (`r` is null when the server did not answer in time,
+  // libpq ran out of memory or could not send).
   failure fail(PGresult* r) {
+    const auto& location = settings_.location;
+    if (lost_ == lost::timed_out) {
+      return {error::unreachable,
+              fmt::format("PostgreSQL at {} did not answer within {} ms (statement_timeout {} ms + {} ms); the "
+                          "connection was dropped",
+                          location, wait_limit().value_or(std::chrono::milliseconds{0}).count(),
+                          settings_.statement_timeout.count(), k_statement_grace.count())};
+    }
     const std::string detail = one_line(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
     const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
     const std::string_view sqlstate = state != nullptr ? state : "";
     if (PQstatus(conn_) != CONNECTION_OK || sqlstate.starts_with("08") || sqlstate.starts_with("57P")) {
       broken_ = true;
-      return {error::unreachable, fmt::format("lost the connection to PostgreSQL at {}: {}", location_, detail)};
+      lost_ = lost::closed;
+      server_lost_ = true;
+      return {error::unreachable, fmt::format("lost the connection to PostgreSQL at {}: {}", location, detail)};
     }
-    if (sqlstate == "23505") return {error::duplicate_key, fmt::format("{}: {}", location_, detail)};
-    if (sqlstate.starts_with("23")) return {error::constraint_violation, fmt::format("{}: {}", location_, detail)};
+    if (sqlstate == "57014") {
+      return {error::busy, fmt::format("PostgreSQL at {} cancelled the statement after the statement_timeout of {} "
+                                       "ms; the operation was not applied ({})",
+                                       location, settings_.statement_timeout.count(), detail)};
+    }
+    if (sqlstate == "23505") return {error::duplicate_key, fmt::format("{}: {}", location, detail)};
+    if (sqlstate.starts_with("23")) return {error::constraint_violation, fmt::format("{}: {}", location, detail)};
     if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") {
-      return {error::busy,
-              fmt::format("database is locked: {} ({}); the operation was not applied", location_, detail)};
+      return {error::busy, fmt::format("database is locked: {} ({}); the operation was not applied", location, detail)};
     }
     if (sqlstate == "42P01") {
       return {error::schema_missing,
-              fmt::format("database schema is missing in {} ({}); run `apigw-ws migrate`", location_, detail)};
+              fmt::format("database schema is missing in {} ({}); run `apigw-ws migrate`", location, detail)};
     }
-    return {error::database_error,
-            fmt::format("PostgreSQL error on {}: {} (SQLSTATE {})", location_, detail, sqlstate)};
+    return {error::database_error, fmt::format("PostgreSQL error on {}: {} (SQLSTATE {})", location, detail, sqlstate)};
   }
 
   PGconn* conn_;
-  const std::string& location_;
+  const pg_settings& settings_;
   std::unordered_map<std::string, std::string> prepared_;
+  std::size_t prepared_count_ = 0;
   bool broken_ = false;
+  bool server_lost_ = false;
+  bool preparing_ = false;  // the last attempt failed (if it did) while preparing: it never ran
+  lost lost_ = lost::no;
 };
 
 class pg_database final : public database {
  public:
-  pg_database(std::string url, std::string location, std::size_t pool_size, std::chrono::seconds connect_timeout)
+  pg_database(std::string url, std::string location, const store_options& options)
       : url_(std::move(url)),
-        location_(std::move(location)),
-        pool_size_(pool_size == 0 ? 1 : pool_size),
-        connect_timeout_(connect_timeout) {}
+        settings_{std::move(location), options.statement_timeout},
+        pool_size_(options.pool_size == 0 ? 1 : options.pool_size),
+        connect_timeout_(options.connect_timeout) {}
 
   dialect kind() const noexcept override { return dialect::postgresql; }
-  const std::string& location() const noexcept override { return location_; }
+  const std::string& location() const noexcept override { return settings_.location; }
 
   result<lease> acquire() override {
     std::unique_lock lock(mutex_);
     for (;;) {
-      if (!idle_.empty()) {
+      while (!idle_.empty()) {
         auto* c = idle_.back();
         idle_.pop_back();
-        return lease(*this, *c);
+        // libpq notices a closed socket only when it next uses it, but a connection already
+        // known bad is not handed out.
+        if (!c->broken()) return lease(*this, *c);
+        drop(c);
       }
       if (all_.size() + opening_ < pool_size_) break;
       returned_.wait(lock);
@@ -201,34 +382,47 @@ class pg_database final : public database {
     const char* values[] = {timeout.c_str(), "apigw-ws", url_.c_str(), nullptr};
     PGconn* conn = PQconnectdbParams(keywords, values, 1);
     if (conn == nullptr) {
-      return failure{error::unreachable, fmt::format("cannot connect to PostgreSQL at {}: out of memory", location_)};
+      return failure{error::unreachable,
+                     fmt::format("cannot connect to PostgreSQL at {}: out of memory", settings_.location)};
     }
     if (PQstatus(conn) != CONNECTION_OK) {
       auto detail = one_line(PQerrorMessage(conn));
       PQfinish(conn);
-      return failure{error::unreachable, fmt::format("cannot connect to PostgreSQL at {}: {}", location_, detail)};
+      return failure{error::unreachable,
+                     fmt::format("cannot connect to PostgreSQL at {}: {}", settings_.location, detail)};
     }
-    // Notices ("relation ... already exists, skipping") are not errors; keep them off stderr.
-    PQsetNoticeProcessor(
-        conn, [](void*, const char*) {}, nullptr);
-    return std::make_unique<pg_connection>(conn, location_);
+    auto c = std::make_unique<pg_connection>(conn, settings_);
+    if (auto ready = c->setup(); !ready) return ready.error();
+    return c;
   }
 
  protected:
   void release(connection& c) noexcept override {
     auto& pc = static_cast<pg_connection&>(c);
     std::lock_guard lock(mutex_);
+    // A connection that found the server gone means a restart (or failover) ended every session:
+    // the idle ones would each fail their next statement, and a write is not repeated, so they
+    // are closed now and reopened on demand.
+    if (pc.take_server_lost()) {
+      for (auto* idle : idle_) drop(idle);
+      idle_.clear();
+    }
     if (pc.broken()) {
-      std::erase_if(all_, [&](const auto& owned) { return owned.get() == &pc; });
+      drop(&pc);
     } else {
       idle_.push_back(&pc);
     }
-    returned_.notify_one();
+    returned_.notify_all();
   }
 
  private:
+  // drop: closes a connection that is not leased (the caller holds mutex_).
+  void drop(pg_connection* c) {
+    std::erase_if(all_, [&](const auto& owned) { return owned.get() == c; });
+  }
+
   std::string url_;
-  std::string location_;
+  pg_settings settings_;
   std::size_t pool_size_;
   std::chrono::seconds connect_timeout_;
   std::mutex mutex_;
@@ -270,7 +464,7 @@ result<std::unique_ptr<database>> open_postgresql(const std::string& url, const 
   }
   PQconninfoFree(parsed);
 
-  auto db = std::make_unique<pg_database>(url, location, options.pool_size, options.connect_timeout);
+  auto db = std::make_unique<pg_database>(url, location, options);
   // Open the first connection now: a wrong host or password is reported by open_store.
   if (auto first = db->acquire(); !first) return first.error();
   return std::unique_ptr<database>{std::move(db)};

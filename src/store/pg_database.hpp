@@ -1,6 +1,7 @@
 // store/pg_database.hpp (private): the PostgreSQL driver. A small pool of libpq connections, each
 // with its own prepared-statement cache; a connection found broken is dropped and replaced on the
-// next acquire, so the store recovers when the server comes back.
+// next acquire, so the store recovers when the server comes back. Statements are bounded by
+// store_options::statement_timeout, and a read the server cut off is repeated once on a new session.
 #pragma once
 
 #include "apigw/store/session_store.hpp"

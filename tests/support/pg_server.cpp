@@ -8,11 +8,13 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -163,25 +165,114 @@ result<std::unique_ptr<pg_server>> pg_server::start() {
   }
 
   // The port is free when picked but may be taken before the server binds it: try a few.
+  result<void> launched = ok();
   for (int attempt = 0; attempt < 3 && !server->running_; ++attempt) {
     server->port_ = free_port();
-    const auto options = fmt::format(
-        "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-        server->port_, server->dir_.string());
-    auto started = run.run({(bindir / "pg_ctl").string(), "-D", data.string(), "-l",
-                            (server->dir_ / "server.log").string(), "-o", options, "-w", "-t", "60", "start"},
-                           server->dir_, log);
-    server->running_ = started && *started == 0;
+    launched = server->launch();
   }
-  if (!server->running_) {
-    return failure{error_code(ECHILD, boost::system::generic_category()),
-                   fmt::format("pg_ctl start failed; its output:\n{}\nserver log:\n{}", tail(log),
-                               tail(server->dir_ / "server.log"))};
-  }
+  if (!launched) return launched.error();
   return server;
 }
 
+result<void> pg_server::launch() {
+  const auto run = make_runner();
+  const auto log = dir_ / "commands.log";
+  const auto options = fmt::format(
+      "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off", port_,
+      dir_.string());
+  auto started = run.run({(bindir_ / "pg_ctl").string(), "-D", (dir_ / "data").string(), "-l",
+                          (dir_ / "server.log").string(), "-o", options, "-w", "-t", "60", "start"},
+                         dir_, log);
+  running_ = started && *started == 0;
+  if (!running_) {
+    return failure{
+        error_code(ECHILD, boost::system::generic_category()),
+        fmt::format("pg_ctl start failed; its output:\n{}\nserver log:\n{}", tail(log), tail(dir_ / "server.log"))};
+  }
+  return ok();
+}
+
+namespace {
+
+// postmaster_pid: the first line of the data directory's postmaster.pid.
+int postmaster_pid(const std::filesystem::path& data) {
+  std::ifstream in(data / "postmaster.pid");
+  int pid = 0;
+  in >> pid;
+  return pid;
+}
+
+// children_of: the processes whose parent is `parent` (from /proc/<pid>/stat).
+std::vector<int> children_of(int parent) {
+  std::vector<int> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])) == 0) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string line;
+    std::getline(in, line);
+    // "pid (comm) state ppid ...": comm may hold spaces, so read after the last ')'.
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 1));
+    std::string state;
+    int ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+failure signal_failure(const char* what) {
+  return failure{error_code(errno, boost::system::generic_category()), what};
+}
+
+}  // namespace
+
+result<void> pg_server::freeze() {
+  if (!running_) return failure{error_code(ESRCH, boost::system::generic_category()), "the server is not running"};
+  if (!frozen_.empty()) return ok();
+  const int postmaster = postmaster_pid(dir_ / "data");
+  if (postmaster <= 0) return failure{error_code(ESRCH, boost::system::generic_category()), "no postmaster.pid"};
+  // The postmaster first, so it starts no process that would escape the freeze.
+  if (::kill(postmaster, SIGSTOP) != 0) return signal_failure("cannot stop the postmaster");
+  frozen_.push_back(postmaster);
+  for (const int child : children_of(postmaster)) {
+    if (::kill(child, SIGSTOP) == 0) frozen_.push_back(child);
+  }
+  return ok();
+}
+
+result<void> pg_server::thaw() {
+  for (auto it = frozen_.rbegin(); it != frozen_.rend(); ++it) (void)::kill(*it, SIGCONT);
+  frozen_.clear();
+  return ok();
+}
+
+result<void> pg_server::stop() {
+  (void)thaw();
+  if (!running_) return ok();
+  const auto run = make_runner();
+  const auto log = dir_ / "commands.log";
+  auto stopped =
+      run.run({(bindir_ / "pg_ctl").string(), "-D", (dir_ / "data").string(), "-m", "fast", "-w", "-t", "60", "stop"},
+              dir_, log);
+  if (!stopped || *stopped != 0) {
+    return failure{error_code(ECHILD, boost::system::generic_category()),
+                   fmt::format("pg_ctl stop failed; its output:\n{}", tail(log))};
+  }
+  running_ = false;
+  return ok();
+}
+
+result<void> pg_server::restart() {
+  if (auto stopped = stop(); !stopped) return stopped;
+  return launch();
+}
+
 pg_server::~pg_server() {
+  (void)thaw();
   if (running_) {
     const auto run = make_runner();
     (void)run.run({(bindir_ / "pg_ctl").string(), "-D", (dir_ / "data").string(), "-m", "immediate", "-w", "stop"},

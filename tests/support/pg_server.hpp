@@ -8,6 +8,10 @@
 //
 // A test executable usually shares one server through `pg_environment` (a GoogleTest global
 // environment) and gives each test its own database with `create_database`.
+//
+// Fault tests drive one server of their own through its failures: freeze/thaw (SIGSTOP/SIGCONT to
+// the postmaster and every backend: the sockets stay open, nothing answers), stop (pg_ctl stop)
+// and restart (the same port and data directory, so clients' URLs and data stay valid).
 #pragma once
 
 #include "apigw/core/error.hpp"
@@ -19,6 +23,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace apigw::test {
 
@@ -40,17 +45,32 @@ class pg_server {
   // unused_port_url: a URL of 127.0.0.1 on a port nobody listens on (for "unreachable" tests).
   static std::string unused_port_url();
 
+  // freeze: stops (SIGSTOP) the postmaster and all its processes; connections stay open but
+  // nothing answers, as with a hung host. thaw: continues them (SIGCONT). Both fail when the server
+  // is not running; the destructor thaws a frozen server before stopping it.
+  result<void> freeze();
+  result<void> thaw();
+  // stop: shuts the server down (`pg_ctl stop -m fast`: clients' connections are closed).
+  // restart: starts a stopped server again on the same port and data directory (a running one
+  // is stopped first). Fail with the command's output.
+  result<void> stop();
+  result<void> restart();
+  bool running() const noexcept { return running_; }
+
  private:
   pg_server() = default;
+  // launch: pg_ctl start on port_ (waits until it accepts connections).
+  result<void> launch();
   std::filesystem::path dir_;
   std::filesystem::path bindir_;
   std::uint16_t port_ = 0;
   bool running_ = false;
+  std::vector<int> frozen_;  // the processes freeze() stopped
 };
 
 // pg_environment: one server for the whole test executable. Register it in main or with
 // `testing::AddGlobalTestEnvironment(new pg_environment)`; tests reach it through server().
-class pg_environment : public testing::Environment {
+class pg_environment : public ::testing::Environment {
  public:
   void SetUp() override;
   void TearDown() override;

@@ -47,9 +47,11 @@ struct recipient {
 };
 
 // recipient_source: recipients streamed page by page. next_page returns the next page, an empty
-// vector when there are no more, or a failure (the send then stops reading and reports it in
-// delivery_report::source_error). May block: it is called on the sender's blocking pool, one call
-// at a time.
+// vector when there are no more, or a failure. A failure must not move the source on: asked again,
+// it returns the page it failed to return, so the sender can wait out a failure that may pass (a
+// database restarting between two pages, see source_retry_policy) without skipping or repeating
+// anyone; a failure it gives up on ends the reading, reported in delivery_report::source_error.
+// May block: it is called on the sender's blocking pool, one call at a time.
 class recipient_source {
  public:
   virtual ~recipient_source() = default;
@@ -70,7 +72,9 @@ class vector_source final : public recipient_source {
 };
 
 // gone_sink: told which connections are gone, so the store can mark them disconnected in one
-// batched update. May block: it is called on the sender's blocking pool. A failure is reported in
+// batched update. Marking must be idempotent: a failure that may pass is waited out like a
+// source's (source_retry_policy) and the same ids handed over again. May block: it is called on
+// the sender's blocking pool. A failure it gives up on is reported in
 // delivery_report::gone_sink_error (the ids are still in delivery_report::gone).
 class gone_sink {
  public:
@@ -95,8 +99,10 @@ struct delivery_report {
   std::vector<std::string> gone;         // connection ids that answered 410
   std::vector<delivery_failure> failed;  // everything else that did not succeed
   std::size_t retries = 0;               // extra attempts over all recipients
+  std::size_t source_retries = 0;        // pages asked for again after the source failed
+  std::size_t gone_sink_retries = 0;     // gone batches handed over again after the sink failed
   std::chrono::nanoseconds elapsed{0};
-  std::optional<failure> source_error;     // the recipient source failed; later pages were not read
+  std::optional<failure> source_error;     // the source failed for good; later pages were not read
   std::optional<failure> gone_sink_error;  // mark_disconnected failed
   // recipients: delivered + gone + failed.
   std::size_t recipients() const noexcept { return delivered + gone.size() + failed.size(); }
@@ -110,10 +116,24 @@ using signing_lookup = std::function<result<signing_config>(std::string_view end
 // same_signing_for_all: a signing_lookup giving `config` for every endpoint.
 signing_lookup same_signing_for_all(signing_config config);
 
+// source_retry_policy: how long a send waits for a recipient source that failed with a failure
+// that may pass (conditions unavailable, timeout, network_error, server_error, throttled: a
+// database restarting, locked or unreachable for a while). It asks for the same page again after
+// first_delay, doubling up to max_delay, while no more than give_up_after has passed since that
+// page first failed; then the send stops reading and reports the last failure in source_error.
+// Other failures end the reading at once; give_up_after 0 never retries. The gone sink's failures
+// are waited out the same way.
+struct source_retry_policy {
+  std::chrono::milliseconds first_delay{100};
+  std::chrono::milliseconds max_delay{5000};
+  std::chrono::milliseconds give_up_after{60000};
+};
+
 // sender_options: limits and injections. Defaults suit AWS from one process.
 struct sender_options {
   std::size_t max_in_flight = 128;      // concurrent requests per send (>= 1)
   retry_policy retry;                   // attempts and backoff for retryable failures
+  source_retry_policy source_retry;     // waiting out a failing recipient source
   double max_requests_per_second = 0;   // 0: no cap; AWS's account quota is 10,000/s
   double burst = 0;                     // bucket size; 0: max_requests_per_second / 2 (AWS: 5,000)
   std::size_t gone_batch_size = 10000;  // gone ids are flushed early only past this many

@@ -43,7 +43,16 @@ struct store_options {
   std::size_t pool_size = 4;
   // PostgreSQL: how long one connection attempt may take (unless the URL sets connect_timeout).
   std::chrono::seconds connect_timeout{5};
+  // PostgreSQL: longest one statement may take. The server cancels a statement that runs longer
+  // (`SET statement_timeout`; the call fails with busy); a server that does not answer at all
+  // (stopped, frozen, cut off) is given up on k_statement_grace later and the connection dropped
+  // (unreachable). Either way the call returns instead of hanging. 0: no limit on either side.
+  std::chrono::milliseconds statement_timeout{30000};
 };
+
+// How long past statement_timeout the PostgreSQL driver waits for a server that sends nothing,
+// so that a live server's own cancellation (which keeps the connection) normally arrives first.
+inline constexpr std::chrono::milliseconds k_statement_grace{1000};
 
 // migration_outcome: what migrate() did.
 struct migration_outcome {
