@@ -35,8 +35,13 @@ void fill_chunk(std::uint64_t& state, std::span<unsigned char> out) {
 task_runner::task_runner(site_context& site) : site_(site) {}
 
 task_runner::~task_runner() {
-  for (auto& w : workers_) w.request_stop();
-  workers_.clear();  // joins
+  std::map<std::string, std::jthread, std::less<>> workers;
+  {
+    std::lock_guard lock(mu_);
+    workers.swap(workers_);
+  }
+  for (auto& [id, w] : workers) w.request_stop();
+  workers.clear();  // joins, without mu_: a stopping task still takes it to record its end
 }
 
 void task_runner::install(apigw::view& v) {
@@ -51,6 +56,7 @@ apigw::response task_runner::start(apigw::request_context& ctx) {
   const auto channel = "task-" + id;
   {
     std::lock_guard lock(mu_);
+    reap();
     if (running_ >= k_max_running) {
       (void)ctx.reply(
           apigw::json::object{{"type", "task_error"}, {"message", "Too many tasks running, wait a moment"}});
@@ -64,8 +70,44 @@ apigw::response task_runner::start(apigw::request_context& ctx) {
   (void)ctx.reply(
       apigw::json::object{{"type", "task_started"}, {"task_id", id}, {"channel", channel}, {"megabytes", mb}});
   std::lock_guard lock(mu_);
-  workers_.emplace_back([this, id, bytes = mb * 1024 * 1024](std::stop_token stop) { run(stop, id, bytes); });
+  workers_.emplace(id, std::jthread([this, id, bytes = mb * 1024 * 1024](std::stop_token stop) {
+                     run(stop, id, bytes);
+                     // Last: the thread is about to return, so joining it later does not wait, and
+                     // it counts as running until here, so running threads never pass the limit.
+                     std::lock_guard done(mu_);
+                     exited_.push_back(id);
+                     --running_;
+                   }));
   return apigw::response::ok();
+}
+
+void task_runner::reap() {
+  for (const auto& id : exited_) {
+    if (auto it = workers_.find(id); it != workers_.end()) {
+      it->second.join();  // returns at once: the thread has recorded its exit and holds no lock
+      workers_.erase(it);
+    }
+  }
+  exited_.clear();
+  while (finished_order_.size() > k_max_kept) {
+    tasks_.erase(finished_order_.front());
+    finished_order_.pop_front();
+  }
+}
+
+std::size_t task_runner::threads() const {
+  std::lock_guard lock(mu_);
+  return workers_.size();
+}
+
+std::size_t task_runner::tasks() const {
+  std::lock_guard lock(mu_);
+  return tasks_.size();
+}
+
+std::size_t task_runner::running() const {
+  std::lock_guard lock(mu_);
+  return running_;
 }
 
 void task_runner::run(std::stop_token stop, std::string id, std::int64_t bytes) {
@@ -106,7 +148,7 @@ void task_runner::finish(const std::string& id, std::string state, std::string s
   auto& t = tasks_[id];
   t.state = std::move(state);
   t.sha256 = std::move(sha256);
-  --running_;
+  finished_order_.push_back(id);
 }
 
 apigw::response task_runner::result(const apigw::dispatch::request& req) {

@@ -2,15 +2,19 @@
 #include "apigw/dispatch/auth.hpp"
 
 #include "apigw/core/ids.hpp"
+#include "apigw/core/json.hpp"
+#include "apigw/dispatch/checks.hpp"
 #include "apigw/dispatch/error.hpp"
 #include "apigw/dispatch/tokens.hpp"
 #include "dispatch/identity_cache.hpp"
+#include "dispatch/worker_pool.hpp"
 
 #include <fmt/format.h>
 #include <sodium.h>
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 namespace apigw::dispatch {
 namespace {
@@ -34,7 +38,50 @@ bool split4(std::string_view s, std::string_view (&parts)[4]) noexcept {
   return true;
 }
 
+// credentials_of: username and password from a JSON or form-encoded login body.
+std::pair<std::string, std::string> credentials_of(const request& req) {
+  if (auto obj = parse_json_object(req.body); obj) {
+    return {std::string{get_string(*obj, "username").value_or("")},
+            std::string{get_string(*obj, "password").value_or("")}};
+  }
+  request form;
+  form.query = req.body;
+  return {form.query_value("username").value_or(""), form.query_value("password").value_or("")};
+}
+
+// address_of: the host of a remote address "host:port" (IPv6 hosts are not bracketed, so the port
+// is what follows the last colon); the whole text when there is no port.
+std::string_view address_of(std::string_view remote) noexcept {
+  const auto colon = remote.rfind(':');
+  return colon == std::string_view::npos ? remote : remote.substr(0, colon);
+}
+
+// with_retry_after: `r` with a Retry-After of `seconds` (at least 1).
+response with_retry_after(response r, std::chrono::seconds seconds) {
+  r.headers.push_back({"Retry-After", std::to_string(std::max<std::int64_t>(1, seconds.count()))});
+  return r;
+}
+
 }  // namespace
+
+// cookie_fields: the parts of a session cookie whose MAC has been checked.
+struct builtin_authenticator::cookie_fields {
+  std::int64_t user = 0;
+  std::int64_t expires = 0;  // unix seconds
+  std::string key;
+};
+
+std::chrono::seconds login_lockout(std::int64_t failures, std::int64_t threshold, clock::time_point last,
+                                   clock::time_point now, const login_limits& limits) noexcept {
+  if (failures < threshold || threshold <= 0) return std::chrono::seconds{0};
+  // first_lockout * 2^(failures - threshold), capped; the shift is bounded so it cannot overflow.
+  auto lockout = limits.max_lockout;
+  const auto doublings = failures - threshold;
+  if (doublings < 30) lockout = std::min(limits.max_lockout, limits.first_lockout * (std::int64_t{1} << doublings));
+  const auto until = last + lockout;
+  if (until <= now) return std::chrono::seconds{0};
+  return std::chrono::ceil<std::chrono::seconds>(until - now);
+}
 
 bool identity::has_permission(std::string_view permission) const noexcept {
   return std::ranges::find(permissions, permission) != permissions.end();
@@ -97,28 +144,54 @@ std::string builtin_authenticator::csrf_token(std::string_view session_key) cons
   return mac("csrf." + std::string{session_key});
 }
 
-result<identity> builtin_authenticator::from_request(const request& req) {
+std::optional<builtin_authenticator::cookie_fields> builtin_authenticator::verified_cookie(const request& req) const {
   const auto cookie = req.cookie(options_.session_cookie);
-  if (!cookie) return identity{};
+  if (!cookie) return std::nullopt;
   std::string_view parts[4];
-  std::int64_t user = 0;
-  std::int64_t expires = 0;
-  if (!split4(*cookie, parts) || !parse_i64(parts[0], user) || !parse_i64(parts[1], expires) || parts[2].size() != 32) {
-    return identity{};
+  cookie_fields out;
+  if (!split4(*cookie, parts) || !parse_i64(parts[0], out.user) || !parse_i64(parts[1], out.expires) ||
+      parts[2].size() != 32) {
+    return std::nullopt;
   }
   const auto signed_part = std::string_view{*cookie}.substr(0, cookie->size() - parts[3].size() - 1);
-  if (!constant_time_equal(mac(signed_part), parts[3])) return identity{};
-  if (expires <= unix_millis(clock_.now()) / 1000) return identity{};
-  auto who = for_user(user);
+  if (!constant_time_equal(mac(signed_part), parts[3])) return std::nullopt;
+  if (out.expires <= unix_millis(clock_.now()) / 1000) return std::nullopt;
+  out.key = std::string{parts[2]};
+  return out;
+}
+
+result<identity> builtin_authenticator::from_request(const request& req) {
+  auto cookie = verified_cookie(req);
+  if (!cookie) return identity{};
+  // A signed, unexpired cookie may still have been logged out: that is only known server-side.
+  auto key_hash = sha256_hex(cookie->key);
+  if (!key_hash) return key_hash.error();
+  auto revoked = store_.is_session_revoked(*key_hash);
+  if (!revoked) return revoked.error();
+  if (*revoked) return identity{};
+  auto who = for_user(cookie->user);
   if (!who) {
     if (who.error() == condition::not_found) return identity{};  // the user was deleted
     return who.error();
   }
-  who->session_key = std::string{parts[2]};
+  who->session_key = std::move(cookie->key);
   return who;
 }
 
-builtin_authenticator::~builtin_authenticator() = default;
+result<void> builtin_authenticator::logout(const request& req) {
+  auto cookie = verified_cookie(req);
+  if (!cookie) return ok();
+  auto key_hash = sha256_hex(cookie->key);
+  if (!key_hash) return key_hash.error();
+  // Kept until the cookie's own expiry: after that the MAC check refuses it without the store.
+  return store_.revoke_session(*key_hash, from_unix_millis(cookie->expires * 1000));
+}
+
+builtin_authenticator::~builtin_authenticator() {
+  // Queued logins still run (and answer) before the members they use go away.
+  std::lock_guard lock(pool_mutex_);
+  if (pool_) pool_->stop();
+}
 
 result<identity> builtin_authenticator::for_user(store::user_id user) {
   if (!cache_->enabled()) return load_user(user);
@@ -164,14 +237,35 @@ result<store::user> builtin_authenticator::add_user(std::string_view username, s
   return store_.create_user(username, *hash);
 }
 
-result<login_result> builtin_authenticator::login(std::string_view username, std::string_view password) {
+result<login_result> builtin_authenticator::login(std::string_view username, std::string_view password,
+                                                  std::string_view address, std::chrono::seconds* retry_after) {
+  if (address.empty()) address = "local";
+  const auto& limits = options_.limits;
+  const auto now = clock_.now();
+  auto failures = store_.login_failures_since(username, address, now - limits.window);
+  if (!failures) return failures.error();
+  const auto wait = std::max(
+      login_lockout(failures->by_user, limits.max_user_failures, failures->last_by_user, now, limits),
+      login_lockout(failures->by_address, limits.max_address_failures, failures->last_by_address, now, limits));
+  if (wait.count() > 0) {
+    if (retry_after != nullptr) *retry_after = wait;
+    return failure{error::rate_limited, fmt::format("too many failed logins; retry in {} s", wait.count())};
+  }
+  // refuse: a wrong name or password counts against both the name and the address.
+  auto refuse = [&]() -> result<login_result> {
+    if (auto r = store_.record_login_failure(username, address, now - limits.window); !r) return r.error();
+    return failure{error::bad_credentials};
+  };
   auto u = store_.find_user(username);
   if (!u) {
     if (u.error() != condition::not_found) return u.error();
     (void)verify_password(dummy_hash_, password);
-    return failure{error::bad_credentials};
+    return refuse();
   }
-  if (!verify_password(u->password_hash, password)) return failure{error::bad_credentials};
+  if (!verify_password(u->password_hash, password)) return refuse();
+  if (failures->by_user > 0) {
+    if (auto cleared = store_.clear_login_failures(username); !cleared) return cleared.error();
+  }
   auto who = for_user(u->id);
   if (!who) return who.error();
   auto key = new_token_hex();
@@ -185,6 +279,48 @@ result<login_result> builtin_authenticator::login(std::string_view username, std
   out.csrf_token = csrf_token(who->session_key);
   out.who = std::move(*who);
   return out;
+}
+
+response builtin_authenticator::login_response(const request& req) {
+  if (req.method != "POST") {
+    auto r = response::text(405, "Method Not Allowed");
+    r.headers.push_back({"Allow", "POST"});
+    return r;
+  }
+  const auto [username, password] = credentials_of(req);
+  std::string address{address_of(req.remote_address)};
+  if (options_.login_proxy_hops > 0) {
+    auto forwarded = client_ip(req.header_value("X-Forwarded-For").value_or(""), options_.login_proxy_hops);
+    if (!forwarded) return response::text(400, "Invalid request headers");
+    address = std::move(*forwarded);
+  }
+  std::chrono::seconds wait{0};
+  auto l = login(username, password, address, &wait);
+  if (!l) {
+    if (l.error() == error::bad_credentials) return response::text(401, "Invalid credentials");
+    if (l.error() == error::rate_limited) return with_retry_after(response::text(429, "Too Many Requests"), wait);
+    return response::text(503, "Service Unavailable");
+  }
+  auto r = response::json(200, json::object{{"username", l->who.username}, {"csrf_token", l->csrf_token}});
+  r.headers.push_back({"Set-Cookie", l->set_cookie});
+  r.headers.push_back({"Cache-Control", "no-store"});
+  return r;
+}
+
+detail::worker_pool* builtin_authenticator::hashing_pool() {
+  std::lock_guard lock(pool_mutex_);
+  // One thread: Argon2id is memory-hard (64 MiB a hash at the interactive cost), and logins are rare
+  // enough that one at a time is plenty; a flood then costs one core and a bounded queue.
+  if (!pool_) pool_ = std::make_unique<detail::worker_pool>(1, options_.hashing_queue);
+  return pool_.get();
+}
+
+void builtin_authenticator::async_login(request req, std::function<void(response)> done) {
+  auto shared_done = std::make_shared<std::function<void(response)>>(std::move(done));
+  auto task = [this, req = std::move(req), shared_done] { (*shared_done)(login_response(req)); };
+  if (hashing_pool()->post(std::move(task)) != detail::worker_pool::outcome::queued) {
+    (*shared_done)(with_retry_after(response::text(503, "Service Unavailable"), std::chrono::seconds{1}));
+  }
 }
 
 std::string builtin_authenticator::logout_cookie() const {

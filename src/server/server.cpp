@@ -99,17 +99,6 @@ dispatch::response method_not_allowed(std::string_view allow) {
   return r;
 }
 
-// credentials_of: username and password from a JSON or form-encoded login body.
-std::pair<std::string, std::string> credentials_of(const dispatch::request& req) {
-  if (auto obj = parse_json_object(req.body); obj) {
-    return {std::string{get_string(*obj, "username").value_or("")},
-            std::string{get_string(*obj, "password").value_or("")}};
-  }
-  dispatch::request form;
-  form.query = req.body;
-  return {form.query_value("username").value_or(""), form.query_value("password").value_or("")};
-}
-
 }  // namespace
 
 std::string content_type_for(const std::filesystem::path& file) {
@@ -156,7 +145,6 @@ struct backend_server::impl {
   asio::awaitable<std::optional<net::http_response>> serve(net::incoming_request in);
   asio::awaitable<dispatch::response> route(dispatch::request req);
   dispatch::response serve_static(const dispatch::request& req);
-  dispatch::response do_login(const dispatch::request& req);
   dispatch::response do_logout(const dispatch::request& req);
 
   dispatch::backend& app;
@@ -234,12 +222,14 @@ asio::awaitable<dispatch::response> backend_server::impl::route(dispatch::reques
         done(std::move(r));
       }
     };
+  } else if (login != nullptr && path == opts.login_path) {
+    // Password hashing runs on the authenticator's own bounded pool, never on the blocking pool the
+    // token endpoint and the pages share, so a login flood cannot delay them.
+    start = [this, req = std::move(req)](done_fn done) mutable { login->async_login(std::move(req), std::move(done)); };
   } else {
     std::function<dispatch::response()> work;
     if (path == opts.token_path) {
       work = [this, req = std::move(req)] { return app.issue_token(req); };
-    } else if (login != nullptr && path == opts.login_path) {
-      work = [this, req = std::move(req)] { return do_login(req); };
     } else if (login != nullptr && path == opts.logout_path) {
       work = [this, req = std::move(req)] { return do_logout(req); };
     } else if (opts.static_root && path.starts_with(opts.static_prefix)) {
@@ -280,23 +270,13 @@ dispatch::response backend_server::impl::serve_static(const dispatch::request& r
   return r;
 }
 
-dispatch::response backend_server::impl::do_login(const dispatch::request& req) {
-  if (req.method != "POST") return method_not_allowed("POST");
-  const auto [username, password] = credentials_of(req);
-  auto l = login->login(username, password);
-  if (!l) {
-    if (l.error() == dispatch::error::bad_credentials) return dispatch::response::text(401, "Invalid credentials");
-    app.log("login failed: " + l.error().message);
-    return dispatch::response::text(503, "Service Unavailable");
-  }
-  auto r = dispatch::response::json(200, json::object{{"username", l->who.username}, {"csrf_token", l->csrf_token}});
-  r.headers.push_back({"Set-Cookie", l->set_cookie});
-  r.headers.push_back({"Cache-Control", "no-store"});
-  return r;
-}
-
 dispatch::response backend_server::impl::do_logout(const dispatch::request& req) {
   if (req.method != "POST") return method_not_allowed("POST");
+  // Revoked in the store first: clearing the browser's cookie alone leaves a copied cookie valid.
+  if (auto revoked = login->logout(req); !revoked) {
+    app.log("logout failed: " + revoked.error().message);
+    return dispatch::response::text(503, "Service Unavailable");
+  }
   auto r = dispatch::response::ok();
   r.headers.push_back({"Set-Cookie", login->logout_cookie()});
   return r;

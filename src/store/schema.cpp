@@ -112,8 +112,32 @@ constexpr std::array k_v1_steps{
          "PRIMARY KEY (user_id, permission))"),
 };
 
+// Version 2: the login limits and logout. Failed logins are keyed by the name as typed (not a user
+// id: unknown names must count the same as known ones) and by client address; revoked sessions by
+// the hash of their key, kept until the cookie would have expired anyway.
+constexpr std::array k_v2_steps{
+    same("CREATE TABLE login_failures ("
+         "id {pk}, "
+         "username TEXT NOT NULL, "
+         "address TEXT NOT NULL, "
+         "at BIGINT NOT NULL)"),
+    // The limit check: failures of one name, and of one address, since the window's start.
+    same("CREATE INDEX login_failures_username_idx ON login_failures (username, at)"),
+    same("CREATE INDEX login_failures_address_idx ON login_failures (address, at)"),
+    // Pruning: everything older than the window.
+    same("CREATE INDEX login_failures_at_idx ON login_failures (at)"),
+
+    same("CREATE TABLE revoked_sessions ("
+         "session_key_hash TEXT PRIMARY KEY, "
+         "expires_at BIGINT NOT NULL)"),
+    same("CREATE INDEX revoked_sessions_expires_idx ON revoked_sessions (expires_at)"),
+    // Logout deletes the session's unused connect tokens.
+    same("CREATE INDEX websocket_tokens_session_idx ON websocket_tokens (session_key_hash)"),
+};
+
 constexpr std::array k_migrations{
     migration{1, "sessions, channels, gateways, routes, tokens, connection attempts, users", k_v1_steps},
+    migration{2, "login failures, revoked sessions", k_v2_steps},
 };
 static_assert(k_migrations.back().version == k_schema_version, "k_schema_version must name the last migration");
 

@@ -71,6 +71,15 @@ class sql_store final : public session_store {
                                               clock::time_point since) override;
   result<std::size_t> delete_attempts_older_than(clock::time_point cutoff) override;
 
+  // login_store, in login_sql.cpp.
+  result<void> record_login_failure(std::string_view username, std::string_view address,
+                                    clock::time_point prune_before) override;
+  result<login_failure_counts> login_failures_since(std::string_view username, std::string_view address,
+                                                    clock::time_point since) override;
+  result<std::size_t> clear_login_failures(std::string_view username) override;
+  result<void> revoke_session(std::string_view session_key_hash, clock::time_point expires_at) override;
+  result<bool> is_session_revoked(std::string_view session_key_hash) override;
+
   // dialect: the SQL dialect of the database underneath.
   detail::dialect dialect() const noexcept { return db_->kind(); }
   // explain: the database's plan for `st`, one line per plan node (SQLite: the details of EXPLAIN

@@ -4,6 +4,10 @@
 // HTTP on loopback, exactly as API Gateway would. SIGINT/SIGTERM stop both cleanly (the gateway
 // first, so every open socket's $disconnect still reaches the backend); SIGUSR1 restarts the
 // gateway on the same port, to watch clients reconnect by themselves.
+//
+// The gateway proves itself to the backend as on AWS: a shared secret, new on every run, that the
+// backend requires (backend_options::security.shared_secret) and the gateway's integrations inject
+// as a static request parameter. Any other local process posting to /ws/* is refused.
 #include "cli_common.hpp"
 
 #include "demo_site.hpp"
@@ -131,6 +135,10 @@ int run_dev(const globals& g, const dev_options& o) {
   mgmt::sender sender;
   dispatch::sender_delivery delivery(sender, store);
   dispatch::backend_options bopts;
+  // A new secret on every run: nothing to store, and a leaked one dies with the process.
+  auto gateway_secret = new_token_hex();
+  if (!gateway_secret) return fail("dev: gateway secret", gateway_secret.error());
+  bopts.security.shared_secret = *gateway_secret;
   // The pages may be opened as http://127.0.0.1:PORT or http://localhost:PORT.
   bopts.security.allowed_origins = {fmt::format("http://127.0.0.1:{}", port), fmt::format("http://localhost:{}", port)};
   bopts.security.check_origin_host = false;
@@ -169,9 +177,16 @@ int run_dev(const globals& g, const dev_options& o) {
     std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
   };
   std::optional<gateway::gateway> gw;
+  auto gateway_config = gateway::default_dev_config(backend_base);
+  for (auto& api : gateway_config.apis) {
+    for (auto& [id, integration] : api.integrations) {
+      integration.request_parameters["integration.request.header." + bopts.security.shared_secret_header] =
+          fmt::format("'{}'", bopts.security.shared_secret);
+    }
+  }
   auto start_gateway = [&]() -> result<void> {
     gw_io.emplace();
-    gw.emplace(gw_io->io.get_executor(), gateway::default_dev_config(backend_base), gopts);
+    gw.emplace(gw_io->io.get_executor(), gateway_config, gopts);
     if (auto r = gw->start(); !r) return r;
     gateway_port = gw->port();
     gopts.port = gw->port();  // a restart keeps the port

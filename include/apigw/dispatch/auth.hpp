@@ -4,8 +4,9 @@
 // when there are none) and loads the identity of a stored session's user. Applications with their
 // own user system implement it; `builtin_authenticator` is the one the examples and the CLI use:
 // users in the store's users table with Argon2id password hashes (libsodium), and signed session
-// cookies issued by a login endpoint. Permission lists (`permission_rule`) are checked against the
-// identity's permissions.
+// cookies issued by a login endpoint, limited per user name and per client address, hashed on a
+// small bounded pool of its own, and revoked on the server at logout. Permission lists
+// (`permission_rule`) are checked against the identity's permissions.
 #pragma once
 
 #include "apigw/core/clock.hpp"
@@ -16,7 +17,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +29,7 @@ namespace apigw::dispatch {
 
 namespace detail {
 class identity_cache;
+class worker_pool;
 }  // namespace detail
 
 // identity: a user (or nobody) and their permissions.
@@ -75,7 +79,28 @@ result<std::string> hash_password(std::string_view password, bool fast = false);
 // verify_password: whether `password` matches `hash` (false for a malformed hash too).
 bool verify_password(std::string_view hash, std::string_view password) noexcept;
 
-// builtin_auth_options: cookie names, lifetime, the CSRF header.
+// login_limits: how many failed logins a user name and a client address may have within `window`
+// before they are locked out. The lockout starts at `first_lockout` after the failure that reached
+// the threshold and doubles with each further failure, up to `max_lockout` (so a name guessed at
+// forever gets one try per `max_lockout`). Failures while locked out are refused without checking
+// the password and are not counted.
+struct login_limits {
+  std::int64_t max_user_failures = 5;
+  std::int64_t max_address_failures = 20;
+  std::chrono::seconds window{15 * 60};
+  std::chrono::seconds first_lockout{60};
+  std::chrono::seconds max_lockout{15 * 60};
+};
+
+// login_lockout: how long a key (a user name or an address) with `failures` failures in the window,
+// the newest at `last`, must still wait at `now` before it may try again; zero when it may try now
+// (below `threshold`, or the lockout is over). Whole seconds, rounded up, so a client that waits
+// the Retry-After it was given is never refused again for the same lockout.
+std::chrono::seconds login_lockout(std::int64_t failures, std::int64_t threshold, clock::time_point last,
+                                   clock::time_point now, const login_limits& limits) noexcept;
+
+// builtin_auth_options: cookie names, lifetime, the CSRF header, the login limits and the hashing
+// pool.
 struct builtin_auth_options {
   std::string session_cookie = "apigw_session";
   std::string csrf_header = "X-CSRF-Token";
@@ -89,6 +114,17 @@ struct builtin_auth_options {
   std::chrono::milliseconds identity_cache_ttl{5000};
   // identity_cache_capacity: most users cached; when full, expired entries go, then all of them.
   std::size_t identity_cache_capacity = 10'000;
+  // limits: the login limits (see login_limits).
+  login_limits limits;
+  // hashing_queue: logins that may wait for the one hashing thread (Argon2id costs 64 MiB and tens
+  // of milliseconds each); further ones are answered 503 at once, so a login flood costs a bounded
+  // amount of memory and CPU and never delays pages or tokens.
+  std::size_t hashing_queue = 8;
+  // login_proxy_hops: where login_response finds the client address it limits: 0 (the default) is
+  // the TCP peer; N trusts N proxies in front of the server and takes the X-Forwarded-For entry N
+  // from the right (see client_ip). Behind a proxy, leaving this 0 makes every client share the
+  // proxy's address and its limit.
+  std::size_t login_proxy_hops = 0;
 };
 
 // login_result: what the login endpoint hands back: the Set-Cookie value and the CSRF token the
@@ -126,9 +162,27 @@ class builtin_authenticator final : public authenticator {
 
   // add_user: creates a user with a hashed password. conflict when the name is taken.
   result<store::user> add_user(std::string_view username, std::string_view password);
-  // login: checks the password and issues a session cookie. bad_credentials for an unknown user or
-  // a wrong password (the same code and timing-relevant work for both).
-  result<login_result> login(std::string_view username, std::string_view password);
+  // login: checks the login limits and the password and issues a session cookie, on the calling
+  // thread. rate_limited while the name or the address is locked out (retry_after, when given, is
+  // set to the seconds to wait); bad_credentials for an unknown user or a wrong password (the same
+  // code and timing-relevant work for both; the failure is recorded against both the name and the
+  // address). Calls without an address share the address "local".
+  result<login_result> login(std::string_view username, std::string_view password, std::string_view address = {},
+                             std::chrono::seconds* retry_after = nullptr);
+  // login_response: the login endpoint for one request (POST; JSON or form body with username and
+  // password; the client address is the request's remote address), on the calling thread:
+  // 200 {"username", "csrf_token"} with Set-Cookie, 401 "Invalid credentials", 429 with Retry-After
+  // when locked out, 405 for another method, 503 when the store fails.
+  response login_response(const request& req);
+  // async_login: login_response on the hashing pool, its answer handed to `done` on that pool's
+  // thread. When the pool's queue is full (or the authenticator is being destroyed) `done` is
+  // called at once, on the calling thread, with 503 and Retry-After. Never blocks.
+  void async_login(request req, std::function<void(response)> done);
+  // logout: revokes the session of the request's cookie in the store (see
+  // store::login_store::revoke_session), so the cookie no longer identifies anyone even if the
+  // browser keeps it, and the tokens it fetched but did not use are gone. A request without a
+  // valid cookie has nothing to revoke (ok). Fails only when the store does.
+  result<void> logout(const request& req);
   // logout_cookie: a Set-Cookie value that clears the session cookie.
   std::string logout_cookie() const;
   // csrf_token: the CSRF token of a session key.
@@ -137,14 +191,19 @@ class builtin_authenticator final : public authenticator {
   const builtin_auth_options& options() const noexcept { return options_; }
 
  private:
+  struct cookie_fields;
   std::string mac(std::string_view data) const;
+  std::optional<cookie_fields> verified_cookie(const request& req) const;
   result<identity> load_user(store::user_id user);
+  detail::worker_pool* hashing_pool();
   store::session_store& store_;
   const clock& clock_;
   std::string key_;
   builtin_auth_options options_;
   std::string dummy_hash_;
   std::unique_ptr<detail::identity_cache> cache_;
+  std::mutex pool_mutex_;
+  std::unique_ptr<detail::worker_pool> pool_;  // started by the first async_login
 };
 
 }  // namespace apigw::dispatch

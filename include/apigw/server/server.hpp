@@ -10,8 +10,9 @@
 //
 // Built on net::http_server (keep-alive, a timeout on every read and write, the `max_header_bytes`
 // header limit (431 above it) and the `max_body_bytes` body limit (413)). View requests run on the backend's bounded
-// worker pool (a full queue is answered 503); the token, login and logout endpoints, which block on the store, run on a
-// small thread pool of the server's own, never on the I/O threads.
+// worker pool (a full queue is answered 503); the token and logout endpoints, which block on the store, run on a
+// small thread pool of the server's own, never on the I/O threads; login runs on the authenticator's own bounded
+// hashing pool (builtin_authenticator::async_login: 503 when full, 429 when locked out).
 #pragma once
 
 #include "apigw/core/error.hpp"
@@ -35,7 +36,7 @@ struct server_options {
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: the kernel picks one (see port())
   std::size_t io_threads = 2;
-  std::size_t blocking_threads = 2;  // token/login/logout endpoints
+  std::size_t blocking_threads = 2;  // token/logout endpoints and application routes
   std::string token_path = "/api/ws-token/";
   std::string login_path = "/api/login/";
   std::string logout_path = "/api/logout/";

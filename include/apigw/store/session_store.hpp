@@ -13,6 +13,7 @@
 #include "apigw/core/clock.hpp"
 #include "apigw/core/error.hpp"
 #include "apigw/store/error.hpp"
+#include "apigw/store/login_store.hpp"
 #include "apigw/store/records.hpp"
 #include "apigw/store/session_query.hpp"
 
@@ -61,11 +62,12 @@ struct migration_outcome {
 };
 
 // The schema version this program writes and expects.
-inline constexpr int k_schema_version = 1;
+inline constexpr int k_schema_version = 2;
 
-// session_store: sessions and their channels, gateway records, token cleanup. One interface; the
-// SQLite and PostgreSQL implementations share one schema and behave identically.
-class session_store {
+// session_store: sessions and their channels, gateway records, token cleanup, and the login
+// store's failures and revocations. One interface; the SQLite and PostgreSQL implementations share
+// one schema and behave identically.
+class session_store : public login_store {
  public:
   virtual ~session_store() = default;
 

@@ -191,6 +191,48 @@ TEST_F(server_test, login_token_connect) {
             std::string::npos);
 }
 
+TEST_F(server_test, logout_revokes_the_cookie_on_the_server) {
+  ASSERT_TRUE(auth_->add_user("alice", "pw"));
+  auto r =
+      send("POST", "/api/login/", {{"Content-Type", "application/json"}}, R"({"username":"alice","password":"pw"})");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200U) << r->body;
+  const auto set_cookie = std::string{net::find_header(r->headers, "Set-Cookie").value_or("")};
+  const auto cookie = set_cookie.substr(0, set_cookie.find(';'));
+  const auto csrf = std::string{get_string(*parse_json_object(r->body), "csrf_token").value_or("")};
+  auto before = send("POST", "/api/ws-token/", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
+  ASSERT_TRUE(before);
+  ASSERT_EQ(before->status, 200U) << before->body;
+
+  auto out = send("POST", "/api/logout/", {{"Cookie", cookie}});
+  ASSERT_TRUE(out);
+  ASSERT_EQ(out->status, 200U);
+  // A copy of the old cookie (a browser that ignored Max-Age=0, or a stolen one) gets nothing.
+  auto after = send("POST", "/api/ws-token/", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 403U) << after->body;
+}
+
+TEST_F(server_test, repeated_wrong_passwords_get_429_with_retry_after) {
+  ASSERT_TRUE(auth_->add_user("alice", "pw"));
+  for (int i = 0; i < 5; ++i) {
+    auto bad = send("POST", "/api/login/", {{"Content-Type", "application/json"}},
+                    R"({"username":"alice","password":"guess"})");
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status, 401U);
+  }
+  auto locked =
+      send("POST", "/api/login/", {{"Content-Type", "application/json"}}, R"({"username":"alice","password":"pw"})");
+  ASSERT_TRUE(locked);
+  EXPECT_EQ(locked->status, 429U);
+  EXPECT_EQ(net::find_header(locked->headers, "Retry-After"), "60");
+  clock_.advance(60s);
+  auto later =
+      send("POST", "/api/login/", {{"Content-Type", "application/json"}}, R"({"username":"alice","password":"pw"})");
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->status, 200U);
+}
+
 TEST_F(server_test, static_files_stay_inside_the_root) {
   auto r = send("GET", "/static/index.html");
   ASSERT_TRUE(r);

@@ -154,6 +154,24 @@ class counting_store final : public store::session_store {
     return tally("delete_attempts_older_than"), inner_.delete_attempts_older_than(cutoff);
   }
 
+  result<void> record_login_failure(std::string_view username, std::string_view address,
+                                    clock::time_point prune_before) override {
+    return tally("record_login_failure"), inner_.record_login_failure(username, address, prune_before);
+  }
+  result<store::login_failure_counts> login_failures_since(std::string_view username, std::string_view address,
+                                                           clock::time_point since) override {
+    return tally("login_failures_since"), inner_.login_failures_since(username, address, since);
+  }
+  result<std::size_t> clear_login_failures(std::string_view username) override {
+    return tally("clear_login_failures"), inner_.clear_login_failures(username);
+  }
+  result<void> revoke_session(std::string_view session_key_hash, clock::time_point expires_at) override {
+    return tally("revoke_session"), inner_.revoke_session(session_key_hash, expires_at);
+  }
+  result<bool> is_session_revoked(std::string_view session_key_hash) override {
+    return tally("is_session_revoked"), inner_.is_session_revoked(session_key_hash);
+  }
+
  private:
   // tally: one more call of `name`.
   void tally(const char* name) {

@@ -1,0 +1,192 @@
+// `apigw-ws dev` as a child process: the backend it runs trusts only its own gateway. An
+// integration request forged by another local process (every header AWS sends, but not the
+// per-run shared secret) is refused; a browser's socket through the gateway, whose integrations
+// inject the secret, is accepted.
+#include "apigw/core/json.hpp"
+#include "apigw/net/http_client_pool.hpp"
+#include "support/child_process.hpp"
+#include "support/io_runner.hpp"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <thread>
+
+namespace apigw {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using namespace std::chrono_literals;
+
+// dev_process: `apigw-ws dev` on free ports in a data folder of its own; stopped with SIGTERM.
+class dev_process {
+ public:
+  explicit dev_process(const std::filesystem::path& dir) : dir_(dir) {
+    const char* source = std::getenv("APIGW_SOURCE_DIR");
+    std::vector<std::string> argv_s{APIGW_CLI_PATH,   "dev",
+                                    "--port",         "0",
+                                    "--gateway-port", "0",
+                                    "--data-dir",     (dir / "data").string(),
+                                    "--source-dir",   source != nullptr ? source : "."};
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::string path_env = "PATH=/usr/bin:/bin";
+    char* envp[] = {path_env.data(), nullptr};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, (dir / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, (dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), envp) != 0) pid_ = 0;
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  ~dev_process() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  dev_process(const dev_process&) = delete;
+  dev_process& operator=(const dev_process&) = delete;
+
+  // wait_ready: true once the process printed its ready line (backend and gateway ports parsed).
+  bool wait_ready() {
+    const std::regex ready(R"(ready url=http://127\.0\.0\.1:(\d+)/ gateway=ws://127\.0\.0\.1:(\d+)/dev)");
+    const auto until = std::chrono::steady_clock::now() + 60s;
+    while (pid_ > 0 && std::chrono::steady_clock::now() < until) {
+      const auto out = testing::read_file(dir_ / "stdout");
+      std::smatch m;
+      if (std::regex_search(out, m, ready)) {
+        backend_port = static_cast<std::uint16_t>(std::stoi(m[1]));
+        gateway_port = static_cast<std::uint16_t>(std::stoi(m[2]));
+        return true;
+      }
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = 0;
+        break;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+  std::string output() const { return testing::read_file(dir_ / "stdout") + testing::read_file(dir_ / "stderr"); }
+
+  std::uint16_t backend_port = 0;
+  std::uint16_t gateway_port = 0;
+
+ private:
+  std::filesystem::path dir_;
+  pid_t pid_ = 0;
+};
+
+// handshake_status: the HTTP status of a WebSocket handshake to the gateway (101: accepted; 0: it
+// failed below HTTP).
+unsigned handshake_status(std::uint16_t port, const std::string& target,
+                          const std::vector<std::pair<std::string, std::string>>& headers) {
+  asio::io_context io;
+  websocket::stream<beast::tcp_stream> ws(io);
+  beast::get_lowest_layer(ws).expires_after(30s);
+  beast::error_code ec;
+  beast::get_lowest_layer(ws).connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  if (ec) return 0;
+  ws.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
+    for (const auto& [n, v] : headers) req.set(n, v);
+  }));
+  websocket::response_type res;
+  ws.handshake(res, fmt::format("127.0.0.1:{}", port), target, ec);
+  const auto status = res.result_int();
+  if (!ec) ws.close(websocket::close_code::normal, ec);
+  return status;
+}
+
+class dev_secret : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / fmt::format("apigw-dev-secret-{}", ::getpid());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    pool_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  result<net::http_response> post(std::uint16_t port, std::string target, net::http_headers headers, std::string body) {
+    net::http_request r;
+    r.method = "POST";
+    r.origin = net::origin{net::scheme::http, "127.0.0.1", port};
+    r.target = std::move(target);
+    r.headers = std::move(headers);
+    r.body = std::move(body);
+    return io_.run(pool_->request(std::move(r)));
+  }
+
+  std::filesystem::path dir_;
+  testing::io_runner io_;
+  std::unique_ptr<net::http_client_pool> pool_ = std::make_unique<net::http_client_pool>(io_.executor());
+};
+
+TEST_F(dev_secret, only_the_gateway_reaches_the_backend) {
+  dev_process dev(dir_);
+  ASSERT_TRUE(dev.wait_ready()) << dev.output();
+
+  // A forged $disconnect for some connection, with every header API Gateway sends except the
+  // secret: before the fix this marked the connection gone while its socket was open.
+  const net::http_headers forged{{"X-Forwarded-For", "127.0.0.1"},
+                                 {"X-Forwarded-Proto", "http"},
+                                 {"X-Forwarded-Port", "80"},
+                                 {"X-Amzn-Trace-Id", "Root=1-00000000-000000000000000000000000"},
+                                 {"connectionId", "AAAAAAAAAAAAAAA="},
+                                 {"User-Agent", "AmazonAPIGateway_devapi0001"},
+                                 {"X-Amzn-Apigateway-Api-Id", "devapi0001"}};
+  for (const auto* route : {"/ws/connect", "/ws/disconnect", "/ws/default"}) {
+    auto r = post(dev.backend_port, route, forged, R"({"handler":"heartbeat"})");
+    ASSERT_TRUE(r) << route;
+    EXPECT_EQ(r->status, 400U) << route << ": " << r->body;
+    EXPECT_EQ(r->body, "Invalid request headers") << route;
+  }
+  // A guessed secret does no better.
+  auto guessed = forged;
+  guessed.push_back({"X-Apigw-Secret", std::string(64, '0')});
+  auto g = post(dev.backend_port, "/ws/disconnect", guessed, "{}");
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->status, 400U);
+
+  // The gateway's own calls pass: log in as alice, fetch a token, open a socket through the
+  // gateway (its $connect integration reaches the backend and is accepted).
+  const auto password = testing::read_file(dir_ / "data" / "alice.password");
+  const auto login =
+      post(dev.backend_port, "/api/login/", {{"Content-Type", "application/json"}},
+           serialize_message(json::object{{"username", "alice"}, {"password", password.substr(0, password.find('\n'))}})
+               .value());
+  ASSERT_TRUE(login);
+  ASSERT_EQ(login->status, 200U) << login->body;
+  const auto set_cookie = std::string{net::find_header(login->headers, "Set-Cookie").value_or("")};
+  const auto cookie = set_cookie.substr(0, set_cookie.find(';'));
+  const auto csrf = std::string{get_string(*parse_json_object(login->body), "csrf_token").value_or("")};
+  auto token = post(dev.backend_port, "/api/ws-token/", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}, "");
+  ASSERT_TRUE(token);
+  ASSERT_EQ(token->status, 200U) << token->body;
+  const auto t = std::string{get_string(*parse_json_object(token->body), "token").value_or("")};
+  const auto status = handshake_status(dev.gateway_port, "/dev?channel=home&ws_token=" + t,
+                                       {{"Cookie", cookie},
+                                        {"Origin", fmt::format("http://127.0.0.1:{}", dev.backend_port)},
+                                        {"Sec-WebSocket-Extensions", "permessage-deflate"}});
+  EXPECT_EQ(status, 101U) << dev.output();
+}
+
+}  // namespace
+}  // namespace apigw
