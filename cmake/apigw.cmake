@@ -3,7 +3,7 @@ include(GNUInstallDirs)
 # apigw_add_module(<name> SOURCES ... [DEPS ...] [PRIVATE_DEPS ...])
 # Declares library apigw_<name> (alias apigw::<name>) from src/<name>/, with the public headers in
 # include/apigw/<name>/. DEPS lists what it may use: other modules by short name (core, net, ...) or
-# imported targets. The dependency rule of DESIGN.md §2 is visible here, one line per module.
+# imported targets. The dependency rule (docs/design/README.md) is visible here, one line per module.
 # The library is static unless BUILD_SHARED_LIBS is on. It joins the export set apigwTargets as
 # apigw::<name> (what find_package(apigw) gives consumers) and is appended to the global property
 # APIGW_MODULES, in declaration order, which is a valid dependency order (a module only uses modules

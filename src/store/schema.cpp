@@ -1,4 +1,4 @@
-// The schema of both stores (DESIGN.md §5). Times are BIGINT unix milliseconds in both dialects;
+// The schema of both stores (docs/design/store.md). Times are BIGINT unix milliseconds in both dialects;
 // booleans are BOOLEAN (stored as 0/1 by SQLite). User ids are plain BIGINTs, not references to
 // `users`: applications may authenticate against their own user store.
 #include "store/schema.hpp"
@@ -14,7 +14,7 @@ constexpr migration_step same(std::string_view sql) noexcept {
   return {sql, sql};
 }
 
-// Version 1: every table of DESIGN.md §5 and the indexes of the hot queries.
+// Version 1: every table of docs/design/store.md and the indexes of the hot queries.
 constexpr std::array k_v1_steps{
     same("CREATE TABLE api_gateways ("
          "id {pk}, "

@@ -8,7 +8,7 @@
 // something to write; one sweeper per gateway enforces every connection's idle, maximum-duration,
 // write-stall and close deadlines. Routes go to HTTP_PROXY integrations through one keep-alive
 // client pool. Behaviour is
-// AWS's as described in ../shared/reference/apigw-semantics.md; every `[unverified]` choice is a
+// AWS's as documented (docs/design/gateway.md); every `[unverified]` choice is a
 // field of `unverified_choices`. Never throws out of its coroutines; no dispatcher, no store.
 #pragma once
 
