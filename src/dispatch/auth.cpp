@@ -69,7 +69,7 @@ bool verify_password(std::string_view hash, std::string_view password) noexcept 
   return crypto_pwhash_str_verify(buf, password.data(), password.size()) == 0;
 }
 
-builtin_authenticator::builtin_authenticator(store::session_store& store, const clock& clk, std::string_view secret,
+builtin_authenticator::builtin_authenticator(store::user_repository& store, const clock& clk, std::string_view secret,
                                              builtin_auth_options options)
     : store_(store),
       clock_(clk),

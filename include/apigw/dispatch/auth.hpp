@@ -11,7 +11,8 @@
 #include "apigw/core/clock.hpp"
 #include "apigw/core/error.hpp"
 #include "apigw/dispatch/http.hpp"
-#include "apigw/store/session_store.hpp"
+#include "apigw/store/records.hpp"
+#include "apigw/store/user_repository.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -107,7 +108,7 @@ class builtin_authenticator final : public authenticator {
  public:
   // builtin_authenticator: `secret` signs cookies (at least 32 bytes; shorter secrets are padded by
   // hashing, never used raw). `store` and `clk` must outlive it.
-  builtin_authenticator(store::session_store& store, const clock& clk, std::string_view secret,
+  builtin_authenticator(store::user_repository& store, const clock& clk, std::string_view secret,
                         builtin_auth_options options = {});
   ~builtin_authenticator() override;
   builtin_authenticator(const builtin_authenticator&) = delete;
@@ -139,7 +140,7 @@ class builtin_authenticator final : public authenticator {
  private:
   std::string mac(std::string_view data) const;
   result<identity> load_user(store::user_id user);
-  store::session_store& store_;
+  store::user_repository& store_;
   const clock& clock_;
   std::string key_;
   builtin_auth_options options_;
