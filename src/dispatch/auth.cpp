@@ -3,7 +3,7 @@
 
 #include "apigw/core/ids.hpp"
 #include "apigw/dispatch/error.hpp"
-#include "apigw/dispatch/tokens.hpp"
+#include "apigw/sigv4/hash.hpp"
 #include "dispatch/identity_cache.hpp"
 
 #include <fmt/format.h>
@@ -77,21 +77,25 @@ builtin_authenticator::builtin_authenticator(store::user_repository& store, cons
       cache_(std::make_unique<detail::identity_cache>(options_.identity_cache_ttl, options_.identity_cache_capacity)) {
   // The HMAC key is always the SHA-256 of the secret: any length works, and a short secret is
   // never used raw.
-  auto k = sha256_hex(secret);
+  auto k = sigv4::sha256_hex(secret);
   key_ = k ? *k : std::string{};
   // A hash to verify against when the user does not exist, so both paths do the same work.
   auto dummy = hash_password("not a password", options_.fast_hashing);
   dummy_hash_ = dummy ? *dummy : std::string{};
 }
 
+// mac: empty only when OpenSSL fails; mac_matches never accepts an empty expected MAC, so a failure
+// refuses the cookie or CSRF token rather than matching an empty one.
 std::string builtin_authenticator::mac(std::string_view data) const {
-  unsigned char out[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_state st;
-  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(key_.data()), key_.size());
-  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  crypto_auth_hmacsha256_final(&st, out);
-  return to_hex(std::string_view{reinterpret_cast<const char*>(out), sizeof out});
+  auto m = sigv4::hmac_sha256_hex(key_, data);
+  return m ? std::move(*m) : std::string{};
 }
+
+namespace {
+bool mac_matches(const std::string& expected, std::string_view given) noexcept {
+  return !expected.empty() && constant_time_equal(expected, given);
+}
+}  // namespace
 
 std::string builtin_authenticator::csrf_token(std::string_view session_key) const {
   return mac("csrf." + std::string{session_key});
@@ -107,7 +111,7 @@ result<identity> builtin_authenticator::from_request(const request& req) {
     return identity{};
   }
   const auto signed_part = std::string_view{*cookie}.substr(0, cookie->size() - parts[3].size() - 1);
-  if (!constant_time_equal(mac(signed_part), parts[3])) return identity{};
+  if (!mac_matches(mac(signed_part), parts[3])) return identity{};
   if (expires <= unix_millis(clock_.now()) / 1000) return identity{};
   auto who = for_user(user);
   if (!who) {
@@ -155,7 +159,7 @@ result<identity> builtin_authenticator::load_user(store::user_id user) {
 bool builtin_authenticator::csrf_ok(const request& req, const identity& who) {
   const auto header = req.header_value(options_.csrf_header);
   if (!header || who.session_key.empty()) return false;
-  return constant_time_equal(csrf_token(who.session_key), *header);
+  return mac_matches(csrf_token(who.session_key), *header);
 }
 
 result<store::user> builtin_authenticator::add_user(std::string_view username, std::string_view password) {
@@ -179,9 +183,11 @@ result<login_result> builtin_authenticator::login(std::string_view username, std
   who->session_key = key->substr(0, 32);
   const auto expires = unix_millis(clock_.now()) / 1000 + options_.session_lifetime.count();
   const auto body = fmt::format("{}.{}.{}", u->id, expires, who->session_key);
+  const auto body_mac = mac(body);
+  if (body_mac.empty()) return failure{error::crypto_failure, "HMAC-SHA256 failed: no session cookie issued"};
   login_result out;
   out.set_cookie = fmt::format("{}={}.{}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{}", options_.session_cookie, body,
-                               mac(body), options_.session_lifetime.count(), options_.secure_cookie ? "; Secure" : "");
+                               body_mac, options_.session_lifetime.count(), options_.secure_cookie ? "; Secure" : "");
   out.csrf_token = csrf_token(who->session_key);
   out.who = std::move(*who);
   return out;

@@ -32,9 +32,6 @@ struct issued_token {
   std::int64_t expires_in = 0;
 };
 
-// sha256_hex: lowercase hex SHA-256 of `data` (libsodium); crypto_failure if libsodium cannot start.
-result<std::string> sha256_hex(std::string_view data);
-
 // token_service: issues and consumes tokens in the store's tokens slice. Thread-safe (the store is).
 class token_service {
  public:
