@@ -25,6 +25,7 @@
 #include "key_values.hpp"
 
 #include "apigw/dispatch/backend.hpp"
+#include "apigw/dispatch/sender_delivery.hpp"
 #include "apigw/dispatch/testing.hpp"
 #include "apigw/mgmt/sender.hpp"
 #include "apigw/net/http_client_pool.hpp"

@@ -14,6 +14,7 @@
 // `--source memory` hands the sender an in-memory list instead, to isolate the sender.
 #include "apigw/core/ids.hpp"
 #include "apigw/dispatch/delivery.hpp"
+#include "apigw/dispatch/sender_delivery.hpp"
 #include "apigw/mgmt/management_client.hpp"
 #include "apigw/mgmt/sender.hpp"
 #include "apigw/net/http_server.hpp"

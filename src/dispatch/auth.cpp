@@ -5,7 +5,8 @@
 #include "apigw/core/json.hpp"
 #include "apigw/dispatch/checks.hpp"
 #include "apigw/dispatch/error.hpp"
-#include "apigw/dispatch/tokens.hpp"
+#include "apigw/sigv4/hash.hpp"
+#include "apigw/store/session_store.hpp"
 #include "dispatch/identity_cache.hpp"
 #include "dispatch/worker_pool.hpp"
 
@@ -118,27 +119,36 @@ bool verify_password(std::string_view hash, std::string_view password) noexcept 
 
 builtin_authenticator::builtin_authenticator(store::session_store& store, const clock& clk, std::string_view secret,
                                              builtin_auth_options options)
-    : store_(store),
+    : builtin_authenticator(store, store, clk, secret, std::move(options)) {}
+
+builtin_authenticator::builtin_authenticator(store::user_repository& users, store::login_store& logins,
+                                             const clock& clk, std::string_view secret, builtin_auth_options options)
+    : users_(users),
+      logins_(logins),
       clock_(clk),
       options_(std::move(options)),
       cache_(std::make_unique<detail::identity_cache>(options_.identity_cache_ttl, options_.identity_cache_capacity)) {
   // The HMAC key is always the SHA-256 of the secret: any length works, and a short secret is
   // never used raw.
-  auto k = sha256_hex(secret);
+  auto k = sigv4::sha256_hex(secret);
   key_ = k ? *k : std::string{};
   // A hash to verify against when the user does not exist, so both paths do the same work.
   auto dummy = hash_password("not a password", options_.fast_hashing);
   dummy_hash_ = dummy ? *dummy : std::string{};
 }
 
+// mac: empty only when OpenSSL fails; mac_matches never accepts an empty expected MAC, so a failure
+// refuses the cookie or CSRF token rather than matching an empty one.
 std::string builtin_authenticator::mac(std::string_view data) const {
-  unsigned char out[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_state st;
-  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(key_.data()), key_.size());
-  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  crypto_auth_hmacsha256_final(&st, out);
-  return to_hex(std::string_view{reinterpret_cast<const char*>(out), sizeof out});
+  auto m = sigv4::hmac_sha256_hex(key_, data);
+  return m ? std::move(*m) : std::string{};
 }
+
+namespace {
+bool mac_matches(const std::string& expected, std::string_view given) noexcept {
+  return !expected.empty() && constant_time_equal(expected, given);
+}
+}  // namespace
 
 std::string builtin_authenticator::csrf_token(std::string_view session_key) const {
   return mac("csrf." + std::string{session_key});
@@ -154,7 +164,7 @@ std::optional<builtin_authenticator::cookie_fields> builtin_authenticator::verif
     return std::nullopt;
   }
   const auto signed_part = std::string_view{*cookie}.substr(0, cookie->size() - parts[3].size() - 1);
-  if (!constant_time_equal(mac(signed_part), parts[3])) return std::nullopt;
+  if (!mac_matches(mac(signed_part), parts[3])) return std::nullopt;
   if (out.expires <= unix_millis(clock_.now()) / 1000) return std::nullopt;
   out.key = std::string{parts[2]};
   return out;
@@ -164,9 +174,9 @@ result<identity> builtin_authenticator::from_request(const request& req) {
   auto cookie = verified_cookie(req);
   if (!cookie) return identity{};
   // A signed, unexpired cookie may still have been logged out: that is only known server-side.
-  auto key_hash = sha256_hex(cookie->key);
+  auto key_hash = sigv4::sha256_hex(cookie->key);
   if (!key_hash) return key_hash.error();
-  auto revoked = store_.is_session_revoked(*key_hash);
+  auto revoked = logins_.is_session_revoked(*key_hash);
   if (!revoked) return revoked.error();
   if (*revoked) return identity{};
   auto who = for_user(cookie->user);
@@ -181,10 +191,10 @@ result<identity> builtin_authenticator::from_request(const request& req) {
 result<void> builtin_authenticator::logout(const request& req) {
   auto cookie = verified_cookie(req);
   if (!cookie) return ok();
-  auto key_hash = sha256_hex(cookie->key);
+  auto key_hash = sigv4::sha256_hex(cookie->key);
   if (!key_hash) return key_hash.error();
   // Kept until the cookie's own expiry: after that the MAC check refuses it without the store.
-  return store_.revoke_session(*key_hash, from_unix_millis(cookie->expires * 1000));
+  return logins_.revoke_session(*key_hash, from_unix_millis(cookie->expires * 1000));
 }
 
 builtin_authenticator::~builtin_authenticator() {
@@ -197,7 +207,7 @@ result<identity> builtin_authenticator::for_user(store::user_id user) {
   if (!cache_->enabled()) return load_user(user);
   // The generation is read before the lookup: a grant or revoke that runs meanwhile moves it, and
   // the cache then refuses to keep what this lookup read.
-  const auto generation = store_.permission_generation();
+  const auto generation = users_.permission_generation();
   const auto now = clock_.now();
   if (auto hit = cache_->find(user, now, generation)) return std::move(*hit);
   auto who = load_user(user);
@@ -214,9 +224,9 @@ void builtin_authenticator::forget_all() {
 }
 
 result<identity> builtin_authenticator::load_user(store::user_id user) {
-  auto u = store_.get_user(user);
+  auto u = users_.get_user(user);
   if (!u) return u.error();
-  auto perms = store_.permissions_of(user);
+  auto perms = users_.permissions_of(user);
   if (!perms) return perms.error();
   identity who;
   who.user = u->id;
@@ -228,13 +238,13 @@ result<identity> builtin_authenticator::load_user(store::user_id user) {
 bool builtin_authenticator::csrf_ok(const request& req, const identity& who) {
   const auto header = req.header_value(options_.csrf_header);
   if (!header || who.session_key.empty()) return false;
-  return constant_time_equal(csrf_token(who.session_key), *header);
+  return mac_matches(csrf_token(who.session_key), *header);
 }
 
 result<store::user> builtin_authenticator::add_user(std::string_view username, std::string_view password) {
   auto hash = hash_password(password, options_.fast_hashing);
   if (!hash) return hash.error();
-  return store_.create_user(username, *hash);
+  return users_.create_user(username, *hash);
 }
 
 result<login_result> builtin_authenticator::login(std::string_view username, std::string_view password,
@@ -242,7 +252,7 @@ result<login_result> builtin_authenticator::login(std::string_view username, std
   if (address.empty()) address = "local";
   const auto& limits = options_.limits;
   const auto now = clock_.now();
-  auto failures = store_.login_failures_since(username, address, now - limits.window);
+  auto failures = logins_.login_failures_since(username, address, now - limits.window);
   if (!failures) return failures.error();
   const auto wait = std::max(
       login_lockout(failures->by_user, limits.max_user_failures, failures->last_by_user, now, limits),
@@ -253,10 +263,10 @@ result<login_result> builtin_authenticator::login(std::string_view username, std
   }
   // refuse: a wrong name or password counts against both the name and the address.
   auto refuse = [&]() -> result<login_result> {
-    if (auto r = store_.record_login_failure(username, address, now - limits.window); !r) return r.error();
+    if (auto r = logins_.record_login_failure(username, address, now - limits.window); !r) return r.error();
     return failure{error::bad_credentials};
   };
-  auto u = store_.find_user(username);
+  auto u = users_.find_user(username);
   if (!u) {
     if (u.error() != condition::not_found) return u.error();
     (void)verify_password(dummy_hash_, password);
@@ -264,7 +274,7 @@ result<login_result> builtin_authenticator::login(std::string_view username, std
   }
   if (!verify_password(u->password_hash, password)) return refuse();
   if (failures->by_user > 0) {
-    if (auto cleared = store_.clear_login_failures(username); !cleared) return cleared.error();
+    if (auto cleared = logins_.clear_login_failures(username); !cleared) return cleared.error();
   }
   auto who = for_user(u->id);
   if (!who) return who.error();
@@ -273,9 +283,11 @@ result<login_result> builtin_authenticator::login(std::string_view username, std
   who->session_key = key->substr(0, 32);
   const auto expires = unix_millis(clock_.now()) / 1000 + options_.session_lifetime.count();
   const auto body = fmt::format("{}.{}.{}", u->id, expires, who->session_key);
+  const auto body_mac = mac(body);
+  if (body_mac.empty()) return failure{error::crypto_failure, "HMAC-SHA256 failed: no session cookie issued"};
   login_result out;
   out.set_cookie = fmt::format("{}={}.{}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{}", options_.session_cookie, body,
-                               mac(body), options_.session_lifetime.count(), options_.secure_cookie ? "; Secure" : "");
+                               body_mac, options_.session_lifetime.count(), options_.secure_cookie ? "; Secure" : "");
   out.csrf_token = csrf_token(who->session_key);
   out.who = std::move(*who);
   return out;

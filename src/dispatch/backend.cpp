@@ -133,7 +133,7 @@ response backend::handle(view& v, std::string_view route, const request& req) {
   const std::string connection_id{req.header_value("connectionId").value_or("")};
   if (!is_valid_connection_id(connection_id)) return response::text(400, "Invalid connection id");
 
-  request_context ctx(*this, req, std::string{route}, connection_id);
+  request_context ctx(*this, *this, req, std::string{route}, connection_id);
   ctx.gateway_ = std::move(**gw);
   if (route == "connect") return run_connect(v, ctx);
   if (req.header_value("User-Agent").value_or("") != gateway_user_agent(api_id)) {

@@ -1,9 +1,9 @@
-// Sending from the backend: send handles, session sets, and delivery over the fan-out sender.
+// Sending from the backend: send handles and session sets (the sender adapters are in
+// sender_delivery.cpp).
 #include "apigw/dispatch/delivery.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-
-#include <map>
+#include <condition_variable>
+#include <mutex>
 
 namespace apigw::dispatch {
 
@@ -81,120 +81,6 @@ send_handle session_set::send_message(const json::value& message) const {
 
 result<std::int64_t> session_set::count() const {
   return store_->count(query_.connected_only());
-}
-
-store_recipients::store_recipients(store::session_store& store, const store::session_query& q,
-                                   std::optional<std::string> endpoint_override, std::size_t page_size)
-    : store_(store), query_(q.connected_only()), override_(std::move(endpoint_override)), page_size_(page_size) {}
-
-// The position (after_, done_) moves only when a whole page is handed out: after a failure (the
-// page query, or a gateway lookup halfway through the page) the sender asks again and gets the
-// same page, so nobody is skipped or delivered to twice.
-result<std::vector<mgmt::recipient>> store_recipients::next_page() {
-  if (done_) return std::vector<mgmt::recipient>{};
-  auto rows = store_.page(query_, after_, page_size_);
-  if (!rows) return rows.error();
-  std::vector<mgmt::recipient> out;
-  out.reserve(rows->size());
-  for (const auto& s : *rows) {
-    auto ep = endpoint_of(s);
-    if (!ep) return ep.error();
-    out.push_back(mgmt::recipient{s.connection_id, std::move(*ep)});
-  }
-  if (!rows->empty()) after_ = rows->back().id;
-  if (rows->size() < page_size_) done_ = true;
-  handed_out_ += out.size();
-  return out;
-}
-
-result<std::string> store_recipients::endpoint_of(const store::session& s) {
-  if (override_) return *override_;
-  if (!s.gateway) return std::string{};
-  if (auto it = endpoints_.find(*s.gateway); it != endpoints_.end()) return it->second;
-  auto g = store_.get_gateway(*s.gateway);
-  if (!g) {
-    if (g.error() == condition::not_found) return std::string{};
-    return g.error();
-  }
-  endpoints_.emplace(*s.gateway, g->endpoint);
-  return g->endpoint;
-}
-
-result<void> store_gone_sink::mark_disconnected(std::span<const std::string> connection_ids) {
-  auto n = store_.mark_gone(connection_ids, created_before_);
-  if (!n) return n.error();
-  marked_ += *n;
-  return ok();
-}
-
-namespace {
-
-// run_send_to: one send to known recipients.
-boost::asio::awaitable<result<delivery_report>> run_send_to(mgmt::sender& sender, std::vector<mgmt::recipient> to,
-                                                            std::shared_ptr<store_gone_sink> sink, std::string body) {
-  co_return co_await sender.send(std::move(to), std::move(body), sink.get());
-}
-
-// complete_with: the completion of a spawned send: the report, or a failure for an exception.
-auto complete_with(send_handle::completer done) {
-  return [done](std::exception_ptr e, result<delivery_report> outcome) {
-    if (e) {
-      done.complete(failure{make_error_code(boost::system::errc::io_error), "the send stopped with an exception"});
-      return;
-    }
-    done.complete(std::move(outcome));
-  };
-}
-
-// run_send: one send, owning its source and sink until it finishes (parameters, not lambda
-// captures, so they live in the coroutine frame).
-boost::asio::awaitable<result<delivery_report>> run_send(mgmt::sender& sender, std::shared_ptr<store_recipients> source,
-                                                         std::shared_ptr<store_gone_sink> sink, std::string body) {
-  co_return co_await sender.send(*source, std::move(body), sink.get());
-}
-
-}  // namespace
-
-sender_delivery::sender_delivery(mgmt::sender& sender, store::session_store& store, sender_delivery_options options)
-    : sender_(sender), store_(store), options_(std::move(options)) {}
-
-namespace {
-sender_delivery_options options_of(std::optional<std::string> endpoint_override, std::size_t page_size) {
-  sender_delivery_options o;
-  o.endpoint_override = std::move(endpoint_override);
-  o.page_size = page_size;
-  return o;
-}
-}  // namespace
-
-sender_delivery::sender_delivery(mgmt::sender& sender, store::session_store& store,
-                                 std::optional<std::string> endpoint_override, std::size_t page_size)
-    : sender_delivery(sender, store, options_of(std::move(endpoint_override), page_size)) {}
-
-send_handle sender_delivery::send(const store::session_query& q, const json::value& message) {
-  auto text = serialize_message(message);
-  if (!text) return send_handle::failed(text.error());
-  auto [handle, done] = send_handle::make();
-  auto source = std::make_shared<store_recipients>(store_, q, options_.endpoint_override, options_.page_size);
-  // Made now, before the first request: its cutoff precedes every 410 of this send.
-  auto sink = std::make_shared<store_gone_sink>(store_, options_.connect_window);
-  boost::asio::co_spawn(sender_.executor(), run_send(sender_, std::move(source), std::move(sink), std::move(*text)),
-                        complete_with(done));
-  return handle;
-}
-
-send_handle sender_delivery::send_to(const std::string& connection_id, const std::string& endpoint,
-                                     const json::value& message) {
-  auto text = serialize_message(message);
-  if (!text) return send_handle::failed(text.error());
-  auto [handle, done] = send_handle::make();
-  std::vector<mgmt::recipient> to{{connection_id, options_.endpoint_override.value_or(endpoint)}};
-  // A reply from a $connect handler is answered 410 (the connection is not open yet); the sink's
-  // cutoff keeps that from marking the session being connected.
-  auto sink = std::make_shared<store_gone_sink>(store_, options_.connect_window);
-  boost::asio::co_spawn(sender_.executor(), run_send_to(sender_, std::move(to), std::move(sink), std::move(*text)),
-                        complete_with(done));
-  return handle;
 }
 
 }  // namespace apigw::dispatch

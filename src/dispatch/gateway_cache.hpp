@@ -5,7 +5,7 @@
 #pragma once
 
 #include "apigw/core/clock.hpp"
-#include "apigw/store/session_store.hpp"
+#include "apigw/store/gateway_repository.hpp"
 
 #include <map>
 #include <mutex>
@@ -16,7 +16,7 @@ namespace apigw::dispatch::detail {
 
 class gateway_cache {
  public:
-  gateway_cache(store::session_store& store, clock::duration ttl, clock::duration negative_ttl)
+  gateway_cache(store::gateway_repository& store, clock::duration ttl, clock::duration negative_ttl)
       : store_(store), ttl_(ttl), negative_ttl_(negative_ttl) {}
 
   // find: the gateway with `api_id` (nullopt when none is registered); the store's failure
@@ -46,7 +46,7 @@ class gateway_cache {
     std::optional<store::gateway> gateway;
     clock::time_point expires;
   };
-  store::session_store& store_;
+  store::gateway_repository& store_;
   clock::duration ttl_;
   clock::duration negative_ttl_;
   std::mutex mutex_;

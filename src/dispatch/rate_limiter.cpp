@@ -48,7 +48,7 @@ std::size_t sliding_window::prune(clock::time_point now) {
   return removed;
 }
 
-rate_limiter::rate_limiter(store::session_store* store, rate_limit_options options) noexcept
+rate_limiter::rate_limiter(store::attempt_repository* store, rate_limit_options options) noexcept
     : store_(store), options_(options), local_(options.window) {}
 
 result<rate_decision> rate_limiter::check(const std::string& ip, std::optional<store::user_id> user,

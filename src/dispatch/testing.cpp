@@ -3,6 +3,7 @@
 #include "apigw/dispatch/testing.hpp"
 
 #include "apigw/dispatch/checks.hpp"
+#include "apigw/dispatch/sender_delivery.hpp"
 
 #include <boost/json/serialize.hpp>
 

@@ -3,18 +3,13 @@
 
 #include "apigw/core/ids.hpp"
 #include "apigw/dispatch/error.hpp"
+#include "apigw/sigv4/hash.hpp"
 
 #include <fmt/format.h>
-#include <sodium.h>
 
 namespace apigw::dispatch {
 
-result<std::string> sha256_hex(std::string_view data) {
-  if (sodium_init() < 0) return failure{error::crypto_failure, "libsodium could not be initialised"};
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  return to_hex(std::string_view{reinterpret_cast<const char*>(digest), sizeof digest});
-}
+using sigv4::sha256_hex;
 
 result<issued_token> token_service::issue(store::user_id user, std::string_view session_key) {
   if (session_key.empty()) return failure{error::not_authenticated, "a token needs a browser session"};

@@ -1,7 +1,6 @@
 // Views (handler registration, the built-in channel handlers) and the request context.
 #include "apigw/dispatch/view.hpp"
 
-#include "apigw/dispatch/backend.hpp"
 #include "apigw/dispatch/checks.hpp"
 
 namespace apigw::dispatch {
@@ -15,7 +14,7 @@ std::optional<std::string> channel_argument(const request_context& ctx) {
 }
 
 response store_failure(const request_context& ctx, const failure& f) {
-  ctx.app().log("channel handler: " + f.message);
+  ctx.services().log("channel handler: " + f.message);
   return response::text(503, "Service Unavailable");
 }
 
@@ -45,14 +44,14 @@ void view::enable_channel_handlers() {
     const auto ch = channel_argument(ctx);
     if (!ch) return response::text(400, "Invalid channel name");
     if (!channel_allowed(ctx.user(), *ch)) return response::text(403, "Permission Denied");
-    auto joined = ctx.app().store().join_channel(ctx.connection_id(), *ch);
+    auto joined = ctx.services().channel_store().join_channel(ctx.connection_id(), *ch);
     if (!joined) return store_failure(ctx, joined.error());
     return response::json(200, json::object{{"channel", *ch}, {"joined", *joined}});
   });
   handle("leave_channel", [](request_context& ctx) {
     const auto ch = channel_argument(ctx);
     if (!ch) return response::text(400, "Invalid channel name");
-    auto left = ctx.app().store().leave_channel(ctx.connection_id(), *ch);
+    auto left = ctx.services().channel_store().leave_channel(ctx.connection_id(), *ch);
     if (!left) return store_failure(ctx, left.error());
     return response::json(200, json::object{{"channel", *ch}, {"left", *left}});
   });
@@ -60,7 +59,7 @@ void view::enable_channel_handlers() {
     const auto ch = channel_argument(ctx);
     if (!ch) return response::text(400, "Invalid channel name");
     if (!channel_allowed(ctx.user(), *ch)) return response::text(403, "Permission Denied");
-    auto& st = ctx.app().store();
+    auto& st = ctx.services().channel_store();
     auto current = st.channels_of(ctx.connection_id());
     if (!current) return store_failure(ctx, current.error());
     for (const auto& old : *current) {
@@ -72,21 +71,23 @@ void view::enable_channel_handlers() {
   });
 }
 
-request_context::request_context(backend& app, const request& req, std::string route, std::string connection_id)
-    : app_(app), req_(req), route_(std::move(route)), connection_id_(std::move(connection_id)) {}
+request_context::request_context(backend& app, request_services& services, const request& req, std::string route,
+                                 std::string connection_id)
+    : app_(app), services_(services), req_(req), route_(std::move(route)), connection_id_(std::move(connection_id)) {}
 
 send_handle request_context::reply(const json::value& message) const {
   // The gateway that sent the request owns the connection: no store query is needed to reply.
-  if (gateway_ && !gateway_->endpoint.empty()) return app_.out().send_to(connection_id_, gateway_->endpoint, message);
-  return app_.out().send(store::session_query{}.by_connection_id(connection_id_), message);
+  if (gateway_ && !gateway_->endpoint.empty())
+    return services_.out().send_to(connection_id_, gateway_->endpoint, message);
+  return services_.out().send(store::session_query{}.by_connection_id(connection_id_), message);
 }
 
 session_set request_context::sessions() const {
-  return app_.sessions();
+  return services_.sessions();
 }
 
 result<std::vector<std::string>> request_context::channels() const {
-  return app_.store().channels_of(connection_id_);
+  return services_.channel_store().channels_of(connection_id_);
 }
 
 }  // namespace apigw::dispatch

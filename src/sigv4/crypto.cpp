@@ -1,4 +1,5 @@
-// SHA-256 / HMAC-SHA256 through OpenSSL 3 one-shot calls, and the SigV4 signing-key derivation.
+// SHA-256 / HMAC-SHA256 through OpenSSL 3 one-shot calls (the project's only implementation of
+// either), and the SigV4 signing-key derivation.
 #include "sigv4/crypto.hpp"
 
 #include "apigw/core/ids.hpp"
@@ -11,7 +12,7 @@
 #include <array>
 #include <climits>
 
-namespace apigw::sigv4::detail {
+namespace apigw::sigv4 {
 namespace {
 
 // OpenSSL wants a non-null pointer even for empty input.
@@ -45,6 +46,14 @@ result<std::string> hmac_sha256(std::string_view key, std::string_view data) {
   return out;
 }
 
+result<std::string> hmac_sha256_hex(std::string_view key, std::string_view data) {
+  auto mac = hmac_sha256(key, data);
+  if (!mac) return mac.error();
+  return to_hex(*mac);
+}
+
+namespace detail {
+
 void wipe(std::string& s) noexcept {
   if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
   s.clear();
@@ -73,4 +82,5 @@ result<std::string> compute_signature(std::string_view secret, std::string_view 
   return to_hex(*mac);
 }
 
-}  // namespace apigw::sigv4::detail
+}  // namespace detail
+}  // namespace apigw::sigv4

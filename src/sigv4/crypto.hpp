@@ -1,18 +1,17 @@
-// sigv4/crypto.hpp (private): SHA-256 and HMAC-SHA256 over OpenSSL 3, and the SigV4 key schedule.
+// sigv4/crypto.hpp (private): the SigV4 key schedule, over the public SHA-256 and HMAC-SHA256 of
+// apigw/sigv4/hash.hpp (OpenSSL 3).
 #pragma once
 
 #include "apigw/core/error.hpp"
+#include "apigw/sigv4/hash.hpp"
 
 #include <string>
 #include <string_view>
 
 namespace apigw::sigv4::detail {
 
-// sha256_hex: lowercase hex SHA-256 of `data`; crypto_failure when OpenSSL fails.
-result<std::string> sha256_hex(std::string_view data);
-
-// hmac_sha256: the raw 32-byte HMAC-SHA256 of `data` under `key`; crypto_failure when OpenSSL fails.
-result<std::string> hmac_sha256(std::string_view key, std::string_view data);
+using sigv4::hmac_sha256;
+using sigv4::sha256_hex;
 
 // derive_signing_key: HMAC chain "AWS4"+secret -> date -> region -> service -> "aws4_request" (raw
 // 32 bytes). Intermediate keys are wiped before returning.

@@ -68,8 +68,8 @@ result<std::unique_ptr<session_store>> open_store(std::string_view db_url, const
   return std::make_unique<detail::sql_store>(std::move(*db), clk);
 }
 
-result<std::size_t> session_store::for_each_page(const session_query& q, std::size_t page_size,
-                                                 const page_visitor& visit) {
+result<std::size_t> session_repository::for_each_page(const session_query& q, std::size_t page_size,
+                                                      const page_visitor& visit) {
   session_id after = 0;
   std::size_t visited = 0;
   for (;;) {

@@ -1,5 +1,6 @@
 // store/sql_store.hpp (private): session_store implemented once, in SQL, over a `database` driver.
-// The SQLite and PostgreSQL stores are this class over sqlite_database and pg_database.
+// The SQLite and PostgreSQL stores are this class over sqlite_database and pg_database. Each slice's
+// members are defined in a file of their own (sql_<slice>.cpp) over the helpers of sql_common.hpp.
 #pragma once
 
 #include "apigw/store/session_store.hpp"
@@ -20,24 +21,28 @@ class sql_store final : public session_store {
 
   store::backend kind() const noexcept override;
   std::string location() const override;
-  const clock& time() const noexcept override { return clock_; }
   result<migration_outcome> migrate() override;
   result<int> schema_version() override;
 
+  // session_repository (sql_sessions.cpp)
+  const clock& time() const noexcept override { return clock_; }
   result<session> create_session(std::string_view connection_id, std::optional<user_id> user,
                                  std::optional<gateway_id> gateway, std::span<const std::string> channels) override;
   result<session> get_session(session_id id) override;
   result<session> find_session(std::string_view connection_id) override;
   result<session> touch(std::string_view connection_id) override;
-  result<bool> join_channel(std::string_view connection_id, std::string_view channel) override;
-  result<bool> leave_channel(std::string_view connection_id, std::string_view channel) override;
-  result<std::vector<std::string>> channels_of(std::string_view connection_id) override;
   result<std::size_t> mark_disconnected(std::span<const std::string> connection_ids) override;
   result<std::size_t> mark_gone(std::span<const std::string> connection_ids, clock::time_point created_before) override;
   result<std::size_t> delete_disconnected_older_than(clock::time_point cutoff) override;
   result<std::int64_t> count(const session_query& q) override;
   result<std::vector<session>> page(const session_query& q, session_id after_id, std::size_t limit) override;
 
+  // channel_repository (sql_channels.cpp)
+  result<bool> join_channel(std::string_view connection_id, std::string_view channel) override;
+  result<bool> leave_channel(std::string_view connection_id, std::string_view channel) override;
+  result<std::vector<std::string>> channels_of(std::string_view connection_id) override;
+
+  // gateway_repository (sql_gateways.cpp)
   result<gateway> upsert_gateway(const gateway& g) override;
   result<gateway> get_gateway(gateway_id id) override;
   result<gateway> find_gateway_by_api_id(std::string_view api_id) override;
@@ -49,6 +54,7 @@ class sql_store final : public session_store {
   result<std::vector<gateway_route>> list_gateway_routes(gateway_id gateway) override;
   result<std::size_t> mark_gateway_routes_deployed(gateway_id gateway) override;
 
+  // user_repository (sql_users.cpp)
   result<user_id> find_user_id(std::string_view username) override;
   result<user> create_user(std::string_view username, std::string_view password_hash) override;
   result<user> get_user(user_id id) override;
@@ -60,12 +66,14 @@ class sql_store final : public session_store {
   result<std::vector<std::string>> permissions_of(user_id id) override;
   std::uint64_t permission_generation() const noexcept override { return permission_generation_.load(); }
 
+  // token_repository (sql_tokens.cpp)
   result<void> insert_token(std::string_view token_hash, user_id user, std::string_view session_key_hash) override;
   result<user_id> consume_token(std::string_view token_hash, std::string_view session_key_hash,
                                 clock::time_point not_before) override;
   result<std::int64_t> count_tokens_since(user_id user, clock::time_point since) override;
   result<std::size_t> delete_tokens_older_than(clock::time_point cutoff) override;
 
+  // attempt_repository (sql_attempts.cpp)
   result<void> record_attempt(std::string_view ip, std::optional<user_id> user, bool successful) override;
   result<attempt_counts> count_attempts_since(std::string_view ip, std::optional<user_id> user,
                                               clock::time_point since) override;

@@ -1,6 +1,7 @@
 // tests/readme/view.cpp: the README's complete small view, compiled with the build so the README
 // cannot drift from the API. The text between the "README:" markers is what the README shows.
 #include "apigw/dispatch/backend.hpp"
+#include "apigw/dispatch/sender_delivery.hpp"
 #include "apigw/message/builders.hpp"
 #include "apigw/mgmt/sender.hpp"
 #include "apigw/server/server.hpp"

@@ -14,6 +14,7 @@
 
 #include "apigw/core/ids.hpp"
 #include "apigw/dispatch/backend.hpp"
+#include "apigw/dispatch/sender_delivery.hpp"
 #include "apigw/gateway/config.hpp"
 #include "apigw/gateway/gateway.hpp"
 #include "apigw/mgmt/sender.hpp"

@@ -4,6 +4,7 @@
 #include "session_filter.hpp"
 
 #include "apigw/dispatch/delivery.hpp"
+#include "apigw/dispatch/sender_delivery.hpp"
 #include "apigw/mgmt/endpoint.hpp"
 #include "apigw/mgmt/sender.hpp"
 #include "apigw/sigv4/credentials.hpp"

@@ -12,7 +12,9 @@
 #include "apigw/core/clock.hpp"
 #include "apigw/core/error.hpp"
 #include "apigw/dispatch/http.hpp"
-#include "apigw/store/session_store.hpp"
+#include "apigw/store/login_store.hpp"
+#include "apigw/store/records.hpp"
+#include "apigw/store/user_repository.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -24,6 +26,10 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace apigw::store {
+class session_store;
+}  // namespace apigw::store
 
 namespace apigw::dispatch {
 
@@ -142,7 +148,11 @@ struct login_result {
 class builtin_authenticator final : public authenticator {
  public:
   // builtin_authenticator: `secret` signs cookies (at least 32 bytes; shorter secrets are padded by
-  // hashing, never used raw). `store` and `clk` must outlive it.
+  // hashing, never used raw). It takes two slices of the store: users (accounts, permissions) and
+  // logins (failed attempts, revoked cookies). The slices and `clk` must outlive it.
+  builtin_authenticator(store::user_repository& users, store::login_store& logins, const clock& clk,
+                        std::string_view secret, builtin_auth_options options = {});
+  // builtin_authenticator: both slices from one whole store (what wiring code usually has).
   builtin_authenticator(store::session_store& store, const clock& clk, std::string_view secret,
                         builtin_auth_options options = {});
   ~builtin_authenticator() override;
@@ -196,7 +206,8 @@ class builtin_authenticator final : public authenticator {
   std::optional<cookie_fields> verified_cookie(const request& req) const;
   result<identity> load_user(store::user_id user);
   detail::worker_pool* hashing_pool();
-  store::session_store& store_;
+  store::user_repository& users_;
+  store::login_store& logins_;
   const clock& clock_;
   std::string key_;
   builtin_auth_options options_;

@@ -26,6 +26,7 @@
 #include "apigw/dispatch/delivery.hpp"
 #include "apigw/dispatch/http.hpp"
 #include "apigw/dispatch/rate_limiter.hpp"
+#include "apigw/dispatch/request_services.hpp"
 #include "apigw/dispatch/tokens.hpp"
 #include "apigw/dispatch/view.hpp"
 #include "apigw/store/session_store.hpp"
@@ -94,13 +95,14 @@ struct presence_info {
   std::int64_t anonymous_sessions = 0;  // sessions without a user
 };
 
-// backend: see the file comment. Thread-safe; views must outlive it.
-class backend {
+// backend: see the file comment. Thread-safe; views must outlive it. It is the request_services of
+// every request_context it makes.
+class backend : public request_services {
  public:
   // backend: `store`, `out`, `auth` and `clk` must outlive it. Starts the worker threads.
   backend(store::session_store& store, delivery& out, authenticator& auth, const clock& clk,
           backend_options options = {});
-  ~backend();
+  ~backend() override;
   backend(const backend&) = delete;
   backend& operator=(const backend&) = delete;
 
@@ -118,7 +120,7 @@ class backend {
   response issue_token(const request& req);
 
   // sessions: every session, to narrow and send to.
-  session_set sessions();
+  session_set sessions() override;
   // presence: the connected sessions and distinct users of `channel`.
   result<presence_info> presence(std::string_view channel);
 
@@ -131,11 +133,12 @@ class backend {
   authenticator& auth() noexcept { return auth_; }
   token_service& tokens() noexcept { return tokens_; }
   rate_limiter& limiter() noexcept { return limiter_; }
-  delivery& out() noexcept { return out_; }
+  delivery& out() noexcept override { return out_; }
+  store::channel_repository& channel_store() noexcept override { return store_; }
   const clock& time() const noexcept { return clock_; }
   const backend_options& options() const noexcept { return options_; }
   // log: writes one line to the configured log.
-  void log(std::string_view line) const;
+  void log(std::string_view line) const override;
 
  private:
   friend class request_context;

@@ -16,7 +16,7 @@ enum class error {
   bad_credentials,    // wrong username or password (forbidden)
   permission_denied,  // the user lacks a required permission (forbidden)
   invalid_channel,    // a channel name outside ^[A-Za-z0-9_-]{1,128}$ (invalid_argument)
-  crypto_failure,     // libsodium failed (unavailable)
+  crypto_failure,     // Argon2id (libsodium) or HMAC (OpenSSL) failed
   shutting_down,      // the backend is stopping (unavailable)
 };
 

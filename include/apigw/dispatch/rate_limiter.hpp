@@ -10,7 +10,8 @@
 
 #include "apigw/core/clock.hpp"
 #include "apigw/core/error.hpp"
-#include "apigw/store/session_store.hpp"
+#include "apigw/store/attempt_repository.hpp"
+#include "apigw/store/records.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -61,7 +62,7 @@ struct rate_decision {
 class rate_limiter {
  public:
   // rate_limiter: limits over `store` (may be null: memory only, one process).
-  rate_limiter(store::session_store* store, rate_limit_options options) noexcept;
+  rate_limiter(store::attempt_repository* store, rate_limit_options options) noexcept;
 
   // check: whether another attempt from `ip` (and `user`) is allowed at `now`. A store failure is
   // returned as is: the caller decides whether to fail open or closed (the backend fails closed).
@@ -73,7 +74,7 @@ class rate_limiter {
   const rate_limit_options& options() const noexcept { return options_; }
 
  private:
-  store::session_store* store_;
+  store::attempt_repository* store_;
   rate_limit_options options_;
   std::mutex mutex_;
   sliding_window local_;

@@ -35,7 +35,8 @@ class recording_delivery final : public delivery {
   // recording_delivery: gone connections are marked by the production rule: only sessions created
   // at least `connect_window` before the send (see k_connect_window), so a test that plays a
   // stale connection advances its clock past the window first, as real time would have.
-  explicit recording_delivery(store::session_store& store, std::chrono::milliseconds connect_window = k_connect_window)
+  explicit recording_delivery(store::session_repository& store,
+                              std::chrono::milliseconds connect_window = k_connect_window)
       : store_(store), connect_window_(connect_window) {}
 
   // send: records `message` for every connected session of `q`; gone connections are reported and
@@ -64,7 +65,7 @@ class recording_delivery final : public delivery {
   void clear();
 
  private:
-  store::session_store& store_;
+  store::session_repository& store_;
   std::chrono::milliseconds connect_window_;
   mutable std::mutex mutex_;
   std::map<std::string, std::vector<std::string>> received_;

@@ -10,7 +10,8 @@
 
 #include "apigw/core/clock.hpp"
 #include "apigw/core/error.hpp"
-#include "apigw/store/session_store.hpp"
+#include "apigw/store/records.hpp"
+#include "apigw/store/token_repository.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -31,13 +32,10 @@ struct issued_token {
   std::int64_t expires_in = 0;
 };
 
-// sha256_hex: lowercase hex SHA-256 of `data` (libsodium); crypto_failure if libsodium cannot start.
-result<std::string> sha256_hex(std::string_view data);
-
-// token_service: issues and consumes tokens in a session store. Thread-safe (the store is).
+// token_service: issues and consumes tokens in the store's tokens slice. Thread-safe (the store is).
 class token_service {
  public:
-  token_service(store::session_store& store, const clock& clk, token_options options = {}) noexcept
+  token_service(store::token_repository& store, const clock& clk, token_options options = {}) noexcept
       : store_(store), clock_(clk), options_(options) {}
 
   // issue: a new token for `user`, bound to `session_key` (the browser session the token endpoint
@@ -53,7 +51,7 @@ class token_service {
   const token_options& options() const noexcept { return options_; }
 
  private:
-  store::session_store& store_;
+  store::token_repository& store_;
   const clock& clock_;
   token_options options_;
 };

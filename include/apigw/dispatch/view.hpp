@@ -19,6 +19,7 @@
 #include "apigw/dispatch/auth.hpp"
 #include "apigw/dispatch/delivery.hpp"
 #include "apigw/dispatch/http.hpp"
+#include "apigw/dispatch/request_services.hpp"
 #include "apigw/store/records.hpp"
 
 #include <functional>
@@ -110,7 +111,9 @@ class view {
 // request_context: one integration request as a handler sees it. Lives for one handler call.
 class request_context {
  public:
-  request_context(backend& app, const request& req, std::string route, std::string connection_id);
+  // request_context: made by `app` (which serves the request through `services`, usually itself).
+  request_context(backend& app, request_services& services, const request& req, std::string route,
+                  std::string connection_id);
 
   // raw: the request as received.
   const request& raw() const noexcept { return req_; }
@@ -143,10 +146,13 @@ class request_context {
   result<std::vector<std::string>> channels() const;
   // app: the backend serving the request (store, tokens, presence).
   backend& app() const noexcept { return app_; }
+  // services: the parts of the backend the context itself uses (channels, delivery, log).
+  request_services& services() const noexcept { return services_; }
 
  private:
   friend class backend;
   backend& app_;
+  request_services& services_;
   const request& req_;
   std::string route_;
   std::string connection_id_;

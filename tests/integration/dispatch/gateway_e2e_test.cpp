@@ -3,6 +3,7 @@
 // HTTP_PROXY integrations; replies come back through the gateway's @connections API. Proves that
 // what the local gateway sends passes every check of the backend, as AWS's requests must.
 #include "apigw/dispatch/backend.hpp"
+#include "apigw/dispatch/sender_delivery.hpp"
 #include "apigw/gateway/gateway.hpp"
 #include "apigw/mgmt/sender.hpp"
 #include "apigw/net/http_client_pool.hpp"

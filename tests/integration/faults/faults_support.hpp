@@ -3,6 +3,7 @@
 #pragma once
 
 #include "apigw/dispatch/delivery.hpp"
+#include "apigw/dispatch/sender_delivery.hpp"
 #include "apigw/mgmt/sender.hpp"
 #include "apigw/store/session_store.hpp"
 #include "support/connections_server.hpp"

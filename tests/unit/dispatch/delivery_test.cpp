@@ -3,6 +3,7 @@
 #include "apigw/dispatch/delivery.hpp"
 
 #include "apigw/dispatch/error.hpp"
+#include "apigw/dispatch/sender_delivery.hpp"
 #include "apigw/mgmt/error.hpp"
 #include "backend_fixture.hpp"
 #include "support/connections_server.hpp"

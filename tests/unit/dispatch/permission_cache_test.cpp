@@ -1,11 +1,11 @@
 // The built-in authenticator's identity cache: a burst of messages from one logged-in user costs
 // one user lookup (get_user + permissions_of), grants and revokes through the same process are seen
-// at once, others within the TTL (the manual clock moves it), and the cache stays bounded. The store
-// sits behind counting_store, which counts every call. Runs on SQLite and PostgreSQL.
+// at once, others within the TTL (the manual clock moves it), and the cache stays bounded. The store's
+// users slice sits behind counting_users, which counts every call. Runs on SQLite and PostgreSQL.
 #include "apigw/dispatch/auth.hpp"
 
 #include "backend_fixture.hpp"
-#include "counting_store.hpp"
+#include "counting_users.hpp"
 
 namespace apigw::dispatch::testing_support {
 namespace {
@@ -25,16 +25,16 @@ class permission_cache_test : public backend_test {
  protected:
   void SetUp() override {
     backend_test::SetUp();
-    counting_ = std::make_unique<counting_store>(*store_);
+    counting_ = std::make_unique<counting_users>(*store_);
   }
 
-  // use_cache: the authenticator (and the backend) over the counting store, with this TTL and
+  // use_cache: the authenticator (and the backend) over the counting users slice, with this TTL and
   // capacity; then alice (staff) logged in and connected as cid(1).
   void use_cache(std::chrono::milliseconds ttl, std::size_t capacity = 10'000) {
     builtin_auth_options o{.secure_cookie = false, .fast_hashing = true};
     o.identity_cache_ttl = ttl;
     o.identity_cache_capacity = capacity;
-    auth_ = std::make_unique<builtin_authenticator>(*counting_, clock_, "test secret", o);
+    auth_ = std::make_unique<builtin_authenticator>(*counting_, *store_, clock_, "test secret", o);
     start(view_);
     alice_ = login("alice", {"staff"});
     alice_id_ = *store_->find_user_id("alice");
@@ -50,7 +50,7 @@ class permission_cache_test : public backend_test {
   }
 
   guarded_view view_;
-  std::unique_ptr<counting_store> counting_;
+  std::unique_ptr<counting_users> counting_;
   std::string alice_;
   store::user_id alice_id_ = 0;
 };
