@@ -9,6 +9,7 @@
 #include "apigw/net/http_client_pool.hpp"
 #include "apigw/net/http_server.hpp"
 #include "support/io_runner.hpp"
+#include "support/ws_frames.hpp"
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -254,22 +255,7 @@ class ws_client {
   std::shared_ptr<std::size_t> pongs_ = std::make_shared<std::size_t>(0);
 };
 
-// masked_frame: one client frame (FIN set unless `fin` is false), masked as RFC 6455 requires.
-std::string masked_frame(std::string_view payload, unsigned char opcode = 0x1, bool fin = true) {
-  std::string out;
-  out.push_back(static_cast<char>((fin ? 0x80 : 0x00) | opcode));
-  if (payload.size() < 126) {
-    out.push_back(static_cast<char>(0x80 | payload.size()));
-  } else {
-    out.push_back(static_cast<char>(0x80 | 126));
-    out.push_back(static_cast<char>(payload.size() >> 8));
-    out.push_back(static_cast<char>(payload.size() & 0xff));
-  }
-  const unsigned char key[4] = {0x12, 0x34, 0x56, 0x78};
-  for (unsigned char k : key) out.push_back(static_cast<char>(k));
-  for (std::size_t i = 0; i < payload.size(); ++i) out.push_back(static_cast<char>(payload[i] ^ key[i % 4]));
-  return out;
-}
+using apigw::testing::masked_frame;
 
 // junk_backend: accepts connections and answers each with bytes that are not HTTP.
 class junk_backend {

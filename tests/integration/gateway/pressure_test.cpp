@@ -7,6 +7,7 @@
 
 #include "apigw/net/http_server.hpp"
 #include "support/io_runner.hpp"
+#include "support/ws_frames.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -92,22 +93,7 @@ std::string config(std::uint16_t port) {
                      fmt::arg("b", b));
 }
 
-// masked_frame: one client frame (text unless `opcode` says otherwise), masked as RFC 6455 requires.
-std::string masked_frame(std::string_view payload, unsigned char opcode = 0x1) {
-  std::string out;
-  out.push_back(static_cast<char>(0x80 | opcode));
-  if (payload.size() < 126) {
-    out.push_back(static_cast<char>(0x80 | payload.size()));
-  } else {
-    out.push_back(static_cast<char>(0x80 | 126));
-    out.push_back(static_cast<char>(payload.size() >> 8));
-    out.push_back(static_cast<char>(payload.size() & 0xff));
-  }
-  const unsigned char key[4] = {0x12, 0x34, 0x56, 0x78};
-  for (unsigned char k : key) out.push_back(static_cast<char>(k));
-  for (std::size_t i = 0; i < payload.size(); ++i) out.push_back(static_cast<char>(payload[i] ^ key[i % 4]));
-  return out;
-}
+using apigw::testing::masked_frame;
 
 // raw_ws: a WebSocket client on a bare socket, so the test decides exactly how much it reads.
 class raw_ws {
