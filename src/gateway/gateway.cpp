@@ -364,6 +364,7 @@ struct gateway::impl : std::enable_shared_from_this<impl> {
     po.timeouts.read = std::chrono::milliseconds(30000);  // >= the 29 s integration maximum
     po.timeouts.write = std::chrono::milliseconds(30000);
     po.max_response_bytes = 10 * 1024 * 1024;
+    po.max_connections_per_origin = opts.limits.integration_connections_per_origin;
     pool = std::make_shared<net::http_client_pool>(ex, po);
     // $connect and $disconnect have a pool of their own: a flood of slow message integrations
     // fills `pool` up to its per-origin cap, and a new client's handshake must not wait behind it.

@@ -34,6 +34,7 @@ struct gateway_cli_options {
   std::string max_duration = "2h";
   std::string shutdown_grace = "10s";
   std::size_t outbound_queue_bytes = 1024 * 1024;
+  std::size_t integration_connections = 128;
   double connection_rate = 0;
   double management_rate = 0;
   double management_burst = 5000;
@@ -69,6 +70,7 @@ int run_gateway(const globals& g, const gateway_cli_options& o) {
   lim.max_frame_bytes = o.max_frame;
   lim.max_message_bytes = o.max_message;
   lim.max_outbound_bytes = o.outbound_queue_bytes;
+  lim.integration_connections_per_origin = o.integration_connections;
   lim.new_connections_per_second = o.connection_rate;
   lim.management_calls_per_second = o.management_rate;
   lim.management_calls_burst = o.management_burst;
@@ -163,7 +165,13 @@ void register_gateway(CLI::App& app, const globals& g, command_runner& run) {
       ->check(CLI::IsMember({"merge", "replace"}))
       ->capture_default_str();
   cmd->add_option("--outbound-queue-bytes", o->outbound_queue_bytes,
-                  "Bytes queued for one slow client before PostToConnection gets 429 LimitExceededException")
+                  "Bytes queued for one client (every frame counts): over it PostToConnection gets 429 "
+                  "LimitExceededException, and a reply or error frame closes the connection with 1008")
+      ->capture_default_str();
+  cmd->add_option("--integration-connections", o->integration_connections,
+                  "Connections open at once to one backend origin for message routes ($connect and $disconnect "
+                  "have their own pool with the same cap)")
+      ->check(CLI::Range(1, 10000))
       ->capture_default_str();
   cmd->add_option("--connection-rate", o->connection_rate,
                   "New connections per second before handshakes get 429 (AWS: 500; 0 = unlimited)")

@@ -37,7 +37,10 @@ struct gateway_limits {
   std::chrono::milliseconds max_duration = std::chrono::hours(2);
   std::size_t max_outbound_bytes = 1024 * 1024;  // queued for one client; over it a post gets 429
   std::size_t max_inflight_per_connection = 32;  // message integrations running at once per client
-  double new_connections_per_second = 0;         // AWS: 500 per account; 0 = unlimited
+  // Connections open at once to one backend origin for message integrations; $connect and
+  // $disconnect have a pool of their own with the same cap, so message traffic never starves them.
+  std::size_t integration_connections_per_origin = 128;
+  double new_connections_per_second = 0;  // AWS: 500 per account; 0 = unlimited
   double new_connections_burst = 500;
   double management_calls_per_second = 0;  // AWS: 10,000 per account; 0 = unlimited
   double management_calls_burst = 5000;

@@ -51,26 +51,34 @@ std::size_t peak_rss_kib() {
 // every integration timeout), the rest get an empty 200.
 class backend {
  public:
-  explicit backend(asio::any_io_executor ex)
-      : server_(ex, [](net::incoming_request r) -> asio::awaitable<std::optional<net::http_response>> {
-          net::http_response resp;
-          if (r.target.starts_with("/ws/echo")) resp.body = std::move(r.body);
-          if (r.target.starts_with("/ws/slow")) {
-            asio::steady_timer t(co_await asio::this_coro::executor, 60s);
-            co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-          }
-          co_return resp;
-        }) {
+  // backend: on a free port, or on `port` (a backend restarted where it was).
+  explicit backend(asio::any_io_executor ex, std::uint16_t port = 0)
+      : server_(
+            ex,
+            [slow_seen = slow_seen_](net::incoming_request r) -> asio::awaitable<std::optional<net::http_response>> {
+              net::http_response resp;
+              if (r.target.starts_with("/ws/echo")) resp.body = std::move(r.body);
+              if (r.target.starts_with("/ws/slow")) {
+                slow_seen->fetch_add(1);
+                asio::steady_timer t(co_await asio::this_coro::executor, 60s);
+                co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+              }
+              co_return resp;
+            },
+            net::http_server_options{.port = port}) {
     EXPECT_TRUE(server_.start());
   }
   std::uint16_t port() const { return server_.port(); }
   void stop() { server_.stop(); }
+  // slow_requests: how many /ws/slow requests have arrived so far.
+  int slow_requests() const { return slow_seen_->load(); }
 
  private:
+  std::shared_ptr<std::atomic<int>> slow_seen_ = std::make_shared<std::atomic<int>>(0);
   net::http_server server_;
 };
 
-std::string config(std::uint16_t port) {
+std::string config(std::uint16_t port, int slow_timeout_ms = 300) {
   const std::string b = fmt::format("http://127.0.0.1:{}", port);
   return fmt::format(R"({{
   "region": "us-east-1",
@@ -80,7 +88,7 @@ std::string config(std::uint16_t port) {
     "integrations": [
       {{"integrationId": "connect1", "integrationUri": "{b}/ws/connect", "timeoutInMillis": 5000}},
       {{"integrationId": "echo1", "integrationUri": "{b}/ws/echo"}},
-      {{"integrationId": "slow1", "integrationUri": "{b}/ws/slow", "timeoutInMillis": 300}}
+      {{"integrationId": "slow1", "integrationUri": "{b}/ws/slow", "timeoutInMillis": {slow_ms}}}
     ],
     "routes": [
       {{"routeKey": "$connect", "target": "integrations/connect1"}},
@@ -90,7 +98,7 @@ std::string config(std::uint16_t port) {
     ]
   }}]
 }})",
-                     fmt::arg("b", b));
+                     fmt::arg("b", b), fmt::arg("slow_ms", slow_timeout_ms));
 }
 
 using apigw::testing::masked_frame;
@@ -127,6 +135,29 @@ class raw_ws {
     const auto got = socket_.read_some(asio::buffer(chunk), ec);
     in_.append(chunk.data(), got);
     return !ec;
+  }
+
+  // next_text: the payload of the next frame the gateway sends (waiting for it); nullopt at the end
+  // of the stream. Frames under 64 KiB only.
+  std::optional<std::string> next_text() {
+    for (;;) {
+      if (in_.size() >= 2) {
+        std::size_t len = static_cast<unsigned char>(in_[1]) & 0x7f;
+        std::size_t head = 2;
+        if (len == 126 && in_.size() >= 4) {
+          len = (static_cast<unsigned char>(in_[2]) << 8) | static_cast<unsigned char>(in_[3]);
+          head = 4;
+        }
+        if (len < 126 || head == 4) {
+          if (in_.size() >= head + len) {
+            std::string payload = in_.substr(head, len);
+            in_.erase(0, head + len);
+            return payload;
+          }
+        }
+      }
+      if (!read_some(64 * 1024)) return std::nullopt;
+    }
   }
 
   // abort: ends the connection from this side (wakes a send blocked on a full socket).
@@ -182,11 +213,12 @@ class raw_ws {
 
 class PressureTest : public ::testing::Test {
  protected:
-  void start() {
-    auto cfg = parse_gateway_config(config(be.port()));
+  void start(std::size_t integration_connections = 128, int slow_timeout_ms = 300) {
+    auto cfg = parse_gateway_config(config(be.port(), slow_timeout_ms));
     ASSERT_TRUE(cfg) << cfg.error().message;
     gateway_options o;
     o.port = 0;
+    o.limits.integration_connections_per_origin = integration_connections;
     // After its close frame the gateway waits this long for the client's before it cuts the socket
     // (the client's answer may sit behind the messages it had already sent).
     o.limits.close_timeout = 2s;
@@ -287,6 +319,50 @@ TEST_F(PressureTest, SlowIntegrationsDoNotStarveANewClientsConnect) {
   std::this_thread::sleep_for(100ms);  // the calls are out
   raw_ws late(gw->port(), "/dev");
   EXPECT_EQ(late.status, 101U) << "the new client's $connect was refused";
+}
+
+TEST_F(PressureTest, IntegrationConnectionsPerOriginAreCapped) {
+  // A cap of 2 and 10 messages to an integration that times out after 2 s: the backend sees exactly
+  // 2 requests at first (the other 8 wait for a connection, and time out waiting, as the integration
+  // timeout covers the whole call). Once those calls timed out, their connections are free: a new
+  // message reaches the backend.
+  start(2, 2000);
+  raw_ws c(gw->port(), "/dev");
+  ASSERT_EQ(c.status, 101U);
+  for (int m = 0; m < 10; ++m) ASSERT_TRUE(c.send(R"({"action":"slow"})"));
+  const auto until = [&](int n, std::chrono::seconds limit) {
+    const auto give_up = std::chrono::steady_clock::now() + limit;
+    while (be.slow_requests() < n && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(20ms);
+    return be.slow_requests();
+  };
+  ASSERT_GE(until(2, 10s), 2);
+  std::this_thread::sleep_for(300ms);  // well inside the 2 s timeout: no connection is free yet
+  EXPECT_EQ(be.slow_requests(), 2) << "more integration connections than the cap";
+  std::this_thread::sleep_for(4500ms);  // every call of the burst has timed out by now
+  const int seen = be.slow_requests();
+  ASSERT_TRUE(c.send(R"({"action":"slow"})"));
+  EXPECT_GT(until(seen + 1, 10s), seen) << "timed-out calls did not free their connections";
+}
+
+TEST_F(PressureTest, BackendKilledAndRestartedLosesNoMessageSilently) {
+  // The gateway keeps a kept-alive connection to the backend. The backend is killed (every socket
+  // closed) and started again on the same port: the message sent while it is away gets the error
+  // frame (the client knows), and the next one goes through on a fresh connection.
+  start();
+  raw_ws c(gw->port(), "/dev");
+  ASSERT_EQ(c.status, 101U);
+  ASSERT_TRUE(c.send(R"({"action":"echo","n":1})"));
+  EXPECT_EQ(c.next_text(), R"({"action":"echo","n":1})");
+  const auto port = be.port();
+  be.stop();
+  ASSERT_TRUE(c.send(R"({"action":"echo","n":2})"));
+  auto lost = c.next_text();
+  ASSERT_TRUE(lost);
+  EXPECT_NE(lost->find(R"("message": "Internal server error")"), std::string::npos) << *lost;
+  backend again(io.executor(), port);
+  ASSERT_TRUE(c.send(R"({"action":"echo","n":3})"));
+  EXPECT_EQ(c.next_text(), R"({"action":"echo","n":3})");
+  again.stop();
 }
 
 }  // namespace
