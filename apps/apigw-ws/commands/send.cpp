@@ -111,6 +111,11 @@ void print_text(const mgmt::delivery_report& r, const store::session_query& q, s
   fmt::print("  gone       {} ({} marked disconnected)\n", r.gone.size(), marked);
   fmt::print("  failed     {}\n", r.failed.size());
   fmt::print("  retries    {}\n", r.retries);
+  // Only when the store failed along the way: the send waited for it and went on from the same page.
+  if (r.source_retries > 0 || r.gone_sink_retries > 0) {
+    fmt::print("  store      waited out {} failed page read(s), {} failed gone mark(s)\n", r.source_retries,
+               r.gone_sink_retries);
+  }
   constexpr std::size_t k_show = 20;
   for (std::size_t i = 0; i < r.failed.size() && i < k_show; ++i) {
     const auto& f = r.failed[i];
@@ -136,6 +141,8 @@ void print_json(const mgmt::delivery_report& r) {
                    {"gone", std::move(gone)},
                    {"failed", std::move(failed)},
                    {"retries", r.retries},
+                   {"source_retries", r.source_retries},
+                   {"gone_sink_retries", r.gone_sink_retries},
                    {"elapsed_ms", std::chrono::duration<double, std::milli>(r.elapsed).count()}};
   if (r.source_error) out["source_error"] = r.source_error->message;
   if (r.gone_sink_error) out["gone_sink_error"] = r.gone_sink_error->message;
