@@ -163,13 +163,12 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       if (ec) {
         if (ec == http::error::body_limit || ec == http::error::header_limit) {
           // A named local, not a temporary inside the co_await (GCC 12).
-          auto answer = ec == http::error::body_limit ? plain_error(413, "request body too large\n")
-                                                      : plain_error(431, "request header fields too large\n");
+          auto answer = error_answer(ec == http::error::body_limit ? 413 : 431);
           const bool sent = co_await respond(stream, lowest, std::move(answer), 11, false);
           if (sent) co_await drain(lowest);
         } else if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
                    ec != http::error::end_of_stream && ec != http::error::partial_message) {
-          co_await respond(stream, lowest, plain_error(400, "bad request\n"), 11, false);
+          co_await respond(stream, lowest, error_answer(400), 11, false);
         }
         co_return false;
       }
@@ -200,6 +199,19 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       if (!resp || stopped.load()) co_return false;
       if (!co_await respond(stream, lowest, std::move(*resp), version, keep_alive, head)) co_return false;
       if (!keep_alive) co_return false;
+    }
+  }
+
+  // error_answer: the server's own answer with `status` (see http_server_options::error_response).
+  http_response error_answer(unsigned status) const {
+    if (opts.error_response) return opts.error_response(status);
+    switch (status) {
+      case 413:
+        return plain_error(413, "request body too large\n");
+      case 431:
+        return plain_error(431, "request header fields too large\n");
+      default:
+        return plain_error(status, "bad request\n");
     }
   }
 
@@ -242,14 +254,14 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   }
 
   // drain: after an error response to a request that was not read to its end, stop sending and
-  // read (and drop) what the client still sends, for a moment: closing a socket with unread data
-  // sends a reset, which can destroy the response before the client reads it.
+  // read (and drop) what the client still sends, for a moment (drain_bytes, drain_time): closing a socket with unread
+  // data sends a reset, which can destroy the response before the client reads it.
   asio::awaitable<void> drain(beast::tcp_stream& lowest) {
     boost::system::error_code ignored;
     lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    lowest.expires_after(std::chrono::milliseconds(500));
+    lowest.expires_after(opts.drain_time);
     std::vector<char> sink(16 * 1024);
-    for (std::size_t total = 0; total < 4 * 1024 * 1024;) {
+    for (std::size_t total = 0; total < opts.drain_bytes;) {
       auto [ec, n] = co_await lowest.async_read_some(asio::buffer(sink), use_tuple);
       if (ec) break;
       total += n;

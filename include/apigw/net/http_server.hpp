@@ -47,6 +47,14 @@ struct http_server_options {
   std::size_t max_header_bytes = 64 * 1024;        // request line + headers; larger: 431 and the connection is closed
   std::size_t max_connections = 4096;              // further connections are accepted and closed at once
   std::shared_ptr<boost::asio::ssl::context> tls;  // when set, every connection is TLS (https)
+  // error_response: shapes the answers the server gives by itself: 400 to a request it cannot
+  // parse, 413 to a body over max_body_bytes, 431 to a header over max_header_bytes. Unset: a
+  // short text/plain answer.
+  std::function<http_response(unsigned status)> error_response;
+  // After a 413 or 431 the client may still be sending its request: up to drain_bytes of it, for
+  // up to drain_time, is read and dropped, so that the client reads the answer instead of a reset.
+  std::size_t drain_bytes = 4 * 1024 * 1024;
+  std::chrono::milliseconds drain_time{500};
   // on_upgrade: when set (and tls is not), upgrade requests are handed to it instead of the
   // request handler.
   upgrade_handler on_upgrade;
