@@ -1,8 +1,9 @@
 // Private to the control plane: the error answers the AWS SDKs understand (the exception name in
-// x-amzn-ErrorType, {"message": ...} as the body, resourceType on NotFoundException). Kept apart
-// so it can later share one set of AWS error shapes with the Management API.
+// x-amzn-ErrorType, {"message": ...} as the body, resourceType on NotFoundException), built on the
+// AWS error shapes the Management API answers with too (gateway/aws_errors.hpp).
 #pragma once
 
+#include "gateway/aws_errors.hpp"
 #include "gateway/control_plane/answer.hpp"
 
 #include <fmt/format.h>
@@ -18,10 +19,7 @@ inline answer error_answer(unsigned status, std::string_view type, std::string_v
   json::object body{{"message", message}};
   if (!resource_type.empty()) body["resourceType"] = resource_type;
   answer a;
-  a.response.status = status;
-  a.response.headers.push_back({"x-amzn-ErrorType", std::string(type)});
-  a.response.headers.push_back({"Content-Type", "application/json"});
-  a.response.body = json::serialize(body);
+  a.response = aws_error(status, type, json::serialize(body));
   return a;
 }
 

@@ -131,7 +131,7 @@ TEST(IntegrationRequest, UnsafeMappedValuesFailTheRequest) {
     f.call.body = message_body(json::serialize(body));
     return build_integration_request(f.call, request_options{});
   };
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string("x\r\nconnectionId: OTHER"), std::string("a\nb"), std::string("a\rb"), std::string("a\0b", 3),
         std::string("a\x01z"), std::string("a\x7f"), std::string("\r\n\r\nPOST /ws/disconnect HTTP/1.1\r\n\r\n"),
         std::string(k_max_header_value + 1, 'v')}) {
@@ -140,7 +140,7 @@ TEST(IntegrationRequest, UnsafeMappedValuesFailTheRequest) {
     EXPECT_TRUE(r.error() == error::integration_failed);
     EXPECT_NE(r.error().message.find("X-Value"), std::string::npos) << r.error().message;
   }
-  for (const std::string good :
+  for (const std::string& good :
        {std::string("a\tb"), std::string("caf\xc3\xa9"), std::string(k_max_header_value, 'v')}) {
     auto r = with_value(good);
     ASSERT_TRUE(r) << r.error().message;
