@@ -189,7 +189,8 @@ void sessions::start(const connection_ptr& conn) {
 // waits for the socket to become readable: a small pending wait instead of Beast's read
 // operation, which is most of what an idle connection would otherwise cost.
 void sessions::start_read(const connection_ptr& conn) {
-  if (!conn->message && !conn->closing && nothing_buffered(*conn)) {
+  if (conn->closing) return;  // the close handshake reads from here on (see read_now)
+  if (!conn->message && nothing_buffered(*conn)) {
     beast::get_lowest_layer(conn->ws).async_wait(
         socket_t::wait_read,
         exact([self = shared_from_this(), conn](const boost::system::error_code&) { self->read_now(conn); }));
@@ -209,7 +210,11 @@ bool sessions::nothing_buffered(const connection& conn) {
 
 // read_now: a Beast read. Waiting for a new message asks for one byte, so no read buffer is
 // allocated until it arrives. (A failed socket wait lands here too, and this read reports it.)
+// Once the connection is closing, no read starts: Beast's close handshake reads and drops what
+// the client still sends until its close frame, and a read started after it would work on the
+// frame state the close left behind (Beast asserts on it); the close's end ends the session.
 void sessions::read_now(const connection_ptr& conn) {
+  if (conn->closing) return;
   if (!conn->message) conn->message = std::make_unique<beast::flat_buffer>();
   const std::size_t limit = conn->message->size() == 0 ? 1 : k_read_chunk;
   conn->ws.async_read_some(*conn->message, limit,
@@ -263,19 +268,19 @@ void sessions::resume_held(const connection_ptr& conn) {
   if (!conn->held) return;
   if (conn->closing) {
     conn->held.reset();
-  } else if (conn->inflight < opts_.limits.max_inflight_per_connection) {
-    std::string text = std::move(*conn->held);
-    conn->held.reset();
-    dispatch_message(conn, std::move(text));
-  } else {
     return;
   }
+  if (conn->inflight >= opts_.limits.max_inflight_per_connection) return;
+  std::string text = std::move(*conn->held);
+  conn->held.reset();
+  dispatch_message(conn, std::move(text));
   start_read(conn);
 }
 
 // end_session: the connection is closed: no more posts, no more writes; then $disconnect exactly
-// once.
+// once (the reader and the close handshake may both get here).
 void sessions::end_session(const connection_ptr& conn) {
+  if (conn->finished) return;
   remove(conn->id);
   conn->closing = true;
   conn->finished = true;
@@ -468,14 +473,17 @@ void sessions::request_close(const connection_ptr& conn, close_cause cause) {
   websocket::close_reason reason;
   reason.code = conn->cause->code;
   reason.reason = conn->cause->reason;
+  // The close waits for a write in progress (the watchdog cuts the socket if that stalls), then
+  // reads until the client's close frame. Whether it ends well or not, the session ends with it;
+  // a read pending meanwhile ends too, and whichever comes first ends the session.
   asio::co_spawn(
       conn->strand,
-      [conn, reason]() -> asio::awaitable<void> {
-        // Waits for a write in progress; the watchdog cuts the socket if that stalls.
+      [self = shared_from_this(), conn, reason]() -> asio::awaitable<void> {
         co_await conn->ws.async_close(reason, use_tuple);
+        self->end_session(conn);
       },
       [](const std::exception_ptr&) {});
-  resume_held(conn);  // a read paused by the in-flight limit must see the close
+  resume_held(conn);  // a message held by the in-flight limit is dropped
 }
 
 // -- the sweeper ----------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ struct connection : connection_identity, std::enable_shared_from_this<connection
   };
   std::list<outbound> queue;  // (a std::deque allocates even when empty)
   std::size_t queued_bytes = 0;
-  bool closing = false;        // a close was started (by us or the peer); nothing more is written
+  bool closing = false;        // a close was started (by us or the peer); nothing more is written or read
   bool finished = false;       // the session ended; the watchdog stops
   bool open = false;           // the 101 went out; close frames may be sent
   bool writing = false;        // a writer coroutine is draining the queue
