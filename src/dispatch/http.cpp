@@ -1,8 +1,11 @@
 // Requests and responses of the backend: header, query and cookie lookups.
 #include "apigw/dispatch/http.hpp"
 
+#include "apigw/core/text.hpp"
+
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <cctype>
 
 namespace apigw::dispatch {
@@ -17,22 +20,10 @@ std::string_view trim(std::string_view s) noexcept {
 }  // namespace
 
 std::string percent_decode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '%' && i + 2 < s.size()) {
-      const int hi = hex_digit_value(s[i + 1]);
-      const int lo = hex_digit_value(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(plus_is_space && c == '+' ? ' ' : c);
-  }
-  return out;
+  if (!plus_is_space) return percent_decode_lenient(s);
+  std::string spaced(s);  // a literal '+' arrives as %2B, so this comes before the decoding
+  std::replace(spaced.begin(), spaced.end(), '+', ' ');
+  return percent_decode_lenient(spaced);
 }
 
 std::optional<std::string_view> request::header_value(std::string_view name) const noexcept {

@@ -58,7 +58,7 @@ struct response {
 using apigw::iequals;
 
 // percent_decode: decodes %XX escapes (and '+' as a space when `plus_is_space`); a malformed
-// escape is kept literally.
+// escape is kept literally (core's percent_decode_lenient, on Boost.URL).
 std::string percent_decode(std::string_view s, bool plus_is_space = true);
 
 }  // namespace apigw::dispatch
