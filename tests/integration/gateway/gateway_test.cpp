@@ -2,7 +2,8 @@
 // backend (net::http_server) that keeps every integration request, WebSocket clients (Beast), and
 // raw @connections calls (net::http_client_pool). Asserts headers, query strings and bodies per
 // route (spec §3), error frames (§1.4), close codes (§1.3), $disconnect once per cause (§1.5) and
-// the Management API's codes (§5).
+// the Management API's codes (§5). (Over 600 lines on purpose: it is the gateway's behaviour
+// contract, section by section in the spec's order, on one shared fixture.)
 #include "apigw/gateway/gateway.hpp"
 
 #include "apigw/core/ids.hpp"

@@ -8,7 +8,8 @@ apigatewayv2 (operation, body members and their types, required members) when
 tests/data/aws-models/apigatewayv2/service-2.json is present, and can answer a chosen call
 with a 500 to inject a failure part-way through an apply.
 
-Standard library only. Exit code 77 marks a skip.
+Standard library only. Exit code 77 marks a skip. Over 600 lines on purpose: the proxy, its
+botocore model check and the scenarios that use them belong together in one runnable file.
 """
 
 import argparse

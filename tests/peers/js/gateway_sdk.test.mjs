@@ -7,7 +7,8 @@
 // PayloadTooLargeException, LimitExceededException (token bucket and a client that stops
 // reading), ForbiddenException without a stage, SigV4 accepted and rejected (--auth sigv4), the
 // apigatewayv2 control plane setting an API up that a ws client then uses, the close codes of the
-// WebSocket side, $disconnect exactly once, and SIGTERM.
+// WebSocket side, $disconnect exactly once, and SIGTERM. (Over 600 lines on purpose: one peer
+// session against one gateway process, read top to bottom like the Python peer test it mirrors.)
 //
 // The SDK clients get only an endpoint, a region and static credentials. Every socket this
 // process opens is checked to go to the loopback interface; nothing is downloaded here (the
