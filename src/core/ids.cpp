@@ -1,14 +1,21 @@
 // Identifiers and secrets.
 #include "apigw/core/ids.hpp"
 
+#include <pthread.h>
 #include <sys/random.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
+#include <cstring>
 
 namespace apigw {
 
-result<void> random_bytes(std::span<std::byte> out) {
+namespace {
+
+// getrandom_fill: fills `out` straight from getrandom(2).
+result<void> getrandom_fill(std::span<std::byte> out) {
   std::size_t done = 0;
   while (done < out.size()) {
     const ssize_t n = ::getrandom(out.data() + done, out.size() - done, 0);
@@ -18,6 +25,43 @@ result<void> random_bytes(std::span<std::byte> out) {
     }
     done += static_cast<std::size_t>(n);
   }
+  return ok();
+}
+
+// Every message through the gateway takes three ids (request, message, trace), and a system call
+// costs more than the id: random bytes are taken from the kernel k_pool bytes at a time into a
+// per-thread pool and handed out once each (the bytes handed out are wiped from the pool). A
+// forked child must not hand out its parent's bytes again: a fork bumps the generation and every
+// thread's pool is dropped on its next use.
+constexpr std::size_t k_pool = 512;
+std::atomic<std::uint64_t> fork_generation{0};
+
+struct random_pool {
+  random_pool() {
+    [[maybe_unused]] static const int registered = ::pthread_atfork(nullptr, nullptr, [] { ++fork_generation; });
+  }
+  std::array<std::byte, k_pool> bytes{};
+  std::size_t used = k_pool;
+  std::uint64_t generation = 0;
+};
+
+}  // namespace
+
+result<void> random_bytes(std::span<std::byte> out) {
+  if (out.size() > k_pool / 4) return getrandom_fill(out);
+  thread_local random_pool pool;
+  const auto gen = fork_generation.load(std::memory_order_relaxed);
+  if (pool.generation != gen) {
+    pool.used = k_pool;
+    pool.generation = gen;
+  }
+  if (k_pool - pool.used < out.size()) {
+    if (auto r = getrandom_fill(pool.bytes); !r) return r;
+    pool.used = 0;
+  }
+  std::memcpy(out.data(), pool.bytes.data() + pool.used, out.size());
+  std::memset(pool.bytes.data() + pool.used, 0, out.size());
+  pool.used += out.size();
   return ok();
 }
 

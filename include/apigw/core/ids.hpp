@@ -15,7 +15,9 @@ inline constexpr std::size_t k_connection_id_length = 16;
 // Longest connection id we accept from outside (AWS's are 16; leave room for other gateways).
 inline constexpr std::size_t k_max_connection_id_length = 128;
 
-// random_bytes: fills `out` from getrandom(2). Fails only if the kernel has no entropy source.
+// random_bytes: fills `out` with bytes from getrandom(2), taken in blocks into a per-thread pool
+// (each byte handed out once; a fork drops the pools). Thread-safe. Fails only if the kernel has
+// no entropy source.
 result<void> random_bytes(std::span<std::byte> out);
 
 // new_connection_id: a fresh AWS-shaped connection id (15 random URL-safe base64 characters + '=').

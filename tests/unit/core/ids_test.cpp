@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
 #include <set>
+#include <thread>
 
 namespace apigw {
 namespace {
@@ -18,6 +23,41 @@ TEST(ids, connection_ids_have_aws_shape_and_differ) {
     seen.insert(*id);
   }
   EXPECT_EQ(seen.size(), 1000U);
+}
+
+TEST(ids, random_bytes_never_repeat_across_threads_and_forks) {
+  // random_bytes hands out bytes from a per-thread pool: two threads, and a forked child and its
+  // parent, must still get different bytes (a child reusing its parent's pool would issue the same
+  // ids and tokens).
+  const auto draw = [] {
+    std::array<std::byte, 16> b{};
+    EXPECT_TRUE(random_bytes(b));
+    return b;
+  };
+  (void)draw();  // the pool is filled in this thread
+  std::array<std::byte, 16> other{};
+  std::thread([&] { other = draw(); }).join();
+  const auto mine = draw();
+  EXPECT_NE(mine, other);
+
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const auto b = draw();
+    const auto written = ::write(fds[1], b.data(), b.size());
+    ::_exit(written == static_cast<ssize_t>(b.size()) ? 0 : 1);
+  }
+  const auto parent = draw();
+  std::array<std::byte, 16> from_child{};
+  ASSERT_EQ(::read(fds[0], from_child.data(), from_child.size()), static_cast<ssize_t>(from_child.size()));
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_NE(parent, from_child) << "a forked child handed out its parent's random bytes";
 }
 
 TEST(ids, connection_id_validation) {
