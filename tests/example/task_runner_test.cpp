@@ -86,11 +86,18 @@ TEST_P(task_runner_test, finished_tasks_leave_bounded_threads_and_results) {
   EXPECT_LE(tasks_->tasks(), examples::task_runner::k_max_kept + examples::task_runner::k_max_running);
   EXPECT_GT(tasks_->tasks(), 0U);
   // What an operator sees: 200 unjoined threads kept about 400 mappings (and 1.6 GB of address
-  // space); joined ones give theirs back. The bound leaves room for malloc arenas.
+  // space); joined ones give theirs back. The bound leaves room for malloc arenas, and under
+  // ThreadSanitizer for the per-thread state its runtime keeps after a join (+157 mappings for
+  // the 200 threads here; unjoined threads would add their 400 on top).
+#if defined(__SANITIZE_THREAD__)
+  constexpr std::size_t k_slack = 300;
+#else
+  constexpr std::size_t k_slack = 100;
+#endif
   const auto maps_after = mappings();
   std::printf("after %d tasks: %+ld mappings, %+ld KiB virtual memory\n", k_tasks,
               static_cast<long>(maps_after) - static_cast<long>(maps_before), virtual_kib() - vm_before);
-  EXPECT_LT(maps_after, maps_before + 100);
+  EXPECT_LT(maps_after, maps_before + k_slack);
 }
 
 TEST_P(task_runner_test, a_kept_result_is_served) {
