@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <set>
@@ -55,10 +56,18 @@ backend::backend(store::session_store& store, delivery& out, authenticator& auth
       options_(std::move(options)),
       tokens_(store, clk, options_.tokens),
       limiter_(&store, options_.rate_limit),
-      impl_(std::make_unique<impl>(*this, options_)) {}
+      metrics_(std::make_shared<backend_metrics>()),
+      impl_(std::make_unique<impl>(*this, options_)) {
+  out_.observe(metrics_);
+}
 
 backend::~backend() {
   stop();
+  out_.observe(nullptr);
+}
+
+std::string backend::metrics_text() const {
+  return metrics_->render(impl_->pool.queued(), impl_->pool.capacity());
 }
 
 void backend::stop() {
@@ -106,6 +115,13 @@ response backend::call(const handler_fn& fn, request_context& ctx) {
 }
 
 response backend::handle(view& v, std::string_view route, const request& req) {
+  const auto started = std::chrono::steady_clock::now();
+  auto r = handle_checked(v, route, req);
+  metrics_->request(route, r.status, std::chrono::steady_clock::now() - started);
+  return r;
+}
+
+response backend::handle_checked(view& v, std::string_view route, const request& req) {
   const auto& sec = options_.security;
   if (req.method != "POST") {
     auto r = response::text(405, "Method Not Allowed");
@@ -169,7 +185,10 @@ response backend::run_connect(view& v, request_context& ctx) {
     }
     return r;
   };
-  if (!allowed->allowed) return refuse(response::text(400, "Too many connection attempts"));
+  if (!allowed->allowed) {
+    metrics_->rate_limited("connect");
+    return refuse(response::text(400, "Too many connection attempts"));
+  }
 
   const auto missing = static_cast<std::size_t>(
       std::ranges::count_if(sec.connection_headers, [&](const std::string& n) { return !req.header_value(n); }));
@@ -200,7 +219,10 @@ response backend::run_connect(view& v, request_context& ctx) {
     if (ctx.user_.session_key.empty()) return refuse(response::text(400, "Invalid session"));
     auto token_user = tokens_.consume(req.query_value("ws_token").value_or(""), ctx.user_.session_key);
     if (!token_user) {
-      if (token_user.error() == error::invalid_token) return refuse(response::text(400, "Invalid or expired token"));
+      if (token_user.error() == error::invalid_token) {
+        metrics_->token_refused("invalid");
+        return refuse(response::text(400, "Invalid or expired token"));
+      }
       log("token check failed: " + token_user.error().message);
       return unavailable();
     }
@@ -231,7 +253,9 @@ response backend::run_connect(view& v, request_context& ctx) {
     if (refusal) return refuse(response::text(400, *refusal));
   }
 
+  const auto store_started = std::chrono::steady_clock::now();
   auto created = store_.create_session(ctx.connection_id(), ctx.user_.user, ctx.gateway_->id, channels);
+  metrics_->store_call(std::chrono::steady_clock::now() - store_started);
   if (!created) {
     if (created.error() == condition::conflict) {
       log(created.error().message);
@@ -307,7 +331,9 @@ response backend::run_message(view& v, request_context& ctx) {
     return invalid_format();
   }
 
+  const auto store_started = std::chrono::steady_clock::now();
   auto touched = store_.touch(ctx.connection_id());
+  metrics_->store_call(std::chrono::steady_clock::now() - store_started);
   if (!touched) {
     if (touched.error() == condition::not_found) return response::text(404, "Session not found");
     log("loading the session failed: " + touched.error().message);
@@ -348,15 +374,29 @@ response backend::issue_token(const request& req) {
     log("authenticator failed: " + who.error().message);
     return unavailable();
   }
-  if (!who->authenticated()) return response::text(403, "Authentication required");
-  if (!auth_.csrf_ok(req, *who)) return response::text(403, "CSRF check failed");
+  if (!who->authenticated()) {
+    metrics_->token_refused("unauthenticated");
+    return response::text(403, "Authentication required");
+  }
+  if (!auth_.csrf_ok(req, *who)) {
+    metrics_->token_refused("csrf");
+    return response::text(403, "CSRF check failed");
+  }
   auto token = tokens_.issue(*who->user, who->session_key);
   if (!token) {
-    if (token.error() == error::rate_limited) return response::text(403, "Rate limit exceeded");
-    if (token.error() == error::not_authenticated) return response::text(403, "Authentication required");
+    if (token.error() == error::rate_limited) {
+      metrics_->token_refused("rate_limited");
+      metrics_->rate_limited("token");
+      return response::text(403, "Rate limit exceeded");
+    }
+    if (token.error() == error::not_authenticated) {
+      metrics_->token_refused("unauthenticated");
+      return response::text(403, "Authentication required");
+    }
     log("issuing a token failed: " + token.error().message);
     return unavailable();
   }
+  metrics_->token_issued();
   auto r = response::json(200, json::object{{"token", token->token}, {"expires_in", token->expires_in}});
   r.headers.push_back({"Cache-Control", "no-store"});
   return r;

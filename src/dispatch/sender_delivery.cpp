@@ -2,6 +2,8 @@
 // in one batched update, and `delivery` over mgmt::sender.
 #include "apigw/dispatch/sender_delivery.hpp"
 
+#include "apigw/dispatch/metrics.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 
 #include <map>
@@ -66,13 +68,17 @@ boost::asio::awaitable<result<delivery_report>> run_send_to(mgmt::sender& sender
   co_return co_await sender.send(std::move(to), std::move(body), sink.get());
 }
 
-// complete_with: the completion of a spawned send: the report, or a failure for an exception.
-auto complete_with(send_handle::completer done) {
-  return [done](std::exception_ptr e, result<delivery_report> outcome) {
+// complete_with: the completion of a spawned send: the report, or a failure for an exception;
+// counted in `m` (when set) before the handle completes.
+auto complete_with(send_handle::completer done, std::shared_ptr<backend_metrics> m) {
+  if (m != nullptr) m->send_started();
+  return [done, m = std::move(m)](std::exception_ptr e, result<delivery_report> outcome) {
     if (e) {
+      if (m != nullptr) m->send_finished(nullptr);
       done.complete(failure{make_error_code(boost::system::errc::io_error), "the send stopped with an exception"});
       return;
     }
+    if (m != nullptr) m->send_finished(outcome ? &*outcome : nullptr);
     done.complete(std::move(outcome));
   };
 }
@@ -102,6 +108,16 @@ sender_delivery::sender_delivery(mgmt::sender& sender, store::session_store& sto
                                  std::optional<std::string> endpoint_override, std::size_t page_size)
     : sender_delivery(sender, store, options_of(std::move(endpoint_override), page_size)) {}
 
+void sender_delivery::observe(std::shared_ptr<backend_metrics> m) {
+  std::lock_guard lock(metrics_mu_);
+  metrics_ = std::move(m);
+}
+
+std::shared_ptr<backend_metrics> sender_delivery::metrics() {
+  std::lock_guard lock(metrics_mu_);
+  return metrics_;
+}
+
 send_handle sender_delivery::send(const store::session_query& q, const json::value& message) {
   auto text = serialize_message(message);
   if (!text) return send_handle::failed(text.error());
@@ -110,7 +126,7 @@ send_handle sender_delivery::send(const store::session_query& q, const json::val
   // Made now, before the first request: its cutoff precedes every 410 of this send.
   auto sink = std::make_shared<store_gone_sink>(store_, options_.connect_window);
   boost::asio::co_spawn(sender_.executor(), run_send(sender_, std::move(source), std::move(sink), std::move(*text)),
-                        complete_with(done));
+                        complete_with(done, metrics()));
   return handle;
 }
 
@@ -124,7 +140,7 @@ send_handle sender_delivery::send_to(const std::string& connection_id, const std
   // cutoff keeps that from marking the session being connected.
   auto sink = std::make_shared<store_gone_sink>(store_, options_.connect_window);
   boost::asio::co_spawn(sender_.executor(), run_send_to(sender_, std::move(to), std::move(sink), std::move(*text)),
-                        complete_with(done));
+                        complete_with(done, metrics()));
   return handle;
 }
 

@@ -26,10 +26,14 @@ send_handle recording_delivery::send(const store::session_query& q, const json::
     std::lock_guard lock(mutex_);
     ++sends_;
   }
-  if (!visited) return send_handle::failed(visited.error());
+  if (!visited) {
+    counted(nullptr);
+    return send_handle::failed(visited.error());
+  }
   if (!gone.empty()) {
     if (auto marked = sink.mark_disconnected(gone); !marked) report.gone_sink_error = marked.error();
   }
+  counted(&report);
   return send_handle::done(std::move(report));
 }
 
@@ -64,7 +68,24 @@ send_handle recording_delivery::send_to(const std::string& connection_id, const 
     const std::string ids[] = {connection_id};
     if (auto marked = sink.mark_disconnected(ids); !marked) report.gone_sink_error = marked.error();
   }
+  counted(&report);
   return send_handle::done(std::move(report));
+}
+
+void recording_delivery::observe(std::shared_ptr<backend_metrics> m) {
+  std::lock_guard lock(mutex_);
+  metrics_ = std::move(m);
+}
+
+void recording_delivery::counted(const delivery_report* report) {
+  std::shared_ptr<backend_metrics> m;
+  {
+    std::lock_guard lock(mutex_);
+    m = metrics_;
+  }
+  if (!m) return;
+  m->send_started();
+  m->send_finished(report);
 }
 
 void recording_delivery::gone_on_send(const std::string& connection_id) {

@@ -36,6 +36,13 @@ class worker_pool {
     return outcome::queued;
   }
 
+  // queued: tasks waiting for a thread now; capacity: how many may wait.
+  std::size_t queued() {
+    std::lock_guard lock(mutex_);
+    return queue_.size();
+  }
+  std::size_t capacity() const noexcept { return capacity_; }
+
   // stop: refuses new tasks, runs the queued ones, joins the threads. Idempotent.
   void stop() {
     {

@@ -202,6 +202,12 @@ asio::awaitable<dispatch::response> backend_server::impl::route(dispatch::reques
     if (req.method != "GET" && req.method != "HEAD") co_return method_not_allowed("GET, HEAD");
     co_return dispatch::response::json(200, json::object{{"status", "ok"}});
   }
+  if (!opts.metrics_path.empty() && path == opts.metrics_path) {
+    if (req.method != "GET" && req.method != "HEAD") co_return method_not_allowed("GET, HEAD");
+    auto r = dispatch::response::text(200, app.metrics_text());
+    r.content_type = "text/plain; version=0.0.4";
+    co_return r;
+  }
   dispatch::view* target = nullptr;
   std::string route_name;
   for (std::size_t i = 0; i < mounts.size() && target == nullptr; ++i) {

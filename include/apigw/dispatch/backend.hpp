@@ -25,6 +25,7 @@
 #include "apigw/dispatch/auth.hpp"
 #include "apigw/dispatch/delivery.hpp"
 #include "apigw/dispatch/http.hpp"
+#include "apigw/dispatch/metrics.hpp"
 #include "apigw/dispatch/rate_limiter.hpp"
 #include "apigw/dispatch/request_services.hpp"
 #include "apigw/dispatch/tokens.hpp"
@@ -139,10 +140,14 @@ class backend : public request_services {
   const backend_options& options() const noexcept { return options_; }
   // log: writes one line to the configured log.
   void log(std::string_view line) const override;
+  // metrics: the backend's counters (see metrics.hpp); metrics_text: them as /metrics serves them.
+  backend_metrics& metrics() noexcept { return *metrics_; }
+  std::string metrics_text() const;
 
  private:
   friend class request_context;
   struct impl;
+  response handle_checked(view& v, std::string_view route, const request& req);
   response run_connect(view& v, request_context& ctx);
   response run_disconnect(view& v, request_context& ctx);
   response run_message(view& v, request_context& ctx);
@@ -155,6 +160,7 @@ class backend : public request_services {
   backend_options options_;
   token_service tokens_;
   rate_limiter limiter_;
+  std::shared_ptr<backend_metrics> metrics_;
   std::unique_ptr<impl> impl_;
 };
 

@@ -30,6 +30,8 @@
 
 namespace apigw::dispatch {
 
+class backend_metrics;
+
 using mgmt::delivery_report;
 
 // k_connect_window: how long after its session was created a connection may still be inside its
@@ -88,6 +90,10 @@ class delivery {
   // size rule and gone handling as send.
   virtual send_handle send_to(const std::string& connection_id, const std::string& endpoint,
                               const json::value& message) = 0;
+  // observe: from now on every send is counted in `m` (null: no more); a send in flight keeps the
+  // metrics it started with alive. The backend calls it with its metrics; a delivery that cannot
+  // tell when a send ends ignores it.
+  virtual void observe(std::shared_ptr<backend_metrics> m) { (void)m; }
 };
 
 // session_set: a set of sessions to send to; each refinement returns a narrower copy.

@@ -21,6 +21,8 @@
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -112,11 +114,17 @@ class sender_delivery final : public delivery {
   // send_to: one PostToConnection through the sender (endpoint_override wins over `endpoint`).
   send_handle send_to(const std::string& connection_id, const std::string& endpoint,
                       const json::value& message) override;
+  // observe: each send's report is added to `m` when the send ends.
+  void observe(std::shared_ptr<backend_metrics> m) override;
 
  private:
+  std::shared_ptr<backend_metrics> metrics();
+
   mgmt::sender& sender_;
   store::session_store& store_;
   sender_delivery_options options_;
+  std::mutex metrics_mu_;
+  std::shared_ptr<backend_metrics> metrics_;  // guarded by metrics_mu_
 };
 
 }  // namespace apigw::dispatch

@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -48,6 +49,9 @@ class recording_delivery final : public delivery {
   send_handle send_to(const std::string& connection_id, const std::string& endpoint,
                       const json::value& message) override;
 
+  // observe: every send is counted in `m`, as sender_delivery counts them.
+  void observe(std::shared_ptr<backend_metrics> m) override;
+
   // gone_on_send: from now on, `connection_id` answers 410 Gone (a stale connection).
   void gone_on_send(const std::string& connection_id);
   // fail_on_send: from now on, sends to `connection_id` fail with `reason`.
@@ -72,6 +76,10 @@ class recording_delivery final : public delivery {
   std::set<std::string> gone_;
   std::map<std::string, failure> failing_;
   std::size_t sends_ = 0;
+  std::shared_ptr<backend_metrics> metrics_;  // guarded by mutex_
+
+  // counted: one finished send in the observed metrics (`report` null: it failed as a whole).
+  void counted(const delivery_report* report);
 
   // deliver_one: records or reports one recipient; returns true when it is gone. Caller locks.
   bool deliver_one(const std::string& connection_id, const std::string& text, delivery_report& report);

@@ -41,6 +41,10 @@ struct server_options {
   std::string login_path = "/api/login/";
   std::string logout_path = "/api/logout/";
   std::string health_path = "/healthz";
+  // metrics_path: the backend's counters in Prometheus text format (dispatch/metrics.hpp); empty:
+  // not served. They say how busy the backend is, not who uses it; on a public endpoint, keep
+  // the path for your scraper at the load balancer, or serve it on another listener.
+  std::string metrics_path = "/metrics";
   // Static files: GET {static_prefix}{relative path} serves {static_root}/{relative path}. Unset:
   // no static files.
   std::optional<std::filesystem::path> static_root;

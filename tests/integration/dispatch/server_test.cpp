@@ -124,6 +124,70 @@ TEST_F(server_test, health_check) {
   EXPECT_EQ(r->body, R"({"status":"ok"})");
 }
 
+// metric: the value of the series `line_start` ("name{labels}") in a /metrics body; -1 when absent.
+double metric(const std::string& body, std::string_view line_start) {
+  for (std::size_t at = 0; at < body.size();) {
+    const auto end = body.find('\n', at);
+    const std::string_view line(body.data() + at, (end == std::string::npos ? body.size() : end) - at);
+    if (line.starts_with(line_start) && line.size() > line_start.size() && line[line_start.size()] == ' ') {
+      return std::stod(std::string(line.substr(line_start.size() + 1)));
+    }
+    at = end == std::string::npos ? body.size() : end + 1;
+  }
+  return -1;
+}
+
+TEST_F(server_test, metrics_move_with_the_load) {
+  // What an operator's scraper sees: the series exist before any traffic, and each request,
+  // token, refusal and send moves exactly the series it should.
+  const auto scrape = [&] {
+    auto r = send("GET", "/metrics");
+    EXPECT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->status, 200U);
+    EXPECT_EQ(net::find_header(r->headers, "Content-Type").value_or(""), "text/plain; version=0.0.4");
+    return r->body;
+  };
+  const auto before = scrape();
+  EXPECT_EQ(metric(before, "apigw_backend_tokens_issued_total"), 0);
+  EXPECT_EQ(metric(before, "apigw_backend_request_duration_seconds_count"), 0);
+  EXPECT_EQ(metric(before, "apigw_backend_worker_queue_depth"), 0);
+
+  dispatch::fake_gateway gw(*app_, view_);
+  ASSERT_EQ(send_as_gateway(gw.connect_request(cid(1)))->status, 200U);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(send_as_gateway(gw.message_request(cid(1), R"({"handler":"echo"})"))->status, 200U);
+  ASSERT_EQ(send_as_gateway(gw.message_request(cid(1), R"({"handler":"nope"})"))->status, 400U);
+  ASSERT_TRUE(auth_->add_user("alice", "pw"));
+  auto login = send("POST", "/api/login/", {{"Content-Type", "application/x-www-form-urlencoded"}},
+                    "username=alice&password=pw");
+  ASSERT_EQ(login->status, 200U);
+  const auto set_cookie = std::string{net::find_header(login->headers, "Set-Cookie").value_or("")};
+  const auto cookie = set_cookie.substr(0, set_cookie.find(';'));
+  const auto csrf = std::string{get_string(*parse_json_object(login->body), "csrf_token").value_or("")};
+  ASSERT_EQ(send("POST", "/api/ws-token/", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}})->status, 200U);
+  ASSERT_EQ(send("POST", "/api/ws-token/", {{"Cookie", cookie}, {"X-CSRF-Token", "wrong"}})->status, 403U);
+  ASSERT_EQ(send("POST", "/api/ws-token/")->status, 403U);
+
+  const auto after = scrape();
+  EXPECT_EQ(metric(after, R"(apigw_backend_requests_total{route="connect",status="200"})"), 1);
+  EXPECT_EQ(metric(after, R"(apigw_backend_requests_total{route="default",status="200"})"), 3);
+  EXPECT_EQ(metric(after, R"(apigw_backend_requests_total{route="default",status="400"})"), 1);
+  EXPECT_EQ(metric(after, "apigw_backend_request_duration_seconds_count"), 5);
+  EXPECT_EQ(metric(after, R"(apigw_backend_request_duration_seconds_bucket{le="+Inf"})"), 5);
+  EXPECT_EQ(metric(after, "apigw_backend_store_duration_seconds_count"), 5);  // create + 4 touches
+  EXPECT_EQ(metric(after, "apigw_backend_tokens_issued_total"), 1);
+  EXPECT_EQ(metric(after, R"(apigw_backend_tokens_refused_total{reason="csrf"})"), 1);
+  EXPECT_EQ(metric(after, R"(apigw_backend_tokens_refused_total{reason="unauthenticated"})"), 1);
+  // The three echoes each replied through the delivery: three sends, three recipients reached.
+  EXPECT_EQ(metric(after, "apigw_backend_sends_total"), 3);
+  EXPECT_EQ(metric(after, R"(apigw_backend_deliveries_total{outcome="delivered"})"), 3);
+  EXPECT_EQ(metric(after, "apigw_backend_sends_in_flight"), 0);
+
+  auto post = send("POST", "/metrics");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 405U);
+}
+
 TEST_F(server_test, integration_requests_reach_the_mounted_view) {
   dispatch::fake_gateway gw(*app_, view_);
   auto r = send_as_gateway(gw.connect_request(cid(1), {.query = "channel=general"}));
