@@ -160,7 +160,10 @@ export class ApigwClient {
   close(): void;
 }
 
-/** showToasts: renders every toast in `container` (created when omitted). Returns an unsubscribe function. */
+/**
+ * showToasts: renders every toast in `container` (created when omitted, as a polite live region);
+ * each has a close button and stays while hovered or focused. Returns an unsubscribe function.
+ */
 export function showToasts(client: ApigwClient, container?: HTMLElement): () => void;
 
 /** The progress UI of one task: a <progress> and an optional label. */
@@ -182,5 +185,8 @@ export function invalidate(
   onError?: (message: ResourceUpdatedMessage, error: unknown) => void,
 ): () => void;
 
-/** showSystemBanner: shows warning/error system messages in a banner. Returns an unsubscribe function. */
+/**
+ * showSystemBanner: shows warning/error system messages in a banner with a Dismiss button (the next
+ * message shows it again). Returns an unsubscribe function.
+ */
 export function showSystemBanner(client: ApigwClient, container?: HTMLElement): () => void;

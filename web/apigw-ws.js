@@ -240,14 +240,18 @@ function element(tag, className, text) {
 
 /**
  * showToasts: renders every "toast" message ({level, title, message, timeout, action_url}) as a
- * pop-up in `container` (created at the page's corner when omitted); removed after `timeout` ms
- * (default 5000) or on click of its close button.
+ * pop-up in `container` (created at the page's corner when omitted, as a polite live region so
+ * screen readers read each toast); removed after `timeout` ms (default 5000, held while the
+ * pointer or keyboard focus is on it) or on click of its close button.
  */
 export function showToasts(client, container) {
-  const box = container ?? document.body.appendChild(element('div', 'apigw-toasts'));
+  let box = container;
+  if (!box) {
+    box = document.body.appendChild(element('div', 'apigw-toasts'));
+    box.setAttribute('aria-live', 'polite');
+  }
   return client.on('toast', (m) => {
     const t = element('div', `apigw-toast apigw-toast-${m.level}`);
-    t.setAttribute('role', 'status');
     t.append(element('strong', '', m.title), element('p', '', m.message));
     if (m.action_url) {
       const a = element('a', '', 'Open');
@@ -255,10 +259,14 @@ export function showToasts(client, container) {
       t.append(a);
     }
     const close = element('button', 'apigw-toast-close', '×');
+    close.type = 'button';
+    close.setAttribute('aria-label', 'Dismiss notification');
     close.onclick = () => t.remove();
     t.append(close);
     box.append(t);
-    setTimeout(() => t.remove(), m.timeout ?? 5000);
+    // Someone reading it or about to click it keeps it; it goes once they move on.
+    const expire = () => (t.matches(':hover, :focus-within') ? setTimeout(expire, 1000) : t.remove());
+    setTimeout(expire, m.timeout ?? 5000);
   });
 }
 
@@ -304,7 +312,10 @@ export function invalidate(client, onData, onError = () => {}) {
   });
 }
 
-/** showSystemBanner: shows "system" messages of level warning/error as a banner at the top of the page. */
+/**
+ * showSystemBanner: shows "system" messages of level warning/error as a banner at the top of the
+ * page (or in `container`), with a Dismiss button; the next message shows it again.
+ */
 export function showSystemBanner(client, container) {
   return client.on('system', (m) => {
     if (m.level !== 'warning' && m.level !== 'error') return;
@@ -316,7 +327,11 @@ export function showSystemBanner(client, container) {
     }
     el.className = `apigw-banner apigw-banner-${m.level}`;
     el.setAttribute('role', 'alert');
-    el.textContent = m.message;
+    const close = element('button', 'apigw-banner-close', 'Dismiss');
+    close.type = 'button';
+    close.setAttribute('aria-label', 'Dismiss this notice');
+    close.onclick = () => (el.hidden = true);
+    el.replaceChildren(element('span', 'apigw-banner-text', m.message), close);
     el.hidden = false;
   });
 }

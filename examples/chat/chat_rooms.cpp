@@ -1,12 +1,22 @@
 // examples/chat/chat_rooms.cpp: see chat_rooms.hpp.
 #include "chat_rooms.hpp"
 
+#include "apigw/core/clock.hpp"
 #include "apigw/message/builders.hpp"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <set>
 
 namespace examples {
+
+std::size_t chat_rooms::text_length(std::string_view text) noexcept {
+  // Every code point has exactly one byte that is not a continuation byte (10xxxxxx). The body
+  // was parsed as JSON, so the text is well-formed UTF-8.
+  return static_cast<std::size_t>(
+      std::ranges::count_if(text, [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
 
 chat_rooms::chat_rooms(site_context& site, std::vector<std::string> rooms) : site_(site), rooms_(std::move(rooms)) {}
 
@@ -45,7 +55,8 @@ apigw::response chat_rooms::join(apigw::request_context& ctx) {
     std::lock_guard lock(mu_);
     for (const auto& m : history_[room]) history.push_back(m);
   }
-  (void)ctx.reply(apigw::json::object{{"type", "chat_joined"}, {"room", room}, {"history", std::move(history)}});
+  (void)ctx.reply(apigw::json::object{
+      {"type", "chat_joined"}, {"room", room}, {"max_text", k_max_text}, {"history", std::move(history)}});
   for (const auto& r : left) {
     if (r != room) send_presence(r);
   }
@@ -63,11 +74,15 @@ apigw::response chat_rooms::say(apigw::request_context& ctx) {
   const std::string room{apigw::get_string(ctx.body(), "room").value_or("")};
   const std::string text{apigw::get_string(ctx.body(), "text").value_or("")};
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return refuse(ctx, "Message is empty");
-  if (text.size() > k_max_text) return refuse(ctx, "Message is longer than 500 characters");
+  if (text_length(text) > k_max_text) {
+    return refuse(ctx, fmt::format("Message is longer than {} characters", k_max_text));
+  }
   auto mine = ctx.channels();
   if (!mine || std::ranges::find(*mine, channel_of(room)) == mine->end()) return refuse(ctx, "Join the room first");
   auto msg = apigw::chat_message(room, ctx.user().username, text);
   if (!msg) return refuse(ctx, "Invalid message");
+  // When it was said, so pages (and the history a later join gets) can show the time.
+  (*msg)["sent_at"] = apigw::format_iso8601(ctx.app().time().now());
   {
     std::lock_guard lock(mu_);
     auto& h = history_[room];

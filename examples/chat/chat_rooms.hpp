@@ -2,12 +2,14 @@
 // "chat-<room>"; switching rooms moves the session between channels without reconnecting.
 //
 //   {"handler":"chat_join","room":"general"}   -> leaves the other rooms, joins this one, replies
-//                                                 chat_joined with the last 50 messages; presence
+//                                                 chat_joined with the last 50 messages and the
+//                                                 length limit (max_text); presence
 //                                                 goes to the rooms left and joined
 //   {"handler":"chat_leave"}                   -> leaves every room
 //   {"handler":"chat_say","room":"general","text":"hi"}
-//                                              -> chat_message to the room, or chat_error to the
-//                                                 sender only (empty, too long, not in the room)
+//                                              -> chat_message (with sent_at, ISO 8601 UTC) to the
+//                                                 room, or chat_error to the sender only (empty,
+//                                                 longer than 500 code points, not in the room)
 //   presence {"room","seq","users"}            -> the room's users; a higher seq is a newer snapshot
 #pragma once
 
@@ -19,6 +21,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace examples {
@@ -26,6 +29,8 @@ namespace examples {
 class chat_rooms {
  public:
   static constexpr std::size_t k_history = 50;
+  // k_max_text: the longest message, in Unicode code points (what a person counts as characters;
+  // 300 "ж" are 600 bytes and fit).
   static constexpr std::size_t k_max_text = 500;
 
   chat_rooms(site_context& site, std::vector<std::string> rooms = {"general", "random", "help"});
@@ -38,6 +43,8 @@ class chat_rooms {
   const std::vector<std::string>& rooms() const noexcept { return rooms_; }
   // channel_of: the channel of a room.
   static std::string channel_of(std::string_view room) { return "chat-" + std::string(room); }
+  // text_length: the length of well-formed UTF-8 `text` in code points.
+  static std::size_t text_length(std::string_view text) noexcept;
 
  private:
   apigw::response join(apigw::request_context& ctx);

@@ -1,6 +1,6 @@
 // examples/dashboard/dashboard.js: the orders table, kept fresh by invalidation messages, and the
 // live session counts per channel.
-import { postJson, startPage } from '/app/site/site.js';
+import { postJson, startPage, timeElement } from '/app/site/site.js';
 import { invalidate } from '/web/apigw-ws.js';
 
 const STATUSES = ['new', 'paid', 'packed', 'shipped', 'cancelled'];
@@ -17,28 +17,37 @@ function renderRow(order) {
   const tr = document.createElement('tr');
   tr.id = `order-${order.id}`;
   const qty = Object.assign(document.createElement('input'), { type: 'number', min: 1, max: 999, value: order.quantity });
+  qty.setAttribute('aria-label', `Quantity of order ${order.id}`);
   qty.onchange = () => save(order.id, { quantity: Number(qty.value) });
   const status = document.createElement('select');
+  status.setAttribute('aria-label', `Status of order ${order.id}`);
   for (const s of STATUSES) status.append(new Option(s, s, false, s === order.status));
   status.onchange = () => save(order.id, { status: status.value });
   tr.append(cell(String(order.id)), cell(order.customer), cell(order.item), cell(qty), cell(status),
-    cell(order.updated_at));
+    cell(timeElement(order.updated_at)));
   return tr;
 }
 
-// upsert: replaces the row in place (flashing it) or appends it.
+// upsert: replaces the row in place (flashing it) or appends it. Keyboard focus inside the old row
+// moves to the same control of the new one, so a refresh never throws the user out of the table.
 function upsert(order, flash) {
   const row = renderRow(order);
   const old = $(`order-${order.id}`);
-  if (old) old.replaceWith(row);
-  else $('orders').append(row);
+  if (old) {
+    const controls = [...old.querySelectorAll('input, select')];
+    const focused = controls.indexOf(document.activeElement);
+    old.replaceWith(row);
+    if (focused >= 0) row.querySelectorAll('input, select')[focused].focus();
+  } else {
+    $('orders').append(row);
+  }
   if (flash) row.classList.add('flash');
 }
 
 async function save(id, change) {
   const res = await postJson(`/api/orders/${id}`, change, me);
+  $('save-error').textContent = res.ok ? '' : `Order ${id} not saved: ${res.data.error ?? res.status}`;
   if (res.ok) upsert(res.data, false);
-  else alert(res.data.error ?? `Not saved (${res.status})`);
 }
 
 function renderCounts(m) {

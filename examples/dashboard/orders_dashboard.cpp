@@ -82,7 +82,11 @@ orders_dashboard::~orders_dashboard() {
 }
 
 std::optional<apigw::json::object> orders_dashboard::load(std::int64_t id) {
-  statement st(db_, "SELECT id, customer, item, quantity, status, updated_at FROM orders WHERE id = ?");
+  // updated_at is stored as SQLite's datetime('now'), UTC without a zone; it leaves as ISO 8601
+  // with "Z" so every browser reads it as UTC and shows it in its own time zone.
+  statement st(db_,
+               "SELECT id, customer, item, quantity, status, strftime('%Y-%m-%dT%H:%M:%SZ', updated_at)"
+               " FROM orders WHERE id = ?");
   sqlite3_bind_int64(st.s, 1, id);
   if (sqlite3_step(st.s) != SQLITE_ROW) return std::nullopt;
   return apigw::json::object{{"id", sqlite3_column_int64(st.s, 0)}, {"customer", column_text(st.s, 1)},

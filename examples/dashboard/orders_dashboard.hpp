@@ -4,7 +4,8 @@
 // live session counts per channel, pushed as session_counts by a ticker whenever they changed.
 //
 //   GET  /api/orders/         -> {"orders": [...]}
-//   GET  /api/orders/<id>     -> one order
+//   GET  /api/orders/<id>     -> one order {"id","customer","item","quantity","status",
+//                                "updated_at": "2026-12-06T03:20:00Z" (UTC)}
 //   POST /api/orders/<id>     {"status": "shipped", "quantity": 3}  (logged in, X-CSRF-Token)
 //   GET  /api/session-counts/ -> {"connected": n, "channels": {"dashboard": n, ...}}
 #pragma once

@@ -61,6 +61,13 @@ struct demo_site::impl {
                                                           {"csrf_token", site.auth.csrf_token(key)}});
   }
 
+  apigw::response site_info(const apigw::dispatch::request& req) {
+    if (!logged_in(site, req)) return error_json(401, "Not logged in");
+    apigw::json::object info;
+    if (!paths.cli_db.empty()) info["db"] = paths.cli_db;
+    return apigw::response::json(200, std::move(info));
+  }
+
   site_context site;
   site_paths paths;
   apigw::view view;
@@ -107,6 +114,7 @@ void demo_site::mount(apigw::server::backend_server& http) {
     return file_response(p->paths.web_dir, std::string_view{req.path}.substr(5));
   });
   http.route("/api/me/", [p](const apigw::dispatch::request& req) { return p->me(req); });
+  http.route("/api/site/", [p](const apigw::dispatch::request& req) { return p->site_info(req); });
   http.route("/api/orders/", [p](const apigw::dispatch::request& req) { return p->dashboard.orders(req); });
   http.route("/api/session-counts/", [p](const apigw::dispatch::request& req) { return p->dashboard.counts(req); });
   http.route("/api/tasks/", [p](const apigw::dispatch::request& req) { return p->tasks.result(req); });

@@ -5,6 +5,7 @@
 //   /app/<app>/            the apps' static pages (examples/<app>/*.html|js|css)
 //   /web/apigw-ws.js       the browser client
 //   /api/me/               who is logged in, with the CSRF token the pages send on writes
+//   /api/site/             facts about this instance for the landing page's commands ({"db": ...})
 //   /api/orders/, /api/tasks/<id>, /api/session-counts/   the apps' JSON APIs
 //   /ws/connect|disconnect|default                       API Gateway's integration requests
 //
@@ -18,6 +19,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 
 namespace examples {
 
@@ -26,6 +28,10 @@ struct site_paths {
   std::filesystem::path examples_dir;  // examples/ (the apps' pages)
   std::filesystem::path web_dir;       // web/ (apigw-ws.js)
   std::filesystem::path data_dir;      // the orders database goes here
+  // cli_db: what `apigw-ws --db` takes to reach this site's session store; the landing page shows
+  // it in its commands (GET /api/site/, logged-in users only). Empty: not shown. Never a URL with
+  // a password in it: every logged-in user can read it.
+  std::string cli_db;
 };
 
 class demo_site {

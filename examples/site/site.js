@@ -28,25 +28,61 @@ export async function postJson(url, body, me) {
   return { ok: res.ok, status: res.status, data: await res.json().catch(() => ({})) };
 }
 
+// codePoints: the length of `text` in Unicode code points, as the backend counts it ("ж" and "😀"
+// are one each; String.length would count the emoji twice).
+export function codePoints(text) {
+  let n = 0;
+  for (const _ of text) n += 1;
+  return n;
+}
+
+// timeElement: a <time> for an ISO 8601 instant, shown in the viewer's own time zone with the
+// zone's name; `style` 'time' shows the hour and minute only (the date and zone stay in the tooltip).
+export function timeElement(iso, style = 'full') {
+  const el = document.createElement('time');
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) {
+    el.textContent = iso;
+    return el;
+  }
+  el.dateTime = when.toISOString();
+  // (dateStyle/timeStyle cannot be combined with timeZoneName: the parts are named one by one.)
+  const full = when.toLocaleString(undefined, {
+    year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', second: '2-digit', timeZoneName: 'short',
+  });
+  el.textContent = style === 'time' ? when.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' }) : full;
+  el.title = full;
+  return el;
+}
+
 function header(me) {
   const h = document.createElement('header');
   const brand = Object.assign(document.createElement('span'), { className: 'brand', textContent: 'apigw-ws' });
-  h.append(brand);
+  const nav = document.createElement('nav');
+  nav.setAttribute('aria-label', 'Example apps');
   for (const [href, label] of APPS) {
     const a = Object.assign(document.createElement('a'), { href, textContent: label });
-    if (location.pathname === href) a.className = 'here';
-    h.append(a);
+    if (location.pathname === href) {
+      a.className = 'here';
+      a.setAttribute('aria-current', 'page');
+    }
+    nav.append(a);
   }
-  h.append(Object.assign(document.createElement('span'), { className: 'spacer' }));
+  h.append(brand, nav, Object.assign(document.createElement('span'), { className: 'spacer' }));
   if (me) {
+    const who = Object.assign(document.createElement('span'), { className: 'who' });
     const state = Object.assign(document.createElement('span'), { id: 'state', className: 'state', textContent: 'idle' });
-    const who = Object.assign(document.createElement('span'), { id: 'me', textContent: me.username });
-    const out = Object.assign(document.createElement('button'), { className: 'secondary', textContent: 'Log out' });
+    // A polite live region: a screen reader hears when the connection drops and comes back.
+    state.setAttribute('role', 'status');
+    state.title = 'Connection state';
+    const name = Object.assign(document.createElement('span'), { id: 'me', textContent: me.username });
+    const out = Object.assign(document.createElement('button'), { type: 'button', className: 'secondary', textContent: 'Log out' });
     out.onclick = async () => {
       await postJson('/api/logout/', {}, me);
       location.reload();
     };
-    h.append(state, who, out);
+    who.append(state, name, out);
+    h.append(who);
   }
   document.body.prepend(h);
 }
@@ -56,11 +92,11 @@ function loginForm() {
   main.innerHTML = `
     <form class="card login" id="login">
       <h1>Log in</h1>
-      <input name="username" placeholder="Username" autocomplete="username" required>
-      <input name="password" type="password" placeholder="Password" autocomplete="current-password" required>
+      <label>User name <input name="username" autocomplete="username" required></label>
+      <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
       <button type="submit">Log in</button>
       <p class="muted">The users and passwords are printed by <code>apigw-ws dev</code>.</p>
-      <p class="error" id="login-error"></p>
+      <p class="notice-error" id="login-error" role="alert"></p>
     </form>`;
   main.querySelector('form').onsubmit = async (e) => {
     e.preventDefault();

@@ -12,11 +12,12 @@ const BIN = process.env.APIGW_WS_BIN;
 const SOURCE = process.env.APIGW_SOURCE_DIR;
 export const SCREENSHOTS = process.env.APIGW_SCREENSHOT_DIR ?? join(tmpdir(), 'apigw-browser-screenshots');
 
-// startDev: `apigw-ws dev` on port 0 for both servers; resolves when it printed its ready line.
-export async function startDev() {
+// startDev: `apigw-ws dev` on port 0 for both servers, with `args` added; resolves when it printed
+// its ready line.
+export async function startDev(args = []) {
   if (!BIN || !SOURCE) throw new Error('set APIGW_WS_BIN and APIGW_SOURCE_DIR (ctest does)');
   const data = mkdtempSync(join(tmpdir(), 'apigw-browser-'));
-  const child = spawn(BIN, ['dev', '--port', '0', '--gateway-port', '0', '--data-dir', data, '--source-dir', SOURCE], {
+  const child = spawn(BIN, ['dev', '--port', '0', '--gateway-port', '0', '--data-dir', data, '--source-dir', SOURCE, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -67,8 +68,9 @@ export async function launch() {
 }
 
 // loggedIn: a new browser context (its own cookies) logged in as `user`, on `path`, connected.
-export async function loggedIn(browser, dev, user, path = '/') {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+// `options` go to newContext (viewport, timezoneId, locale, ...).
+export async function loggedIn(browser, dev, user, path = '/', options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, ...options });
   const page = await context.newPage();
   page.on('pageerror', (e) => process.stderr.write(`[${user} page error] ${e}\n`));
   await page.goto(new URL(path, dev.url).toString());

@@ -52,6 +52,9 @@ struct dev_options {
   std::uint16_t gateway_port = 4510;
   std::string data_dir = "apigw-dev-data";
   std::string source_dir = APIGW_SOURCE_DIR;
+  // connect_limit: connection attempts per minute per client address and per user, and connect
+  // tokens per minute per user (the library's defaults); 0: no limit.
+  std::size_t connect_limit = 20;
 };
 
 // read_or_create: the file's first line, or `make()` written to it (mode 0600) when it is missing.
@@ -144,13 +147,19 @@ int run_dev(const globals& g, const dev_options& o) {
   bopts.security.allowed_origins = {fmt::format("http://127.0.0.1:{}", port), fmt::format("http://localhost:{}", port)};
   bopts.security.check_origin_host = false;
   bopts.workers = 8;
+  // Every page on this machine connects from one address, so a busy session of tabs (or a test
+  // suite) may need more than the default.
+  bopts.rate_limit.enabled = o.connect_limit != 0;
+  bopts.rate_limit.max_attempts = o.connect_limit;
+  bopts.tokens.max_issued_per_minute = o.connect_limit;
   dispatch::backend app(store, delivery, auth, clock, bopts);
 
   std::optional<examples::demo_site> site;
   try {
-    site.emplace(
-        examples::site_context{app, auth},
-        examples::site_paths{.examples_dir = source / "examples", .web_dir = source / "web", .data_dir = data});
+    site.emplace(examples::site_context{app, auth}, examples::site_paths{.examples_dir = source / "examples",
+                                                                         .web_dir = source / "web",
+                                                                         .data_dir = data,
+                                                                         .cli_db = store_globals.db});
   } catch (const std::exception& e) {
     return fail("dev: example apps", failure{core::error::invalid_argument, e.what()});
   }
@@ -278,6 +287,10 @@ void register_dev(CLI::App& app, const globals& g, command_runner& run) {
   cmd->add_option("--port", o->port, "Backend (web pages) port; 0: any free port")->capture_default_str();
   cmd->add_option("--gateway-port", o->gateway_port, "Gateway port; 0: any free port")->capture_default_str();
   cmd->add_option("--data-dir", o->data_dir, "Folder for the databases and demo passwords (created)")
+      ->capture_default_str();
+  cmd->add_option("--connect-limit", o->connect_limit,
+                  "WebSocket connection attempts per minute per client address and per user, and connect tokens per "
+                  "minute per user; 0: no limit")
       ->capture_default_str();
   cmd->add_option("--source-dir", o->source_dir, "The apigw-ws source tree (examples/ and web/ are served from it)")
       ->capture_default_str();
