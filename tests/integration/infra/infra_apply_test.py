@@ -310,8 +310,9 @@ class InfraTest(unittest.TestCase):
 
     @classmethod
     def cli(cls, *args, env=None):
+        # stdin from /dev/null, as in CI: a destructive command must not wait for an answer.
         return subprocess.run([BINARY, "--db", cls.db, *args], capture_output=True, text=True,
-                              env=child_env(cls.tmp.name, env), timeout=120)
+                              stdin=subprocess.DEVNULL, env=child_env(cls.tmp.name, env), timeout=120)
 
     def write_config(self, cfg, name="api.json"):
         path = os.path.join(self.tmp.name, name)
@@ -547,9 +548,14 @@ class InfraTest(unittest.TestCase):
         r = self.cli("domain", "apply", "--config", path, "--endpoint", self.endpoint)
         self.assertEqual(self.proxy.mutating(), [])
 
-        # Delete: the API and its record go.
+        # Delete: without --yes and without a terminal to ask on, it refuses (usage, 2) and calls
+        # nothing; with --yes the API and its record go.
         self.proxy.clear()
         r = self.cli("api", "delete", "--name", "chat", "--endpoint", self.endpoint)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("pass --yes", r.stderr)
+        self.assertEqual(self.proxy.mutating(), [])
+        r = self.cli("api", "delete", "--name", "chat", "--endpoint", self.endpoint, "--yes")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(self.ops(), ["DeleteApi"])
         self.assertEqual(self.gateway.get(f"/v2/apis/{api_id}")[0], 404)
