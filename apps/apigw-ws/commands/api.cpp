@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/value_from.hpp>
 
 #include <map>
 #include <memory>
@@ -69,11 +70,24 @@ class store_recorder final : public provision::api_hooks {
     return rec;
   }
 
+  // collect: keep the steps and notes for one JSON report (--format json) instead of printing them.
+  void collect() { collect_ = true; }
+  const std::vector<std::string>& steps() const { return steps_; }
+  const std::vector<std::string>& notes() const { return notes_; }
+
   void step(const provision::operation& o) override {
-    if (!quiet_ || dry_run_) fmt::print("{}{}\n", dry_run_ ? "plan: " : "", o.line);
+    if (collect_) {
+      steps_.push_back(o.line);
+    } else if (!quiet_ || dry_run_) {
+      fmt::print("{}{}\n", dry_run_ ? "plan: " : "", o.line);
+    }
   }
   void note(const std::string& text) override {
-    if (!quiet_) fmt::print("{}\n", text);
+    if (collect_) {
+      notes_.push_back(text);
+    } else if (!quiet_) {
+      fmt::print("{}\n", text);
+    }
   }
 
   // record_api: the gateway row as known now; a deployment recorded for another API, or another
@@ -153,6 +167,9 @@ class store_recorder final : public provision::api_hooks {
   const provision::api_config& cfg_;
   bool dry_run_;
   bool quiet_;
+  bool collect_ = false;
+  std::vector<std::string> steps_;
+  std::vector<std::string> notes_;
   std::string api_id_;
   store::gateway gateway_;
 };
@@ -176,10 +193,25 @@ int apply(const globals& g, const api_cli_options& o) {
   auto client = mgmt::control_plane_client::create(pool, setup->endpoint_url, setup->options);
   if (!client) return fail("api apply", client.error());
   store_recorder rec(st.get(), *setup, *cfg, o.dry_run, g.quiet);
+  if (o.format == "json") rec.collect();
   auto recorded = rec.recorded();
   if (!recorded) return fail("api apply", recorded.error());
   auto r = run_io(io, provision::apply_api(*client, *cfg, std::move(*recorded), setup->region, o.dry_run, rec));
   if (!r) return fail("api apply", r.error());
+  if (o.format == "json") {
+    fmt::print("{}\n",
+               json::serialize(json::object{
+                   {"name", cfg->name},
+                   {"api_id", r->api_id.empty() ? json::value(nullptr) : json::value(r->api_id)},
+                   {"stage", cfg->stage},
+                   {"dry_run", o.dry_run},
+                   {"changes", r->changes},
+                   {"steps", json::value_from(rec.steps())},
+                   {"notes", json::value_from(rec.notes())},
+                   {"endpoint", r->api_id.empty() ? json::value(nullptr)
+                                                  : json::value(management_endpoint(*setup, r->api_id, cfg->stage))}}));
+    return k_exit_ok;
+  }
   if (g.quiet) return k_exit_ok;
   if (r->changes == 0) {
     fmt::print("{} is up to date (API {}, stage {})\n", cfg->name, r->api_id, cfg->stage);
@@ -359,6 +391,7 @@ void register_api(CLI::App& app, const globals& g, command_runner& run) {
   apply_cmd->add_option("--config", o->config, "api.json (see docs/design/infra.md)")->required();
   apply_cmd->add_flag("--dry-run", o->dry_run, "Print the plan; change nothing");
   add_control_plane_options(apply_cmd, o->cp);
+  add_format_option(apply_cmd, o->format);
   add_example(apply_cmd, "apigw-ws api apply --config api.json --endpoint http://127.0.0.1:4510 --dry-run");
   apply_cmd->callback([&g, &run, o] { run = [&g, o] { return apply(g, *o); }; });
 

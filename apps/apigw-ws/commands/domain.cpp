@@ -18,8 +18,11 @@
 #include <fmt/format.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/value_from.hpp>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace apigw::cli {
 namespace {
@@ -35,16 +38,24 @@ struct domain_cli_options {
 };
 
 // step_printer: prints each step ("plan: " before it in a dry run).
+// With `collect` it keeps them for one JSON report (--format json) instead.
 class step_printer final : public provision::api_hooks {
  public:
-  step_printer(bool dry_run, bool quiet) : dry_run_(dry_run), quiet_(quiet) {}
+  step_printer(bool dry_run, bool quiet, bool collect) : dry_run_(dry_run), quiet_(quiet), collect_(collect) {}
   void step(const provision::operation& o) override {
-    if (!quiet_ || dry_run_) fmt::print("{}{}\n", dry_run_ ? "plan: " : "", o.line);
+    if (collect_) {
+      steps_.push_back(o.line);
+    } else if (!quiet_ || dry_run_) {
+      fmt::print("{}{}\n", dry_run_ ? "plan: " : "", o.line);
+    }
   }
+  const std::vector<std::string>& steps() const { return steps_; }
 
  private:
   bool dry_run_;
   bool quiet_;
+  bool collect_;
+  std::vector<std::string> steps_;
 };
 
 asio::awaitable<result<void>> print_domain(mgmt::control_plane_client& client, std::string name, bool as_json) {
@@ -104,15 +115,26 @@ int domain_apply(const globals& g, const domain_cli_options& o) {
     if (!saved) return fail("domain apply", saved.error());
     *gw = *saved;
   }
-  step_printer printer(o.dry_run, g.quiet);
+  const bool as_json = o.format == "json";
+  step_printer printer(o.dry_run, g.quiet, as_json);
   auto done = run_io(io, provision::apply_domain(*client, *cfg->domain, gw->api_id, gw->stage, o.dry_run, printer));
   if (!done) return fail("domain apply", done.error());
   const std::string& target = done->target;
-  if (o.dry_run) return k_exit_ok;
-  if (!gw->custom_domain_created) {
+  if (!o.dry_run && !gw->custom_domain_created) {
     gw->custom_domain_created = true;
     if (auto saved = (*st)->upsert_gateway(*gw); !saved) return fail("domain apply", saved.error());
   }
+  if (as_json) {
+    fmt::print("{}\n", json::serialize(
+                           json::object{{"domain", cfg->domain->name},
+                                        {"api_id", gw->api_id},
+                                        {"stage", gw->stage},
+                                        {"dry_run", o.dry_run},
+                                        {"steps", json::value_from(printer.steps())},
+                                        {"dns_target", target.empty() ? json::value(nullptr) : json::value(target)}}));
+    return k_exit_ok;
+  }
+  if (o.dry_run) return k_exit_ok;
   if (!g.quiet) {
     fmt::print("{} is mapped to API {} stage {}; point a CNAME (or alias) record for it at {}\n", cfg->domain->name,
                gw->api_id, gw->stage, target.empty() ? "(see domain show)" : target);
@@ -155,6 +177,7 @@ void register_domain(CLI::App& app, const globals& g, command_runner& run) {
   apply_cmd->add_option("--config", o->config, "api.json with a \"domain\" object")->required();
   apply_cmd->add_flag("--dry-run", o->dry_run, "Print the plan; change nothing");
   add_control_plane_options(apply_cmd, o->cp);
+  add_format_option(apply_cmd, o->format);
   add_example(apply_cmd, "apigw-ws domain apply --config api.json --region eu-west-1 --dry-run");
   apply_cmd->callback([&g, &run, o] { run = [&g, o] { return domain_apply(g, *o); }; });
 
