@@ -46,9 +46,10 @@ std::string closed_endpoint() {
 }
 
 // run_on_terminal: the binary with a pseudo-terminal as its standard input, on which `typed` is
-// typed (stdout and stderr still go to files), as a person at a shell would run it.
+// typed, as a person at a shell would run it. stdout goes to a file; stderr too, or with
+// `stderr_on_terminal` to the terminal, and `err` is what the terminal showed.
 run_result run_on_terminal(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-                           const fs::path& dir, const std::string& typed) {
+                           const fs::path& dir, const std::string& typed, bool stderr_on_terminal = false) {
   run_result r;
   const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
   if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) return r;
@@ -73,19 +74,30 @@ run_result run_on_terminal(const std::vector<std::string>& args, const std::map<
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, slave, 0);
   posix_spawn_file_actions_addopen(&fa, 1, (dir / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&fa, 2, (dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (stderr_on_terminal) {
+    posix_spawn_file_actions_adddup2(&fa, slave, 2);
+  } else {
+    posix_spawn_file_actions_addopen(&fa, 2, (dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  }
   pid_t pid = 0;
   const int rc = ::posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
-  ::close(slave);
   if (rc == 0) {
     int status = 0;
     ::waitpid(pid, &status, 0);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
-  ::close(master);
   r.out = testing::read_file(dir / "stdout");
-  r.err = testing::read_file(dir / "stderr");
+  if (stderr_on_terminal) {
+    // The slave is still open here, so what the program wrote waits in the terminal to be read.
+    ::fcntl(master, F_SETFL, O_NONBLOCK);
+    char buf[4096];
+    for (ssize_t n; (n = ::read(master, buf, sizeof buf)) > 0;) r.err.append(buf, static_cast<std::size_t>(n));
+  } else {
+    r.err = testing::read_file(dir / "stderr");
+  }
+  ::close(slave);
+  ::close(master);
   return r;
 }
 
@@ -344,6 +356,27 @@ TEST_F(cli_test, send_progress_counts_deliveries_and_shows_with_progress_off_a_t
   r = run({"send", "--channel", "general", "--json", k_message});
   EXPECT_EQ(r.err.find("progress:"), std::string::npos) << r.err;  // not a terminal, no --progress
   EXPECT_EQ(run({"send", "--all", "--json", k_message, "--progress", "--no-progress"}).exit_code, 2);
+}
+
+// On a terminal the bar redraws one line and counts deliveries; a small send shows none unless
+// --progress asks for it.
+TEST_F(cli_test, send_progress_bar_on_a_terminal) {
+  add_session("AAAAAAAAAAAAAA1=", "general", server_.endpoint("/dev"));
+  add_session("AAAAAAAAAAAAAA2=", "general", server_.endpoint("/dev"));
+  add_session("AAAAAAAAAAAAAA3=", "general", server_.endpoint("/dev"));
+  testing::backdate_sessions(db_, std::chrono::minutes(1));
+  server_.script("AAAAAAAAAAAAAA2=", {{.status = 410}});
+  auto r = run_on_terminal({"--db", db_, "send", "--channel", "general", "--json", k_message, "--progress"}, env_, dir_,
+                           "", true);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("\r[########################################] 3/3 delivered 2 gone 1 failed 0"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("progress:"), std::string::npos) << r.err;  // the line form is for files and pipes
+  EXPECT_NE(r.out.find("delivered  2"), std::string::npos) << r.out;
+  r = run_on_terminal({"--db", db_, "send", "--channel", "general", "--json", k_message}, env_, dir_, "", true);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("delivered"), std::string::npos) << r.err;  // under 1000 recipients: no bar
 }
 
 TEST_F(cli_test, a_send_matching_nobody_warns_and_says_what_it_matched_against) {
