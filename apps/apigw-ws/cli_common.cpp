@@ -2,13 +2,42 @@
 #include "cli_common.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
 
 namespace apigw::cli {
 
+namespace fs = std::filesystem;
+
+bool database_exists(std::string_view db) {
+  // Anything but a SQLite file (PostgreSQL, an unsupported scheme, nothing at all) is left to
+  // store::open_store, which opens it or says what is wrong with it.
+  if (db.empty() || db == ":memory:") return true;
+  if (db.starts_with("sqlite://")) {
+    db.remove_prefix(9);
+  } else if (db.starts_with("sqlite:")) {
+    db.remove_prefix(7);
+  } else if (db.find("://") != std::string_view::npos) {
+    return true;
+  }
+  std::error_code ec;
+  return fs::exists(fs::path(db), ec) || ec;
+}
+
 result<std::unique_ptr<store::session_store>> open_migrated_store(const globals& g, bool migrate) {
+  if (!migrate && !database_exists(g.db)) {
+    // Opening it would create an empty file, and the command would fail anyway.
+    return failure{store::error::schema_missing,
+                   fmt::format("database {} does not exist: run `{} --db {} migrate` first", g.db, self_command(),
+                               shell_quote(g.db))};
+  }
   auto st = store::open_store(g.db, system_clock_source::instance());
   if (!st) return st.error();
   if (migrate) {
@@ -20,9 +49,9 @@ result<std::unique_ptr<store::session_store>> open_migrated_store(const globals&
   if (!v) return v.error();
   if (*v != store::k_schema_version) {
     return failure{*v < store::k_schema_version ? store::error::schema_missing : store::error::schema_too_new,
-                   fmt::format("database {} has schema version {} but this program needs {}: run `apigw-ws --db {} "
+                   fmt::format("database {} has schema version {} but this program needs {}: run `{} --db {} "
                                "migrate` first",
-                               (*st)->location(), *v, store::k_schema_version, g.db)};
+                               (*st)->location(), *v, store::k_schema_version, self_command(), shell_quote(g.db))};
   }
   return st;
 }
@@ -48,8 +77,114 @@ result<std::chrono::milliseconds> parse_duration(std::string_view text) {
                  fmt::format("invalid duration \"{}\": unknown unit \"{}\" (use ms, s, m, h or d)", text, unit)};
 }
 
+CLI::Validator duration_check() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        auto d = parse_duration(text);
+        return d ? std::string{} : d.error().message;
+      },
+      "DURATION");
+}
+
 int fail(std::string_view what, const failure& f) {
   std::fprintf(stderr, "apigw-ws: %.*s: %s\n", static_cast<int>(what.size()), what.data(), f.message.c_str());
+  return k_exit_failed;
+}
+
+int usage_error(std::string_view what, std::string_view message) {
+  fmt::print(stderr, "apigw-ws: {}: {}\nRun with --help for more information.\n", what, message);
+  return k_exit_usage;
+}
+
+std::string shell_quote(std::string_view text) {
+  const bool plain = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+           std::string_view("_@%+=:,./-").find(c) != std::string_view::npos;
+  });
+  if (plain) return std::string{text};
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  out += '\'';
+  return out;
+}
+
+std::string self_command() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "apigw-ws";
+  // The first apigw-ws on PATH is what a shell would run: the bare name only when that is this binary.
+  if (const char* path = std::getenv("PATH"); path != nullptr) {
+    std::string_view rest(path);
+    for (;;) {
+      const auto colon = rest.find(':');
+      const std::string_view dir = rest.substr(0, colon);
+      const fs::path candidate = fs::path(dir.empty() ? "." : dir) / "apigw-ws";
+      if (fs::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) {
+        const auto found = fs::canonical(candidate, ec);
+        if (!ec && found == fs::canonical(self, ec) && !ec) return "apigw-ws";
+        break;
+      }
+      if (colon == std::string_view::npos) break;
+      rest.remove_prefix(colon + 1);
+    }
+  }
+  return shell_quote(self.string());
+}
+
+CLI::Option* add_format_option(CLI::App* cmd, std::string& format) {
+  return cmd->add_option("--format", format, "Output: text (for people) or json (one JSON document, for scripts)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+}
+
+void add_example(CLI::App* cmd, std::string_view example) {
+  // Pasted from --help, the example runs this binary: `apigw-ws` becomes its path when it is not
+  // what PATH finds.
+  static const std::string self = self_command();
+  std::string line;
+  for (std::size_t i = 0; i < example.size();) {
+    if (example.substr(i).starts_with("apigw-ws ") && (i == 0 || example[i - 1] == ' ')) {
+      line += self + ' ';
+      i += 9;
+    } else {
+      line += example[i++];
+    }
+  }
+  std::string footer = cmd->get_footer();
+  // A command starts with its parent's footer (CLI11 copies it): its examples are its own.
+  if (const auto* parent = cmd->get_parent(); parent != nullptr && footer == parent->get_footer()) footer.clear();
+  footer += footer.empty() ? "Example:\n  " : "\n  ";
+  footer += line;
+  cmd->footer(footer);
+}
+
+CLI::Option* add_yes_flag(CLI::App* cmd, bool& yes) {
+  return cmd->add_flag("-y,--yes", yes, "Do it without asking (needed when standard input is not a terminal)");
+}
+
+std::optional<int> confirm(std::string_view what, std::string_view question, bool yes) {
+  if (yes) return std::nullopt;
+  if (::isatty(STDIN_FILENO) == 0) {
+    fmt::print(stderr,
+               "apigw-ws: {}: not done: standard input is not a terminal to ask on ({}); pass --yes to go ahead\n",
+               what, question);
+    return k_exit_usage;
+  }
+  fmt::print(stderr, "{} [y/N] ", question);
+  std::fflush(stderr);
+  std::string answer;
+  if (!std::getline(std::cin, answer)) answer.clear();
+  std::erase_if(answer, [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
+  std::transform(answer.begin(), answer.end(), answer.begin(),
+                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  if (answer == "y" || answer == "yes") return std::nullopt;
+  fmt::print(stderr, "apigw-ws: {}: nothing done (answer y to go ahead, or pass --yes)\n", what);
   return k_exit_failed;
 }
 

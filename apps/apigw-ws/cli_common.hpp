@@ -1,5 +1,7 @@
 // cli_common.hpp: what every apigw-ws command shares: global options, opening the store, duration
-// parsing, and the exit-code convention (0 success, 1 the operation failed, 2 bad usage).
+// parsing, the exit-code convention (0 success, 1 the operation failed, 2 bad usage; the table is in
+// the README's CLI section), --format, --yes and the confirmation question, the help examples, and
+// how the tool names itself in the commands it prints.
 #pragma once
 
 #include "apigw/core/clock.hpp"
@@ -11,6 +13,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -54,13 +57,50 @@ void register_domain(CLI::App& app, const globals& g, command_runner& run);
 void register_dev(CLI::App& app, const globals& g, command_runner& run);
 
 // open_migrated_store: opens the database and checks that it has the current schema (run
-// `apigw-ws migrate` otherwise). When `migrate` is true it migrates instead of checking.
+// `apigw-ws migrate` otherwise). When `migrate` is true it migrates instead of checking. Without
+// `migrate`, a SQLite file that does not exist fails with schema_missing before anything is opened,
+// so a command run before `migrate` leaves no empty database file behind.
 result<std::unique_ptr<store::session_store>> open_migrated_store(const globals& g, bool migrate = false);
+
+// database_exists: false for a SQLite file that is not there yet (opening it would create it);
+// true for PostgreSQL URLs.
+bool database_exists(std::string_view db);
+
+// self_command: how to run this program from a shell, for the commands the tool prints (the dev
+// banner, "run ... migrate first"): "apigw-ws" when that name on PATH is this very binary, else its
+// absolute path (shell-quoted when it needs to be), so a printed command works when pasted.
+std::string self_command();
+
+// shell_quote: `text` as one shell word (unchanged when it needs no quoting).
+std::string shell_quote(std::string_view text);
+
+// add_format_option: adds --format text|json (default text) to a command that prints data.
+CLI::Option* add_format_option(CLI::App* cmd, std::string& format);
+
+// add_example: appends "Example:" lines to the command's --help (every command has one).
+void add_example(CLI::App* cmd, std::string_view example);
+
+// add_yes_flag: adds --yes (-y) to a destructive command: do it without asking.
+CLI::Option* add_yes_flag(CLI::App* cmd, bool& yes);
+
+// confirm: asks `question` on the terminal unless `yes`. Returns nullopt to go ahead; otherwise
+// the exit code to return: k_exit_usage when standard input is not a terminal (nobody to ask:
+// pass --yes), k_exit_failed when the answer was not yes.
+std::optional<int> confirm(std::string_view what, std::string_view question, bool yes);
 
 // parse_duration: "90s", "15m", "12h", "7d", "250ms", or a bare number of seconds.
 result<std::chrono::milliseconds> parse_duration(std::string_view text);
 
+// duration_check: a CLI11 check that the value is a duration parse_duration accepts, so a bad one is
+// a usage error (exit 2) like any other bad option value.
+CLI::Validator duration_check();
+
 // fail: prints "apigw-ws: <what>: <message>" to stderr and returns k_exit_failed.
 int fail(std::string_view what, const failure& f);
+
+// usage_error: prints "apigw-ws: <what>: <message>" and a pointer to --help to stderr and returns
+// k_exit_usage: for usage mistakes found after parsing (an option missing in a combination CLI11
+// cannot express).
+int usage_error(std::string_view what, std::string_view message);
 
 }  // namespace apigw::cli

@@ -15,10 +15,15 @@ void add_control_plane_options(CLI::App* cmd, control_plane_cli& o) {
                   "http://127.0.0.1:PORT)");
   cmd->add_option("--region", o.region, "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's)");
   cmd->add_option("--profile", o.profile, "AWS profile (default: AWS_PROFILE, else default)");
-  cmd->add_option("--retries", o.retries,
-                  "Retries of a call answered 429 (TooManyRequestsException) or 5xx, 1 s, 2 s, 4 s, ... apart")
-      ->check(CLI::Range(0, 10))
-      ->capture_default_str();
+  auto* retries =
+      cmd->add_option("--retries", o.retries,
+                      "Retries of a call answered 429 (TooManyRequestsException) or 5xx, 1 s, 2 s, 4 s, ... apart")
+          ->check(CLI::Range(0, 10))
+          ->capture_default_str();
+  cmd->add_option("--attempts", o.attempts, "Attempts per call (retries + 1; use --retries)")
+      ->check(CLI::Range(1, 11))
+      ->excludes(retries)
+      ->group("");
 }
 
 result<control_plane_setup> resolve_control_plane(const control_plane_cli& o) {
@@ -50,7 +55,7 @@ result<control_plane_setup> resolve_control_plane(const control_plane_cli& o) {
     return failure{r.error().code, "no AWS region (pass --region): " + r.error().message};
   }
   s.options.signing.region = s.region;
-  s.options.throttle_retries = o.retries;
+  s.options.throttle_retries = o.attempts ? *o.attempts - 1 : o.retries;
   s.endpoint_url = o.endpoint ? *o.endpoint : mgmt::default_control_plane_endpoint(s.region);
   while (s.endpoint_url.ends_with('/')) s.endpoint_url.pop_back();
   return s;

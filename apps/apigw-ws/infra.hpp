@@ -22,10 +22,12 @@ struct control_plane_cli {
   std::optional<std::string> endpoint;  // the local gateway ("http://127.0.0.1:4510") or any control plane
   std::optional<std::string> region;
   std::optional<std::string> profile;
-  int retries = 4;  // tries after a throttled (429) or 5xx answer, 1 s, 2 s, 4 s, ... apart
+  int retries = 4;              // tries after a throttled (429) or 5xx answer, 1 s, 2 s, 4 s, ... apart
+  std::optional<int> attempts;  // --attempts, send's old name for the same idea: retries + 1
 };
 
-// add_control_plane_options: adds --endpoint, --region, --profile and --retries to `cmd`.
+// add_control_plane_options: adds --endpoint, --region, --profile and --retries (with --attempts
+// as an unlisted alias, so one name works on every command) to `cmd`.
 void add_control_plane_options(CLI::App* cmd, control_plane_cli& o);
 
 // control_plane_setup: the resolved client options and where the recorded endpoint points.

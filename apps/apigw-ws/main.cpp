@@ -36,6 +36,20 @@ int main(int argc, char** argv) {
   // `dev` (the local gateway with the example apps) is the apigw_cli_dev library, linked only by
   // this executable, so the command library itself does not carry the example apps.
   register_dev(app, g, run);
+  // The examples of the command groups and of the tool, after their commands were added (a command
+  // added later would start with its parent's footer).
+  add_example(app.get_subcommand("sessions"), "apigw-ws sessions list --connected");
+  add_example(app.get_subcommand("tokens"), "apigw-ws tokens cleanup --older-than 5m");
+  add_example(app.get_subcommand("users"), "apigw-ws users list");
+  add_example(app.get_subcommand("api"), "apigw-ws api show --name chat");
+  add_example(app.get_subcommand("domain"), "apigw-ws domain show --config api.json");
+  add_example(&app, "apigw-ws --db apigw.sqlite3 migrate");
+  add_example(&app,
+              "apigw-ws --db apigw.sqlite3 send --all --json "
+              "'{\"type\":\"system\",\"level\":\"warning\",\"message\":\"Maintenance at 22:00\"}'");
+  app.footer(app.get_footer() +
+             "\n\nExit status: 0 success, 1 the operation failed, 2 usage error (the command line is wrong, or a "
+             "destructive command got no --yes and has no terminal to ask on).");
 
   try {
     app.parse(argc, argv);

@@ -8,6 +8,14 @@
 
 namespace apigw::cli {
 
+result<store::user_id> resolve_user(store::session_store& st, const std::string& user) {
+  std::int64_t id = 0;
+  const auto* end = user.data() + user.size();
+  auto [p, ec] = std::from_chars(user.data(), end, id);
+  if (ec == std::errc{} && p == end && !user.empty()) return id;
+  return st.find_user_id(user);
+}
+
 void session_filter::add_to(CLI::App& cmd, bool require_target) {
   auto* group = cmd.add_option_group("target", "Which sessions");
   group->add_option("--session", session, "One stored session, by its id");
@@ -28,15 +36,9 @@ result<store::session_query> session_filter::query(store::session_store& st) con
   if (session) q = q.by_id(*session);
   if (connection) q = q.by_connection_id(*connection);
   if (user) {
-    std::int64_t id = 0;
-    const auto* end = user->data() + user->size();
-    auto [p, ec] = std::from_chars(user->data(), end, id);
-    if (ec != std::errc{} || p != end) {
-      auto found = st.find_user_id(*user);
-      if (!found) return found.error();
-      id = *found;
-    }
-    q = q.for_user(id);
+    auto id = resolve_user(st, *user);
+    if (!id) return id.error();
+    q = q.for_user(*id);
   }
   if (channel) q = q.in_channel(*channel);
   if (gateway) {

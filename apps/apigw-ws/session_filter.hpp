@@ -10,6 +10,9 @@
 
 namespace apigw::cli {
 
+// resolve_user: a --user value: a user id (digits), or a name in the built-in user store.
+result<store::user_id> resolve_user(store::session_store& st, const std::string& user);
+
 struct session_filter {
   std::optional<std::int64_t> session;
   std::optional<std::string> connection;

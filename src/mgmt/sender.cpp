@@ -149,6 +149,15 @@ struct send_state {
     return endpoint_context{std::move(*ep), std::move(signing), std::move(*region)};
   }
 
+  // recorded: tells on_outcome that one more recipient's outcome is in the report.
+  void recorded() {
+    if (!owner.opts.on_outcome) return;
+    try {
+      owner.opts.on_outcome(report);
+    } catch (...) {  // a progress display must not change the send
+    }
+  }
+
   double random01() {
     if (owner.opts.random) return owner.opts.random();
     return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
@@ -180,6 +189,7 @@ asio::awaitable<void> deliver_one(send_state& st, const recipient& r) {
   const auto& ctx = st.endpoint_for(r.endpoint);
   if (!ctx) {
     st.report.failed.push_back({r.connection_id, r.endpoint, ctx.error(), 0});
+    st.recorded();
     co_return;
   }
   const retry_policy& policy = st.owner.opts.retry;
@@ -192,17 +202,20 @@ asio::awaitable<void> deliver_one(send_state& st, const recipient& r) {
                                            r.connection_id, st.message);
     if (res) {
       ++st.report.delivered;
+      st.recorded();
       co_return;
     }
     if (res.error() == condition::connection_gone) {
       st.report.gone.push_back(r.connection_id);
       st.gone_pending.push_back(r.connection_id);
+      st.recorded();
       co_return;
     }
     if (!is_retryable(res.error().code) || attempt >= policy.max_attempts) {
       failure reason = res.error();
       if (attempt > 1) reason.message += fmt::format(" (gave up after {} attempts)", attempt);
       st.report.failed.push_back({r.connection_id, r.endpoint, std::move(reason), attempt});
+      st.recorded();
       co_return;
     }
     ++st.report.retries;
@@ -222,6 +235,7 @@ asio::awaitable<void> worker(std::shared_ptr<send_state> st) {
     } catch (const std::exception& e) {
       st->report.failed.push_back({r.connection_id, r.endpoint,
                                    failure{error::network_error, fmt::format("delivery failed: {}", e.what())}, 0});
+      st->recorded();
     }
   }
 }

@@ -12,12 +12,18 @@
 #include "cli_common.hpp"
 #include "infra.hpp"
 
+#include "apigw/core/json.hpp"
+
 #include <fmt/format.h>
 #include <boost/asio/io_context.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value_from.hpp>
 
-#include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
 
 namespace apigw::cli {
 namespace {
@@ -30,6 +36,8 @@ struct api_cli_options {
   std::string name;
   bool dry_run = false;
   bool live = false;
+  bool yes = false;
+  std::string format = "text";
   control_plane_cli cp;
 };
 
@@ -62,11 +70,24 @@ class store_recorder final : public provision::api_hooks {
     return rec;
   }
 
+  // collect: keep the steps and notes for one JSON report (--format json) instead of printing them.
+  void collect() { collect_ = true; }
+  const std::vector<std::string>& steps() const { return steps_; }
+  const std::vector<std::string>& notes() const { return notes_; }
+
   void step(const provision::operation& o) override {
-    if (!quiet_ || dry_run_) fmt::print("{}{}\n", dry_run_ ? "plan: " : "", o.line);
+    if (collect_) {
+      steps_.push_back(o.line);
+    } else if (!quiet_ || dry_run_) {
+      fmt::print("{}{}\n", dry_run_ ? "plan: " : "", o.line);
+    }
   }
   void note(const std::string& text) override {
-    if (!quiet_) fmt::print("{}\n", text);
+    if (collect_) {
+      notes_.push_back(text);
+    } else if (!quiet_) {
+      fmt::print("{}\n", text);
+    }
   }
 
   // record_api: the gateway row as known now; a deployment recorded for another API, or another
@@ -146,20 +167,12 @@ class store_recorder final : public provision::api_hooks {
   const provision::api_config& cfg_;
   bool dry_run_;
   bool quiet_;
+  bool collect_ = false;
+  std::vector<std::string> steps_;
+  std::vector<std::string> notes_;
   std::string api_id_;
   store::gateway gateway_;
 };
-
-// database_exists: false for a SQLite file that is not there yet (opening it would create it).
-bool database_exists(std::string_view db) {
-  if (db.starts_with("postgres")) return true;
-  if (db.starts_with("sqlite://")) {
-    db.remove_prefix(8);
-  } else if (db.starts_with("sqlite:")) {
-    db.remove_prefix(7);
-  }
-  return std::filesystem::exists(std::filesystem::path(db));
-}
 
 int apply(const globals& g, const api_cli_options& o) {
   auto cfg = provision::load_api_config(o.config);
@@ -180,10 +193,25 @@ int apply(const globals& g, const api_cli_options& o) {
   auto client = mgmt::control_plane_client::create(pool, setup->endpoint_url, setup->options);
   if (!client) return fail("api apply", client.error());
   store_recorder rec(st.get(), *setup, *cfg, o.dry_run, g.quiet);
+  if (o.format == "json") rec.collect();
   auto recorded = rec.recorded();
   if (!recorded) return fail("api apply", recorded.error());
   auto r = run_io(io, provision::apply_api(*client, *cfg, std::move(*recorded), setup->region, o.dry_run, rec));
   if (!r) return fail("api apply", r.error());
+  if (o.format == "json") {
+    fmt::print("{}\n",
+               json::serialize(json::object{
+                   {"name", cfg->name},
+                   {"api_id", r->api_id.empty() ? json::value(nullptr) : json::value(r->api_id)},
+                   {"stage", cfg->stage},
+                   {"dry_run", o.dry_run},
+                   {"changes", r->changes},
+                   {"steps", json::value_from(rec.steps())},
+                   {"notes", json::value_from(rec.notes())},
+                   {"endpoint", r->api_id.empty() ? json::value(nullptr)
+                                                  : json::value(management_endpoint(*setup, r->api_id, cfg->stage))}}));
+    return k_exit_ok;
+  }
   if (g.quiet) return k_exit_ok;
   if (r->changes == 0) {
     fmt::print("{} is up to date (API {}, stage {})\n", cfg->name, r->api_id, cfg->stage);
@@ -195,38 +223,101 @@ int apply(const globals& g, const api_cli_options& o) {
   return k_exit_ok;
 }
 
-asio::awaitable<result<void>> print_live(mgmt::control_plane_client& client, std::string api_id, std::string stage) {
+// live_state: what the control plane has for the API: its routes (route key, integration URI) and
+// the deployment its stage serves.
+struct live_state {
+  std::vector<std::pair<std::string, std::string>> routes;
+  std::optional<std::string> deployment_id;
+};
+
+asio::awaitable<result<live_state>> read_live(mgmt::control_plane_client& client, std::string api_id,
+                                              std::string stage) {
   auto routes = co_await client.get_routes(api_id);
   if (!routes) co_return routes.error();
   auto ints = co_await client.get_integrations(api_id);
   if (!ints) co_return ints.error();
   std::map<std::string, std::string> uri;
   for (const auto& i : *ints) uri.emplace(member_string(i, "integrationId"), member_string(i, "integrationUri"));
-  fmt::print("live routes:\n");
+  live_state live;
   for (const auto& r : *routes) {
     const std::string t = member_string(r, "target");
     const auto it = t.starts_with("integrations/") ? uri.find(t.substr(13)) : uri.end();
-    fmt::print("  {:<20} {}\n", member_string(r, "routeKey"), it == uri.end() ? "(no integration)" : it->second);
+    live.routes.emplace_back(member_string(r, "routeKey"), it == uri.end() ? std::string{} : it->second);
   }
   auto stages = co_await client.get_stages(api_id);
   if (!stages) co_return stages.error();
-  for (const auto& s : *stages) {
-    if (member_string(s, "stageName") == stage)
-      fmt::print("live stage {}: deployment {}\n", stage, member_string(s, "deploymentId"));
+  for (const auto& st : *stages) {
+    if (member_string(st, "stageName") == stage) live.deployment_id = member_string(st, "deploymentId");
   }
-  co_return ok();
+  co_return live;
 }
 
-// api_name: --name, else the name in --config.
+// api_name: --name, else the name in --config (one of them is there: checked before).
 result<std::string> api_name(const api_cli_options& o) {
   if (!o.name.empty()) return o.name;
-  if (o.config.empty()) return failure{core::error::invalid_argument, "pass --name or --config"};
   auto cfg = provision::load_api_config(o.config);
   if (!cfg) return cfg.error();
   return cfg->name;
 }
 
+// needs_name: the usage error of show and delete without --name or --config.
+std::optional<int> needs_name(std::string_view what, const api_cli_options& o) {
+  if (!o.name.empty() || !o.config.empty()) return std::nullopt;
+  return usage_error(what, "--name NAME is required (or --config api.json, to take the name from it)");
+}
+
+void print_show_text(const store::gateway& gw, const std::vector<store::gateway_route>& routes,
+                     const std::optional<live_state>& live) {
+  fmt::print(
+      "name:        {}\napi id:      {}\nendpoint:    {}\nregion:      {}\nstage:       {}\n"
+      "target base: {}\ndeployment:  {}\ndomain:      {}\n",
+      gw.name, gw.api_id, gw.endpoint, gw.region, gw.stage, gw.target_base,
+      gw.deployment_id.empty() ? "(not deployed)" : gw.deployment_id,
+      gw.domain.empty() ? "(none)" : gw.domain + (gw.custom_domain_created ? "" : " (not mapped yet)"));
+  fmt::print("routes:\n");
+  for (const auto& r : routes) {
+    fmt::print("  {:<20} {}{}\n", r.route_key, r.integration_url, r.deployed ? "" : "  (not deployed)");
+  }
+  if (!live) return;
+  fmt::print("live routes:\n");
+  for (const auto& [key, uri] : live->routes) {
+    fmt::print("  {:<20} {}\n", key, uri.empty() ? "(no integration)" : uri);
+  }
+  if (live->deployment_id) fmt::print("live stage {}: deployment {}\n", gw.stage, *live->deployment_id);
+}
+
+void print_show_json(const store::gateway& gw, const std::vector<store::gateway_route>& routes,
+                     const std::optional<live_state>& live) {
+  json::array rs;
+  for (const auto& r : routes) {
+    rs.push_back(
+        json::object{{"route_key", r.route_key}, {"integration_url", r.integration_url}, {"deployed", r.deployed}});
+  }
+  json::object out{{"name", gw.name},
+                   {"api_id", gw.api_id},
+                   {"endpoint", gw.endpoint},
+                   {"region", gw.region},
+                   {"stage", gw.stage},
+                   {"target_base", gw.target_base},
+                   {"deployment_id", gw.deployment_id.empty() ? json::value(nullptr) : json::value(gw.deployment_id)},
+                   {"domain", gw.domain.empty() ? json::value(nullptr) : json::value(gw.domain)},
+                   {"domain_mapped", gw.custom_domain_created},
+                   {"routes", std::move(rs)}};
+  if (live) {
+    json::array lr;
+    for (const auto& [key, uri] : live->routes) {
+      lr.push_back(
+          json::object{{"route_key", key}, {"integration_uri", uri.empty() ? json::value(nullptr) : json::value(uri)}});
+    }
+    out["live"] =
+        json::object{{"routes", std::move(lr)},
+                     {"deployment_id", live->deployment_id ? json::value(*live->deployment_id) : json::value(nullptr)}};
+  }
+  fmt::print("{}\n", json::serialize(out));
+}
+
 int show(const globals& g, const api_cli_options& o) {
+  if (auto usage = needs_name("api show", o)) return *usage;
   auto name = api_name(o);
   if (!name) return fail("api show", name.error());
   auto st = open_migrated_store(g);
@@ -235,31 +326,37 @@ int show(const globals& g, const api_cli_options& o) {
   if (!gw) return fail("api show", gw.error());
   auto routes = (*st)->list_gateway_routes(gw->id);
   if (!routes) return fail("api show", routes.error());
-  fmt::print(
-      "name:        {}\napi id:      {}\nendpoint:    {}\nregion:      {}\nstage:       {}\n"
-      "target base: {}\ndeployment:  {}\ndomain:      {}\n",
-      gw->name, gw->api_id, gw->endpoint, gw->region, gw->stage, gw->target_base,
-      gw->deployment_id.empty() ? "(not deployed)" : gw->deployment_id,
-      gw->domain.empty() ? "(none)" : gw->domain + (gw->custom_domain_created ? "" : " (not mapped yet)"));
-  fmt::print("routes:\n");
-  for (const auto& r : *routes) {
-    fmt::print("  {:<20} {}{}\n", r.route_key, r.integration_url, r.deployed ? "" : "  (not deployed)");
+  std::optional<live_state> live;
+  if (o.live) {
+    auto setup = resolve_control_plane(o.cp);
+    if (!setup) return fail("api show", setup.error());
+    asio::io_context io;
+    net::http_client_pool pool(io.get_executor());
+    auto client = mgmt::control_plane_client::create(pool, setup->endpoint_url, setup->options);
+    if (!client) return fail("api show", client.error());
+    auto r = run_io(io, read_live(*client, gw->api_id, gw->stage));
+    if (!r) return fail("api show", r.error());
+    live = std::move(*r);
   }
-  if (!o.live) return k_exit_ok;
-  auto setup = resolve_control_plane(o.cp);
-  if (!setup) return fail("api show", setup.error());
-  asio::io_context io;
-  net::http_client_pool pool(io.get_executor());
-  auto client = mgmt::control_plane_client::create(pool, setup->endpoint_url, setup->options);
-  if (!client) return fail("api show", client.error());
-  auto r = run_io(io, print_live(*client, gw->api_id, gw->stage));
-  if (!r) return fail("api show", r.error());
+  if (o.format == "json") {
+    print_show_json(*gw, *routes, live);
+  } else {
+    print_show_text(*gw, *routes, live);
+  }
   return k_exit_ok;
 }
 
 int delete_api(const globals& g, const api_cli_options& o) {
+  if (auto usage = needs_name("api delete", o)) return *usage;
   auto name = api_name(o);
   if (!name) return fail("api delete", name.error());
+  if (auto refused = confirm("api delete",
+                             fmt::format("delete the API {} (DeleteApi: every route, integration and stage, and "
+                                         "every open connection) and its record in {}?",
+                                         *name, g.db),
+                             o.yes)) {
+    return *refused;
+  }
   auto setup = resolve_control_plane(o.cp);
   if (!setup) return fail("api delete", setup.error());
   auto st = open_migrated_store(g);
@@ -294,19 +391,26 @@ void register_api(CLI::App& app, const globals& g, command_runner& run) {
   apply_cmd->add_option("--config", o->config, "api.json (see docs/design/infra.md)")->required();
   apply_cmd->add_flag("--dry-run", o->dry_run, "Print the plan; change nothing");
   add_control_plane_options(apply_cmd, o->cp);
+  add_format_option(apply_cmd, o->format);
+  add_example(apply_cmd, "apigw-ws api apply --config api.json --endpoint http://127.0.0.1:4510 --dry-run");
   apply_cmd->callback([&g, &run, o] { run = [&g, o] { return apply(g, *o); }; });
 
   auto* show_cmd = api->add_subcommand("show", "Print the recorded API, its routes and what is deployed");
-  show_cmd->add_option("--name", o->name, "The API's name");
+  show_cmd->add_option("--name", o->name, "The API's name (required, or --config)");
   show_cmd->add_option("--config", o->config, "Take the name from this api.json");
   show_cmd->add_flag("--live", o->live, "Also read the routes and stage from the control plane");
   add_control_plane_options(show_cmd, o->cp);
+  add_format_option(show_cmd, o->format);
+  add_example(show_cmd, "apigw-ws api show --name chat --live --region eu-west-1 --format json");
   show_cmd->callback([&g, &run, o] { run = [&g, o] { return show(g, *o); }; });
 
-  auto* delete_cmd = api->add_subcommand("delete", "Delete the API (DeleteApi) and its record");
+  auto* delete_cmd =
+      api->add_subcommand("delete", "Delete the API (DeleteApi) and its record (asks first unless --yes)");
   delete_cmd->add_option("--name", o->name, "The API's name");
   delete_cmd->add_option("--config", o->config, "Take the name from this api.json");
   add_control_plane_options(delete_cmd, o->cp);
+  add_yes_flag(delete_cmd, o->yes);
+  add_example(delete_cmd, "apigw-ws api delete --name chat --region eu-west-1 --yes");
   delete_cmd->callback([&g, &run, o] { run = [&g, o] { return delete_api(g, *o); }; });
 }
 

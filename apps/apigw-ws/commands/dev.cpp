@@ -225,6 +225,10 @@ int run_dev(const globals& g, const dev_options& o) {
   }
 
   const auto url = fmt::format("http://{}:{}/", o.host, http.port());
+  // The commands below are for pasting into another shell: they name this binary by its path when
+  // `apigw-ws` on PATH is not this binary (a build folder), and quote the database path.
+  const auto self = self_command();
+  const auto db_arg = shell_quote(store_globals.db);
   std::printf(
       "\napigw-ws dev is running.\n\n"
       "  Open           %s\n"
@@ -234,14 +238,14 @@ int run_dev(const globals& g, const dev_options& o) {
       "  Backend        %s{connect,disconnect,default}\n"
       "  Data           %s\n\n"
       "  From another shell:\n"
-      "    apigw-ws --db %s send --all --json "
+      "    %s --db %s send --all --json "
       "'{\"type\":\"system\",\"level\":\"warning\",\"message\":\"Maintenance at 18:00\"}'\n"
-      "    apigw-ws --db %s sessions list\n\n"
+      "    %s --db %s sessions list\n\n"
       "Ctrl-C stops both; kill -USR1 %d restarts the gateway.\n"
       "ready url=%s gateway=ws://%s:%u/dev\n",
       url.c_str(), (*logins)["alice"].c_str(), (*logins)["bob"].c_str(), o.host.c_str(), gateway_port.load(),
-      o.host.c_str(), gateway_port.load(), backend_base.c_str(), data.c_str(), store_globals.db.c_str(),
-      store_globals.db.c_str(), static_cast<int>(::getpid()), url.c_str(), o.host.c_str(), gateway_port.load());
+      o.host.c_str(), gateway_port.load(), backend_base.c_str(), data.c_str(), self.c_str(), db_arg.c_str(),
+      self.c_str(), db_arg.c_str(), static_cast<int>(::getpid()), url.c_str(), o.host.c_str(), gateway_port.load());
   std::fflush(stdout);
 
   // The main thread waits for signals; everything else runs on the other threads.
@@ -294,6 +298,7 @@ void register_dev(CLI::App& app, const globals& g, command_runner& run) {
       ->capture_default_str();
   cmd->add_option("--source-dir", o->source_dir, "The apigw-ws source tree (examples/ and web/ are served from it)")
       ->capture_default_str();
+  add_example(cmd, "apigw-ws dev --port 8000 --gateway-port 4510 --data-dir apigw-dev-data");
   cmd->callback([&g, &run, o] { run = [&g, o]() -> int { return run_dev(g, *o); }; });
 }
 

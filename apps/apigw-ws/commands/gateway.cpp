@@ -149,8 +149,10 @@ void register_gateway(CLI::App& app, const globals& g, command_runner& run) {
                   "Largest client message (closes with 1009) and PostToConnection body (413)")
       ->capture_default_str();
   cmd->add_option("--idle-timeout", o->idle_timeout, "Close a connection with no data frames for this long")
+      ->check(duration_check())
       ->capture_default_str();
   cmd->add_option("--max-duration", o->max_duration, "Close every connection this long after it opened")
+      ->check(duration_check())
       ->capture_default_str();
   cmd->add_option("--idle-close-code", o->idle_close_code, "Close code for idle and max-duration closes [unverified]")
       ->check(CLI::Range(1000, 4999))
@@ -182,7 +184,10 @@ void register_gateway(CLI::App& app, const globals& g, command_runner& run) {
   cmd->add_option("--management-burst", o->management_burst, "Token-bucket burst for --management-rate")
       ->capture_default_str();
   cmd->add_option("--shutdown-grace", o->shutdown_grace, "How long shutdown waits for $disconnect calls")
+      ->check(duration_check())
       ->capture_default_str();
+  add_example(cmd, "apigw-ws gateway --port 4510 --backend http://127.0.0.1:8000/ws/");
+  add_example(cmd, "apigw-ws gateway --config apis.json --auth sigv4 --state-file gw-state.json");
   cmd->callback([&g, &run, o] { run = [&g, o]() -> int { return run_gateway(g, *o); }; });
 }
 

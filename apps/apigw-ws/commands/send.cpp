@@ -14,14 +14,17 @@
 #include <unistd.h>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <sstream>
+#include <tuple>
 
 namespace apigw::cli {
 namespace {
@@ -34,9 +37,11 @@ struct send_options {
   std::optional<std::string> region;
   std::optional<std::string> profile;
   std::size_t concurrency = 128;
-  std::size_t attempts = 4;
+  std::size_t retries = 3;
+  std::optional<std::size_t> attempts;  // the old name: --attempts N is --retries N-1
   double max_rps = 0;
   std::string format = "text";
+  bool progress = false;
   bool no_progress = false;
 };
 
@@ -56,26 +61,45 @@ result<std::string> read_message(const send_options& o) {
   return serialize_message(*v);
 }
 
-// progress_source: passes pages through and reports how many recipients were handed out so far
-// (the sender pulls the next page as the previous one is handed to its workers, so this tracks
-// the send closely enough for a progress bar).
-class progress_source final : public mgmt::recipient_source {
+// progress_display: counts outcomes (delivered, gone, failed) as the sender records them, so the display
+// moves with deliveries, not with recipients read. On a terminal it redraws one line (at most 10
+// times a second); elsewhere (--progress into a file or a pipe) it prints a line every 10 %.
+class progress_display {
  public:
-  progress_source(mgmt::recipient_source& inner, std::function<void(std::size_t)> on_page)
-      : inner_(inner), on_page_(std::move(on_page)) {}
-  result<std::vector<mgmt::recipient>> next_page() override {
-    auto page = inner_.next_page();
-    if (page) {
-      handed_out_ += page->size();
-      if (on_page_) on_page_(handed_out_);
+  progress_display(std::size_t total, bool terminal) : total_(std::max<std::size_t>(total, 1)), terminal_(terminal) {}
+
+  void update(const mgmt::delivery_report& r) {
+    const std::size_t done = r.recipients();
+    const auto now = std::chrono::steady_clock::now();
+    if (terminal_) {
+      if (done < total_ && now - last_ < std::chrono::milliseconds(100)) return;
+      last_ = now;
+      constexpr std::size_t k_width = 40;
+      const std::size_t filled = std::min(k_width, done * k_width / total_);
+      fmt::print(stderr, "\r[{}{}] {}/{} delivered {} gone {} failed {}", std::string(filled, '#'),
+                 std::string(k_width - filled, ' '), done, total_, r.delivered, r.gone.size(), r.failed.size());
+      std::fflush(stderr);
+      drawn_ = true;
+      return;
     }
-    return page;
+    const std::size_t step = std::min<std::size_t>(10, done * 10 / total_);
+    if (step <= step_ && done != total_) return;
+    step_ = step;
+    fmt::print(stderr, "progress: {}/{} delivered {} gone {} failed {}\n", done, total_, r.delivered, r.gone.size(),
+               r.failed.size());
+  }
+
+  // finish: ends the terminal line, so the report starts on a line of its own.
+  void finish() {
+    if (terminal_ && drawn_) std::fputc('\n', stderr);
   }
 
  private:
-  mgmt::recipient_source& inner_;
-  std::function<void(std::size_t)> on_page_;
-  std::size_t handed_out_ = 0;
+  std::size_t total_;
+  bool terminal_;
+  bool drawn_ = false;
+  std::size_t step_ = 0;
+  std::chrono::steady_clock::time_point last_{};
 };
 
 bool is_loopback_host(std::string_view host) {
@@ -104,11 +128,39 @@ result<mgmt::signing_lookup> make_signing(const send_options& o) {
   }};
 }
 
+// failure_group: recipients that failed the same way (same endpoint, attempts and reason), so an
+// error shared by all of them (no credentials, an endpoint that refuses connections) is printed
+// once with the count instead of once per recipient.
+struct failure_group {
+  const mgmt::delivery_failure* first = nullptr;
+  std::vector<std::string_view> ids;
+};
+
+std::vector<failure_group> group_failures(const std::vector<mgmt::delivery_failure>& failed) {
+  std::vector<failure_group> groups;
+  std::map<std::tuple<std::string_view, std::size_t, std::string_view>, std::size_t> index;
+  for (const auto& f : failed) {
+    auto [it, added] = index.try_emplace({f.endpoint, f.attempts, f.reason.message}, groups.size());
+    if (added) groups.push_back({&f, {}});
+    groups[it->second].ids.push_back(f.connection_id);
+  }
+  return groups;
+}
+
 void print_text(const mgmt::delivery_report& r, const store::session_query& q, std::size_t marked) {
   const double ms = std::chrono::duration<double, std::milli>(r.elapsed).count();
   fmt::print("sent to {} session(s) ({}) in {:.1f} ms\n", r.recipients(), q.connected_only().describe(), ms);
   fmt::print("  delivered  {}\n", r.delivered);
   fmt::print("  gone       {} ({} marked disconnected)\n", r.gone.size(), marked);
+  if (r.gone.size() > marked && !r.gone_sink_error) {
+    // API Gateway answers 410 for a connection whose $connect is still running, so a session
+    // created less than the connect window before the send is not marked (docs/design/dispatch.md).
+    fmt::print(
+        "             {} not marked: created less than {} s before the send, inside the connect window, where API "
+        "Gateway answers 410 while $connect still runs (or already marked); `sessions reconcile --check` marks them "
+        "later if they are really gone\n",
+        r.gone.size() - marked, std::chrono::duration_cast<std::chrono::seconds>(dispatch::k_connect_window).count());
+  }
   fmt::print("  failed     {}\n", r.failed.size());
   fmt::print("  retries    {}\n", r.retries);
   // Only when the store failed along the way: the send waited for it and went on from the same page.
@@ -117,17 +169,33 @@ void print_text(const mgmt::delivery_report& r, const store::session_query& q, s
                r.gone_sink_retries);
   }
   constexpr std::size_t k_show = 20;
-  for (std::size_t i = 0; i < r.failed.size() && i < k_show; ++i) {
-    const auto& f = r.failed[i];
-    fmt::print("  failed: {} via {} after {} attempt(s): {}\n", f.connection_id, f.endpoint.empty() ? "-" : f.endpoint,
-               f.attempts, f.reason.message);
+  constexpr std::size_t k_ids = 5;
+  const auto groups = group_failures(r.failed);
+  for (std::size_t i = 0; i < groups.size() && i < k_show; ++i) {
+    const auto& f = *groups[i].first;
+    const auto& ids = groups[i].ids;
+    const std::string_view via = f.endpoint.empty() ? "-" : std::string_view(f.endpoint);
+    // No attempt at all: the endpoint or its signing settings failed before any request.
+    const std::string when = f.attempts == 0 ? "before any request" : fmt::format("after {} attempt(s)", f.attempts);
+    if (ids.size() == 1) {
+      fmt::print("  failed: {} via {} {}: {}\n", f.connection_id, via, when, f.reason.message);
+      continue;
+    }
+    fmt::print("  failed: {} recipients via {} {}: {}\n", ids.size(), via, when, f.reason.message);
+    const std::vector<std::string_view> shown(ids.begin(), ids.begin() + std::min(k_ids, ids.size()));
+    fmt::print("    connections: {}{}\n", fmt::join(shown, ", "),
+               ids.size() > k_ids ? fmt::format(", ... and {} more", ids.size() - k_ids) : std::string{});
   }
-  if (r.failed.size() > k_show) fmt::print("  ... and {} more failures\n", r.failed.size() - k_show);
+  if (groups.size() > k_show) {
+    std::size_t rest = 0;
+    for (std::size_t i = k_show; i < groups.size(); ++i) rest += groups[i].ids.size();
+    fmt::print("  ... and {} more failures\n", rest);
+  }
   if (r.source_error) fmt::print("  reading sessions failed: {}\n", r.source_error->message);
   if (r.gone_sink_error) fmt::print("  marking gone sessions failed: {}\n", r.gone_sink_error->message);
 }
 
-void print_json(const mgmt::delivery_report& r) {
+void print_json(const mgmt::delivery_report& r, std::size_t marked) {
   json::array failed;
   for (const auto& f : r.failed) {
     failed.push_back(json::object{{"connection_id", f.connection_id},
@@ -137,8 +205,10 @@ void print_json(const mgmt::delivery_report& r) {
   }
   json::array gone;
   for (const auto& id : r.gone) gone.emplace_back(id);
-  json::object out{{"delivered", r.delivered},
+  json::object out{{"recipients", r.recipients()},
+                   {"delivered", r.delivered},
                    {"gone", std::move(gone)},
+                   {"gone_marked", marked},
                    {"failed", std::move(failed)},
                    {"retries", r.retries},
                    {"source_retries", r.source_retries},
@@ -147,6 +217,19 @@ void print_json(const mgmt::delivery_report& r) {
   if (r.source_error) out["source_error"] = r.source_error->message;
   if (r.gone_sink_error) out["gone_sink_error"] = r.gone_sink_error->message;
   fmt::print("{}\n", json::serialize(out));
+}
+
+// warn_nobody: a send that reached no one is most often a misspelled channel or user, so it says
+// what the filter was matched against and whether disconnected sessions match it.
+void warn_nobody(store::session_store& st, const store::session_query& q) {
+  std::string others;
+  if (auto any_state = st.count(q); any_state && *any_state > 0) {
+    others = fmt::format(" ({} disconnected session(s) match)", *any_state);
+  } else if (any_state) {
+    others = " (no disconnected one either: check the spelling; `sessions list` shows what is stored)";
+  }
+  fmt::print(stderr, "apigw-ws: send: warning: no session matched ({}) in {}{}\n", q.connected_only().describe(),
+             st.location(), others);
 }
 
 int run_send(const globals& g, const send_options& o) {
@@ -160,37 +243,33 @@ int run_send(const globals& g, const send_options& o) {
   if (!signing) return fail("send", signing.error());
 
   dispatch::store_recipients recipients(**st, *q, o.endpoint);
-  std::function<void(std::size_t)> on_page;
-  const bool show_progress = !o.no_progress && !g.quiet && o.format == "text" && ::isatty(STDERR_FILENO) != 0;
-  if (show_progress) {
-    auto total = (*st)->count(q->connected_only());
-    if (total && *total >= 1000) {
-      const auto n = static_cast<std::size_t>(*total);
-      on_page = [n](std::size_t done) {
-        constexpr std::size_t k_width = 40;
-        const std::size_t filled = std::min(k_width, done * k_width / std::max<std::size_t>(n, 1));
-        std::fprintf(stderr, "\r[%s%s] %zu/%zu", std::string(filled, '#').c_str(),
-                     std::string(k_width - filled, ' ').c_str(), std::min(done, n), n);
-        if (done >= n) std::fputc('\n', stderr);
-      };
-    }
-  }
-  progress_source source(recipients, std::move(on_page));
   dispatch::store_gone_sink gone(**st);
 
   mgmt::sender_options so;
   so.max_in_flight = o.concurrency;
-  so.retry.max_attempts = o.attempts;
+  so.retry.max_attempts = o.attempts ? *o.attempts : o.retries + 1;
   so.max_requests_per_second = o.max_rps;
   so.signing = std::move(*signing);
+  // The bar: on a terminal for sends of 1000 or more (unless --no-progress), always with --progress.
+  std::optional<progress_display> bar;
+  const bool terminal = ::isatty(STDERR_FILENO) != 0;
+  if (o.progress || (!o.no_progress && !g.quiet && o.format == "text" && terminal)) {
+    auto total = (*st)->count(q->connected_only());
+    if (total && (o.progress || *total >= 1000)) {
+      bar.emplace(static_cast<std::size_t>(*total), terminal);
+      so.on_outcome = [&bar](const mgmt::delivery_report& r) { bar->update(r); };
+    }
+  }
   mgmt::sender sender(std::move(so));
-  auto report = sender.send_sync(source, std::move(*message), &gone);
+  auto report = sender.send_sync(recipients, std::move(*message), &gone);
+  if (bar) bar->finish();
   if (!report) return fail("send", report.error());
   if (o.format == "json") {
-    print_json(*report);
+    print_json(*report, gone.marked());
   } else if (!g.quiet) {
     print_text(*report, *q, gone.marked());
   }
+  if (report->recipients() == 0 && !report->source_error && !g.quiet) warn_nobody(**st, *q);
   const bool complete = report->failed.empty() && !report->source_error && !report->gone_sink_error;
   return complete ? k_exit_ok : k_exit_failed;
 }
@@ -203,7 +282,7 @@ void register_send(CLI::App& app, const globals& g, command_runner& run) {
       "send",
       "Send one JSON message to the connected sessions selected by --session, --connection, --user, --channel or "
       "--all. Prints a report (delivered, gone, failed, retries); gone connections are marked disconnected. Exit "
-      "status 1 when any delivery failed.");
+      "status 1 when any delivery failed; a send that matches no connected session warns on stderr.");
   o->filter.add_to(*cmd, true);
   auto* src = cmd->add_option_group("message", "The message");
   src->add_option("--json", o->json_text, "The message as JSON text, e.g. '{\"type\":\"system\",...}'");
@@ -217,15 +296,31 @@ void register_send(CLI::App& app, const globals& g, command_runner& run) {
   cmd->add_option("--concurrency", o->concurrency, "Requests in flight at once")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
-  cmd->add_option("--attempts", o->attempts, "Attempts per recipient for throttling, 5xx and network errors")
+  auto* retries = cmd->add_option("--retries", o->retries,
+                                  "Retries per recipient after a throttled (429), 5xx or network failure, with "
+                                  "backoff (the same name as in api and domain)")
+                      ->check(CLI::Range(0, 19))
+                      ->capture_default_str();
+  // --attempts is the name this option had; it still works, as attempts (retries + 1), unlisted.
+  cmd->add_option("--attempts", o->attempts, "Attempts per recipient (old name; use --retries)")
       ->check(CLI::Range(1, 20))
-      ->capture_default_str();
+      ->excludes(retries)
+      ->group("");
   cmd->add_option("--max-rps", o->max_rps, "Cap on requests per second (0: none; AWS's account quota is 10000)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--format", o->format, "Report format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  cmd->add_flag("--no-progress", o->no_progress, "No progress bar, even on a terminal");
+  add_format_option(cmd, o->format);
+  auto* progress_flag =
+      cmd->add_flag("--progress", o->progress,
+                    "Show progress (deliveries so far) on stderr for any send, also when stderr is not a terminal");
+  cmd->add_flag("--no-progress", o->no_progress,
+                "No progress bar, even on a terminal (default: a bar for sends of "
+                "1000 or more on a terminal)")
+      ->excludes(progress_flag);
+  add_example(
+      cmd,
+      "apigw-ws send --channel general --json '{\"type\":\"system\",\"level\":\"warning\",\"message\":\"Maintenance "
+      "at 22:00\"}'");
+  add_example(cmd, "apigw-ws send --user alice --file toast.json --retries 5 --format json");
   cmd->callback([&g, &run, o] { run = [&g, o] { return run_send(g, *o); }; });
 }
 

@@ -4,17 +4,22 @@
 //   connected after --max-age missed its $disconnect; those are marked disconnected. With --check
 //   the rest are asked about with GetConnection, and the ones the gateway no longer knows (410)
 //   are marked too.
-// kick: closes connections server-side with DeleteConnection and marks them disconnected.
+// kick: closes connections server-side with DeleteConnection and marks them disconnected; it asks
+//   first (or takes --yes), since the people on those connections are cut off.
+#include "apigw/core/json.hpp"
 #include "apigw/dispatch/delivery.hpp"
 #include "apigw/mgmt/management_client.hpp"
 #include "apigw/net/http_client_pool.hpp"
 #include "apigw/sigv4/credentials.hpp"
+#include "apigw/sigv4/error.hpp"
 #include "cli_common.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value_from.hpp>
 
 #include <map>
 #include <memory>
@@ -26,24 +31,41 @@ struct admin_options {
   std::string max_age = "2h";
   bool check = false;
   std::optional<std::string> endpoint;
-  std::vector<std::string> connection_ids;
+  std::optional<std::string> region;
+  std::optional<std::string> profile;
+  std::vector<std::string> connection_ids;  // --connection (repeatable)
+  std::vector<std::string> positional_ids;  // the positional ids kick took before --connection
+  bool yes = false;
+  std::string format = "text";
 };
 
-// signing: the credentials chain's credentials when it has some; otherwise unsigned (the local
-// gateway accepts that; AWS answers 403, which is reported per connection).
-mgmt::signing_config signing() {
+// signing: credentials and region from the chain (--profile, the environment, the shared files),
+// with --region over the chain's region. Without credentials requests go unsigned (the local
+// gateway accepts that; AWS answers 403, which is reported per connection), unless --profile named
+// a profile that has none: that is a failure of its own.
+result<mgmt::signing_config> signing(const admin_options& o) {
   auto chain = sigv4::process_chain_options();
+  if (o.profile) chain.profile = *o.profile;
   mgmt::signing_config cfg;
-  if (auto creds = sigv4::resolve_credentials(chain); creds) cfg.credentials = creds->creds;
-  if (auto region = sigv4::resolve_region(chain); region) cfg.region = region->region;
+  if (auto creds = sigv4::resolve_credentials(chain); creds) {
+    cfg.credentials = creds->creds;
+  } else if (o.profile || creds.error() != sigv4::error::credentials_not_found) {
+    return failure{creds.error().code, "no usable AWS credentials: " + creds.error().message};
+  }
+  if (o.region) {
+    cfg.region = *o.region;
+  } else if (auto region = sigv4::resolve_region(chain); region) {
+    cfg.region = region->region;
+  }
   return cfg;
 }
 
 // gateway_clients: one management client per endpoint, created on first use.
 class gateway_clients {
  public:
-  gateway_clients(store::session_store& st, net::http_client_pool& pool, std::optional<std::string> override_endpoint)
-      : store_(st), pool_(pool), override_(std::move(override_endpoint)), signing_(signing()) {}
+  gateway_clients(store::session_store& st, net::http_client_pool& pool, std::optional<std::string> override_endpoint,
+                  mgmt::signing_config signing)
+      : store_(st), pool_(pool), override_(std::move(override_endpoint)), signing_(std::move(signing)) {}
 
   // client_for: the client of the session's endpoint (the override, else its gateway's).
   result<mgmt::management_client*> client_for(const store::session& s) {
@@ -105,7 +127,14 @@ boost::asio::awaitable<std::vector<std::string>> find_gone(gateway_clients& clie
 
 int reconcile(const globals& g, const admin_options& o) {
   auto age = parse_duration(o.max_age);
-  if (!age) return fail("sessions reconcile", age.error());
+  if (!age) return usage_error("sessions reconcile", age.error().message);
+  // Only --check reaches the gateway; the credentials are resolved before anything is marked.
+  mgmt::signing_config sign;
+  if (o.check) {
+    auto resolved = signing(o);
+    if (!resolved) return fail("sessions reconcile", resolved.error());
+    sign = std::move(*resolved);
+  }
   auto st = open_migrated_store(g);
   if (!st) return fail("sessions reconcile", st.error());
   const auto cutoff = system_clock_source::instance().now() - *age;
@@ -124,12 +153,16 @@ int reconcile(const globals& g, const admin_options& o) {
   if (!visited) return fail("sessions reconcile", visited.error());
   auto marked = (*st)->mark_disconnected(stale);
   if (!marked) return fail("sessions reconcile", marked.error());
-  if (!g.quiet) fmt::print("marked {} session(s) older than {} disconnected\n", *marked, o.max_age);
-  if (!o.check) return k_exit_ok;
+  const bool as_json = o.format == "json";
+  if (!g.quiet && !as_json) fmt::print("marked {} session(s) older than {} disconnected\n", *marked, o.max_age);
+  if (!o.check) {
+    if (as_json) fmt::print("{}\n", json::serialize(json::object{{"marked_old", *marked}}));
+    return k_exit_ok;
+  }
 
   boost::asio::io_context io;
   net::http_client_pool pool(io.get_executor());
-  gateway_clients clients(**st, pool, o.endpoint);
+  gateway_clients clients(**st, pool, o.endpoint, std::move(sign));
   int failed = 0;
   // GetConnection also answers 410 while a connection's $connect is still running: only sessions
   // older than the connect window when the checks began are marked (docs/design/dispatch.md).
@@ -137,24 +170,34 @@ int reconcile(const globals& g, const admin_options& o) {
   auto gone = run_io(io, find_gone(clients, std::move(rest), failed));
   auto gone_marked = (*st)->mark_gone(gone, created_before);
   if (!gone_marked) return fail("sessions reconcile", gone_marked.error());
-  if (!g.quiet) fmt::print("marked {} session(s) the gateway no longer knows disconnected\n", *gone_marked);
+  if (as_json) {
+    fmt::print("{}\n", json::serialize(
+                           json::object{{"marked_old", *marked}, {"marked_gone", *gone_marked}, {"failed", failed}}));
+  } else if (!g.quiet) {
+    fmt::print("marked {} session(s) the gateway no longer knows disconnected\n", *gone_marked);
+  }
   return failed == 0 ? k_exit_ok : k_exit_failed;
 }
 
-boost::asio::awaitable<int> kick_all(store::session_store& st, gateway_clients& clients, std::vector<std::string> ids,
-                                     bool quiet) {
-  int failed = 0;
+// kick_outcome: what happened to each connection id.
+struct kick_outcome {
+  std::vector<std::string> kicked;
+  std::vector<std::string> already_gone;
+  std::vector<std::pair<std::string, std::string>> failed;  // id, why
+};
+
+boost::asio::awaitable<kick_outcome> kick_all(store::session_store& st, gateway_clients& clients,
+                                              std::vector<std::string> ids) {
+  kick_outcome out;
   for (const auto& id : ids) {
     auto s = st.find_session(id);
     if (!s) {
-      fmt::print(stderr, "apigw-ws: sessions kick: {}\n", s.error().message);
-      ++failed;
+      out.failed.emplace_back(id, s.error().message);
       continue;
     }
     auto c = clients.client_for(*s);
     if (!c) {
-      fmt::print(stderr, "apigw-ws: sessions kick: {}\n", c.error().message);
-      ++failed;
+      out.failed.emplace_back(id, c.error().message);
       continue;
     }
     // DeleteConnection also answers 410 while a connection's $connect is still running; then only
@@ -162,30 +205,57 @@ boost::asio::awaitable<int> kick_all(store::session_store& st, gateway_clients& 
     const auto created_before = st.time().now() - dispatch::k_connect_window;
     auto deleted = co_await (*c)->delete_connection(id);
     if (!deleted && deleted.error() != condition::connection_gone) {
-      fmt::print(stderr, "apigw-ws: sessions kick: DeleteConnection {}: {}\n", id, deleted.error().message);
-      ++failed;
+      out.failed.emplace_back(id, "DeleteConnection: " + deleted.error().message);
       continue;
     }
     const std::string one[] = {id};
     auto m = deleted ? st.mark_disconnected(one) : st.mark_gone(one, created_before);
     if (!m) {
-      fmt::print(stderr, "apigw-ws: sessions kick: {}\n", m.error().message);
-      ++failed;
+      out.failed.emplace_back(id, m.error().message);
       continue;
     }
-    if (!quiet) fmt::print("kicked {}{}\n", id, deleted ? "" : " (it was already gone)");
+    (deleted ? out.kicked : out.already_gone).push_back(id);
   }
-  co_return failed;
+  co_return out;
 }
 
 int kick(const globals& g, const admin_options& o) {
+  std::vector<std::string> ids = o.connection_ids;
+  ids.insert(ids.end(), o.positional_ids.begin(), o.positional_ids.end());
+  if (ids.empty()) return usage_error("sessions kick", "--connection is required (one per connection to close)");
+  if (auto refused = confirm(
+          "sessions kick",
+          fmt::format("close {} connection(s) with DeleteConnection ({})?", ids.size(), fmt::join(ids, ", ")), o.yes)) {
+    return *refused;
+  }
+  auto sign = signing(o);
+  if (!sign) return fail("sessions kick", sign.error());
   auto st = open_migrated_store(g);
   if (!st) return fail("sessions kick", st.error());
   boost::asio::io_context io;
   net::http_client_pool pool(io.get_executor());
-  gateway_clients clients(**st, pool, o.endpoint);
-  const int failed = run_io(io, kick_all(**st, clients, o.connection_ids, g.quiet));
-  return failed == 0 ? k_exit_ok : k_exit_failed;
+  gateway_clients clients(**st, pool, o.endpoint, std::move(*sign));
+  const auto out = run_io(io, kick_all(**st, clients, std::move(ids)));
+  for (const auto& [id, why] : out.failed) fmt::print(stderr, "apigw-ws: sessions kick: {}: {}\n", id, why);
+  if (o.format == "json") {
+    json::array failed;
+    for (const auto& [id, why] : out.failed) failed.push_back(json::object{{"connection_id", id}, {"reason", why}});
+    fmt::print("{}\n", json::serialize(json::object{{"kicked", json::value_from(out.kicked)},
+                                                    {"already_gone", json::value_from(out.already_gone)},
+                                                    {"failed", std::move(failed)}}));
+  } else if (!g.quiet) {
+    for (const auto& id : out.kicked) fmt::print("kicked {}\n", id);
+    for (const auto& id : out.already_gone) fmt::print("kicked {} (it was already gone)\n", id);
+  }
+  return out.failed.empty() ? k_exit_ok : k_exit_failed;
+}
+
+// add_aws_options: --endpoint, --region and --profile, as on send.
+void add_aws_options(CLI::App* cmd, admin_options& o) {
+  cmd->add_option("--endpoint", o.endpoint,
+                  "Management endpoint for every session (default: each session's gateway's)");
+  cmd->add_option("--region", o.region, "AWS region to sign for (default: AWS_REGION, the profile, or the host name)");
+  cmd->add_option("--profile", o.profile, "AWS profile for credentials (default: AWS_PROFILE or 'default')");
 }
 
 }  // namespace
@@ -198,15 +268,24 @@ void register_session_admin(CLI::App& app, const globals& g, command_runner& run
       "reconcile",
       "Mark sessions older than the gateway's maximum connection time disconnected (--check: ask the "
       "gateway about the rest)");
-  rec->add_option("--max-age", o->max_age, "Oldest a live connection can be (API Gateway: 2h)")->capture_default_str();
+  rec->add_option("--max-age", o->max_age, "Oldest a live connection can be (API Gateway: 2h)")
+      ->check(duration_check())
+      ->capture_default_str();
   rec->add_flag("--check", o->check, "Also ask GetConnection about every younger connected session");
-  rec->add_option("--endpoint", o->endpoint, "Management endpoint for every session (default: its gateway's)");
+  add_aws_options(rec, *o);
+  add_format_option(rec, o->format);
+  add_example(rec, "apigw-ws sessions reconcile --check --region eu-west-1 --profile ops");
   rec->callback([&g, &run, o] { run = [&g, o] { return reconcile(g, *o); }; });
 
-  auto* kick_cmd =
-      sessions->add_subcommand("kick", "Close connections with DeleteConnection and mark them disconnected");
-  kick_cmd->add_option("connection-id", o->connection_ids, "Connection ids")->required();
-  kick_cmd->add_option("--endpoint", o->endpoint, "Management endpoint (default: each session's gateway endpoint)");
+  auto* kick_cmd = sessions->add_subcommand(
+      "kick", "Close connections with DeleteConnection and mark them disconnected (asks first unless --yes)");
+  kick_cmd->add_option("--connection", o->connection_ids, "Connection id to close (repeatable)");
+  // The positional ids kick took before --connection still work, unlisted.
+  kick_cmd->add_option("connection-id", o->positional_ids, "Connection ids (old form; use --connection)")->group("");
+  add_aws_options(kick_cmd, *o);
+  add_yes_flag(kick_cmd, o->yes);
+  add_format_option(kick_cmd, o->format);
+  add_example(kick_cmd, "apigw-ws sessions kick --connection AAAAAAAAAAAAAA1= --connection AAAAAAAAAAAAAA2= --yes");
   kick_cmd->callback([&g, &run, o] { run = [&g, o] { return kick(g, *o); }; });
 }
 

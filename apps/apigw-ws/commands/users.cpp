@@ -7,7 +7,10 @@
 #include "apigw/dispatch/auth.hpp"
 #include "cli_common.hpp"
 
+#include "apigw/core/json.hpp"
+
 #include <fmt/format.h>
+#include <boost/json/serialize.hpp>
 
 #include <cstdlib>
 #include <iostream>
@@ -20,6 +23,7 @@ struct user_options {
   std::string username;
   std::string permission;
   bool password_stdin = false;
+  std::string format = "text";
 };
 
 // read_password: from stdin (--password-stdin) or APIGW_PASSWORD; invalid_argument when neither
@@ -82,17 +86,28 @@ int grant(const globals& g, const user_options& o, bool give) {
   return k_exit_ok;
 }
 
-int list(const globals& g) {
+int list(const globals& g, const user_options& o) {
   auto st = open_migrated_store(g);
   if (!st) return fail("users list", st.error());
   auto users = (*st)->list_users();
   if (!users) return fail("users list", users.error());
-  fmt::print("{:>6}  {:<24} {:<24} {}\n", "ID", "USERNAME", "CREATED", "PERMISSIONS");
+  json::array out;
+  if (o.format != "json") fmt::print("{:>6}  {:<24} {:<24} {}\n", "ID", "USERNAME", "CREATED", "PERMISSIONS");
   for (const auto& u : *users) {
     auto perms = (*st)->permissions_of(u.id);
     if (!perms) return fail("users list", perms.error());
-    fmt::print("{:>6}  {:<24} {:<24} {}\n", u.id, u.username, format_iso8601(u.created_at), fmt::join(*perms, ","));
+    if (o.format == "json") {
+      json::array ps;
+      for (const auto& p : *perms) ps.emplace_back(p);
+      out.push_back(json::object{{"id", u.id},
+                                 {"username", u.username},
+                                 {"created_at", format_iso8601(u.created_at)},
+                                 {"permissions", std::move(ps)}});
+    } else {
+      fmt::print("{:>6}  {:<24} {:<24} {}\n", u.id, u.username, format_iso8601(u.created_at), fmt::join(*perms, ","));
+    }
   }
+  if (o.format == "json") fmt::print("{}\n", json::serialize(out));
   return k_exit_ok;
 }
 
@@ -106,25 +121,31 @@ void register_users(CLI::App& app, const globals& g, command_runner& run) {
   auto* add_cmd = users->add_subcommand("add", "Add a user (password from APIGW_PASSWORD or --password-stdin)");
   add_cmd->add_option("username", o->username, "User name")->required();
   add_cmd->add_flag("--password-stdin", o->password_stdin, "Read the password from the first line of stdin");
+  add_example(add_cmd, "APIGW_PASSWORD='s3cret' apigw-ws users add alice");
   add_cmd->callback([&g, &run, o] { run = [&g, o] { return add(g, *o); }; });
 
   auto* passwd_cmd = users->add_subcommand("passwd", "Change a user's password");
   passwd_cmd->add_option("username", o->username, "User name")->required();
   passwd_cmd->add_flag("--password-stdin", o->password_stdin, "Read the password from the first line of stdin");
+  add_example(passwd_cmd, "printf '%s\\n' \"$NEW_PASSWORD\" | apigw-ws users passwd alice --password-stdin");
   passwd_cmd->callback([&g, &run, o] { run = [&g, o] { return passwd(g, *o); }; });
 
   auto* grant_cmd = users->add_subcommand("grant", "Give a user a permission");
   grant_cmd->add_option("username", o->username, "User name")->required();
   grant_cmd->add_option("permission", o->permission, "Permission, e.g. chat.announce")->required();
+  add_example(grant_cmd, "apigw-ws users grant alice admin");
   grant_cmd->callback([&g, &run, o] { run = [&g, o] { return grant(g, *o, true); }; });
 
   auto* revoke_cmd = users->add_subcommand("revoke", "Take a permission away");
   revoke_cmd->add_option("username", o->username, "User name")->required();
   revoke_cmd->add_option("permission", o->permission, "Permission")->required();
+  add_example(revoke_cmd, "apigw-ws users revoke alice admin");
   revoke_cmd->callback([&g, &run, o] { run = [&g, o] { return grant(g, *o, false); }; });
 
   auto* list_cmd = users->add_subcommand("list", "List users and their permissions");
-  list_cmd->callback([&g, &run] { run = [&g] { return list(g); }; });
+  add_format_option(list_cmd, o->format);
+  add_example(list_cmd, "apigw-ws users list --format json");
+  list_cmd->callback([&g, &run, o] { run = [&g, o] { return list(g, *o); }; });
 }
 
 }  // namespace apigw::cli

@@ -76,6 +76,10 @@ struct sender_options {
   signing_lookup signing;               // empty: requests are not signed
   std::function<double()> random;       // uniform in [0, 1) for jitter; empty: a seeded PRNG
   const clock* clk = nullptr;           // signature times; null: the system clock
+  // on_outcome: called after each recipient's outcome (delivered, gone or failed) is recorded, with
+  // the report so far, on the send's strand: it must not block, and what it throws is ignored. For
+  // progress displays that count deliveries rather than recipients read.
+  std::function<void(const delivery_report&)> on_outcome;
 };
 
 // sender: see the file comment. Thread-safe: several sends may run at once (each bounded by

@@ -106,14 +106,14 @@ TEST_F(cli_admin_test, kick_deletes_the_connection_and_marks_it) {
                  server.endpoint("/dev")})
                 .exit_code,
             0);
-  auto r = run({"sessions", "kick", "c0000000000001="});
+  auto r = run({"sessions", "kick", "--connection", "c0000000000001=", "--yes"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto reqs = server.requests();
   ASSERT_EQ(reqs.size(), 1U);
   EXPECT_EQ(reqs[0].method, "DELETE");
   EXPECT_EQ(reqs[0].connection_id, "c0000000000001=");
   EXPECT_FALSE(open()->find_session("c0000000000001=")->connected);
-  EXPECT_EQ(run({"sessions", "kick", "c0000000000009="}).exit_code, 1);
+  EXPECT_EQ(run({"sessions", "kick", "--connection", "c0000000000009=", "--yes"}).exit_code, 1);
 }
 
 }  // namespace

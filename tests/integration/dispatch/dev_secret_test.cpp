@@ -19,7 +19,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
+#include <sstream>
 #include <thread>
+#include <vector>
 
 namespace apigw {
 namespace {
@@ -186,6 +188,25 @@ TEST_F(dev_secret, only_the_gateway_reaches_the_backend) {
                                         {"Origin", fmt::format("http://127.0.0.1:{}", dev.backend_port)},
                                         {"Sec-WebSocket-Extensions", "permessage-deflate"}});
   EXPECT_EQ(status, 101U) << dev.output();
+}
+
+// The commands the banner prints "from another shell" work when pasted into one: apigw-ws is not
+// on this PATH, so the banner names the binary by its path.
+TEST_F(dev_secret, banner_commands_work_when_pasted) {
+  dev_process dev(dir_);
+  ASSERT_TRUE(dev.wait_ready()) << dev.output();
+  const auto out = testing::read_file(dir_ / "stdout");
+  std::vector<std::string> commands;
+  std::istringstream lines(out.substr(0, out.find("Ctrl-C")));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("    ") && line.find(" --db ") != std::string::npos) commands.push_back(line.substr(4));
+  }
+  ASSERT_EQ(commands.size(), 2U) << out;
+  for (const auto& c : commands) {
+    EXPECT_TRUE(c.starts_with(std::string(APIGW_CLI_PATH) + " --db ")) << c;
+    auto r = testing::run_process({"/bin/sh", "-c", c}, {{"PATH", "/usr/bin:/bin"}, {"HOME", dir_.string()}}, dir_);
+    EXPECT_EQ(r.exit_code, 0) << c << ": " << r.out << r.err;
+  }
 }
 
 }  // namespace

@@ -310,8 +310,9 @@ class InfraTest(unittest.TestCase):
 
     @classmethod
     def cli(cls, *args, env=None):
+        # stdin from /dev/null, as in CI: a destructive command must not wait for an answer.
         return subprocess.run([BINARY, "--db", cls.db, *args], capture_output=True, text=True,
-                              env=child_env(cls.tmp.name, env), timeout=120)
+                              stdin=subprocess.DEVNULL, env=child_env(cls.tmp.name, env), timeout=120)
 
     def write_config(self, cfg, name="api.json"):
         path = os.path.join(self.tmp.name, name)
@@ -378,12 +379,20 @@ class InfraTest(unittest.TestCase):
         r = self.apply(cfg)
         self.assertEqual(self.proxy.mutating(), [])
         self.assertIn("up to date", r.stdout)
+        # The same as one JSON document (--format json).
+        out = json.loads(self.apply(cfg, "--format", "json").stdout)
+        self.assertEqual((out["api_id"], out["changes"], out["steps"], out["dry_run"]), (api_id, 0, [], False))
+        self.assertEqual(out["endpoint"], f"{self.endpoint}/production")
 
         # A new target base: the three integrations are updated, then one deployment.
         cfg["target_base"] = "http://127.0.0.1:9000/ws"
         r = self.apply(cfg, "--dry-run")
         self.assertEqual(self.proxy.mutating(), [])
         self.assertIn("plan: ~ integration", r.stdout)
+        out = json.loads(self.apply(cfg, "--dry-run", "--format", "json").stdout)
+        self.assertTrue(out["dry_run"])
+        self.assertEqual(out["changes"], 4)
+        self.assertEqual(len([s for s in out["steps"] if s.startswith("~ integration")]), 3, out["steps"])
         self.apply(cfg)
         self.assertEqual(self.ops(), sorted(["UpdateIntegration"] * 3 + ["CreateDeployment"]))
         live = self.live_integrations(api_id)
@@ -511,6 +520,15 @@ class InfraTest(unittest.TestCase):
         r = self.cli("domain", "show", "--config", path, "--endpoint", self.endpoint)
         self.assertIn(f"-> API {api_id} stage production", r.stdout)
         dns_target = re.search(r"DNS target:\s+(\S+)", r.stdout).group(1)
+        r = self.cli("domain", "show", "--config", path, "--endpoint", self.endpoint, "--format", "json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        self.assertEqual(out["dns_target"], dns_target)
+        self.assertEqual(out["mappings"], [{"base_path": "", "api_id": api_id, "stage": "production"}])
+        r = self.cli("domain", "apply", "--config", path, "--endpoint", self.endpoint, "--format", "json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["steps"], [])
+        self.assertEqual(json.loads(r.stdout)["dns_target"], dns_target)
 
         # A new certificate is applied (UpdateDomainName), the DNS target stays; then nothing to do.
         cfg["domain"]["certificate_arn"] = "arn:aws:acm:us-east-1:123456789012:certificate/def"
@@ -547,9 +565,14 @@ class InfraTest(unittest.TestCase):
         r = self.cli("domain", "apply", "--config", path, "--endpoint", self.endpoint)
         self.assertEqual(self.proxy.mutating(), [])
 
-        # Delete: the API and its record go.
+        # Delete: without --yes and without a terminal to ask on, it refuses (usage, 2) and calls
+        # nothing; with --yes the API and its record go.
         self.proxy.clear()
         r = self.cli("api", "delete", "--name", "chat", "--endpoint", self.endpoint)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("pass --yes", r.stderr)
+        self.assertEqual(self.proxy.mutating(), [])
+        r = self.cli("api", "delete", "--name", "chat", "--endpoint", self.endpoint, "--yes")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(self.ops(), ["DeleteApi"])
         self.assertEqual(self.gateway.get(f"/v2/apis/{api_id}")[0], 404)

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+#include <vector>
+
 namespace apigw::mgmt {
 namespace {
 
@@ -50,6 +53,23 @@ TEST(mgmt_sender, bad_recipients_fail_individually_without_a_request) {
   ASSERT_EQ(r->failed.size(), 2U);
   for (const auto& f : r->failed) EXPECT_TRUE(f.reason == condition::invalid_argument) << f.reason.message;
   EXPECT_EQ(r->retries, 0U);
+}
+
+// on_outcome sees every recorded outcome with the report so far (a progress display counts
+// deliveries from it), and what it throws changes nothing.
+TEST(mgmt_sender, on_outcome_is_called_after_each_recorded_outcome) {
+  std::vector<std::size_t> seen;
+  sender_options o;
+  o.on_outcome = [&seen](const delivery_report& r) {
+    seen.push_back(r.recipients());
+    throw std::runtime_error("a display that fails");
+  };
+  sender s(std::move(o));
+  std::vector<recipient> rs{{"bad id", "http://127.0.0.1:1/dev"}, {"abc=", "not a url"}, {"def=", "not a url"}};
+  auto r = s.send_sync(rs, "m");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->failed.size(), 3U);
+  EXPECT_EQ(seen, (std::vector<std::size_t>{1, 2, 3}));
 }
 
 TEST(mgmt_vector_source, one_page_then_done) {
