@@ -65,6 +65,7 @@ struct demo_site::impl {
     if (!logged_in(site, req)) return error_json(401, "Not logged in");
     apigw::json::object info;
     if (!paths.cli_db.empty()) info["db"] = paths.cli_db;
+    if (!paths.cli_program.empty()) info["program"] = paths.cli_program;
     return apigw::response::json(200, std::move(info));
   }
 

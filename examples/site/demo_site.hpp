@@ -5,7 +5,8 @@
 //   /app/<app>/            the apps' static pages (examples/<app>/*.html|js|css)
 //   /web/apigw-ws.js       the browser client
 //   /api/me/               who is logged in, with the CSRF token the pages send on writes
-//   /api/site/             facts about this instance for the landing page's commands ({"db": ...})
+//   /api/site/             facts about this instance for the landing page's commands
+//                          ({"db": ..., "program": ...})
 //   /api/orders/, /api/tasks/<id>, /api/session-counts/   the apps' JSON APIs
 //   /ws/connect|disconnect|default                       API Gateway's integration requests
 //
@@ -32,6 +33,9 @@ struct site_paths {
   // it in its commands (GET /api/site/, logged-in users only). Empty: not shown. Never a URL with
   // a password in it: every logged-in user can read it.
   std::string cli_db;
+  // cli_program: how to run apigw-ws from a shell here (a bare name only when that name on PATH
+  // is the right binary), so the landing page's commands work when pasted. Empty: "apigw-ws".
+  std::string cli_program;
 };
 
 class demo_site {

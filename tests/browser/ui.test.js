@@ -235,9 +235,9 @@ test('the landing page shows the command for this instance, and that command wor
   await home.waitForFunction((db) => document.getElementById('broadcast-command').textContent.includes(db), dev.db);
   const command = await home.textContent('#broadcast-command');
   assert.ok(!command.includes('apigw-dev-data'), command);
-  // Run exactly what the page shows (with this build's binary): the banner reaches both pages.
-  assert.ok(command.startsWith('apigw-ws '), command);
-  const sent = await run('/bin/sh', ['-c', `"$APIGW_WS_BIN" ${command.slice('apigw-ws '.length)}`]);
+  // Run exactly what the page shows, pasted into a shell: the banner reaches both pages. (The build
+  // folder is not on PATH here, so the page must name the binary by its path.)
+  const sent = await run('/bin/sh', ['-c', command]);
   assert.match(sent.stdout, /delivered\s+2\b/, sent.stdout);
   for (const p of [home, chat]) await p.waitForSelector('#apigw-banner:has-text("Maintenance at 18:00")');
   await chat.click('#apigw-banner button');

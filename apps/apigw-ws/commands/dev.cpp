@@ -159,7 +159,8 @@ int run_dev(const globals& g, const dev_options& o) {
     site.emplace(examples::site_context{app, auth}, examples::site_paths{.examples_dir = source / "examples",
                                                                          .web_dir = source / "web",
                                                                          .data_dir = data,
-                                                                         .cli_db = store_globals.db});
+                                                                         .cli_db = store_globals.db,
+                                                                         .cli_program = self_command()});
   } catch (const std::exception& e) {
     return fail("dev: example apps", failure{core::error::invalid_argument, e.what()});
   }
