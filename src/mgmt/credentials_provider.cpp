@@ -43,8 +43,10 @@ struct credentials_provider::impl : detail::credential_sources {
   std::mutex state_mu;  // guards current and refresh_fn
   std::optional<resolved_credentials> current;
   std::function<result<resolved_credentials>()> refresh_fn;
-  std::mutex refresh_mu;  // one fetch (first resolution or refresh) at a time
-  std::mutex region_mu;   // guards found_region
+  std::mutex refresh_mu;                // one fetch (first resolution or refresh) at a time
+  std::optional<failure> last_failure;  // the first resolution's failure, with refresh_mu held
+  clock::time_point last_failure_at;
+  std::mutex region_mu;  // guards found_region
   std::optional<sigv4::resolved_region> found_region;
 
   void log(const std::string& line) const {
@@ -348,6 +350,7 @@ struct credentials_provider::impl : detail::credential_sources {
       fn = refresh_fn;
     }
     if (old && !needs_refresh(*old, mandatory ? opts.mandatory_refresh : opts.advisory_refresh)) return *old;
+    if (!old && last_failure && clk.now() - last_failure_at < opts.retry_after_failure) return *last_failure;
     result<resolved_credentials> fresh = failure{sigv4::error::credentials_fetch_failed, "no source"};
     fetch_fn next_fn;
     if (!old || !fn) {
@@ -371,7 +374,12 @@ struct credentials_provider::impl : detail::credential_sources {
       refresh_fn = std::move(next_fn);
       return fresh;
     }
-    if (!old || !old->expiry) return fresh.error();
+    if (!old) {
+      last_failure = fresh.error();
+      last_failure_at = clk.now();
+      return fresh.error();
+    }
+    if (!old->expiry) return fresh.error();
     const auto now = clk.now();
     if (*old->expiry > now) {
       log(fmt::format(

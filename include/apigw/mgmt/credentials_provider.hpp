@@ -59,6 +59,9 @@ struct credentials_provider_options {
   std::function<void(std::string_view)> log;
   std::chrono::seconds advisory_refresh{15 * 60};
   std::chrono::seconds mandatory_refresh{10 * 60};
+  // retry_after_failure: while nothing was ever found, a failed resolution is returned again for
+  // this long instead of probing every source (IMDS included) on each get().
+  std::chrono::seconds retry_after_failure{30};
   bool imds_v1_fallback = false;                      // GET without a token when the token PUT is refused
   std::chrono::milliseconds metadata_timeout{1000};   // each IMDS request (botocore: 1 s)
   std::chrono::milliseconds container_timeout{2000};  // each container-credentials request (botocore: 2 s)
@@ -80,7 +83,8 @@ class credentials_provider {
   credentials_provider(const credentials_provider&) = delete;
   credentials_provider& operator=(const credentials_provider&) = delete;
 
-  // get: current credentials, resolving the chain the first time (and again after a failure).
+  // get: current credentials, resolving the chain the first time (and again after a failure, once
+  // `retry_after_failure` has passed).
   // Fails with sigv4::error::credentials_not_found listing every place looked,
   // credentials_fetch_failed naming the source and why (an STS error, a container answering 500, a
   // credential_process exiting 1), or the file errors of sigv4::resolve_credentials().

@@ -748,6 +748,23 @@ TEST_F(credentials_provider_test, assume_role_is_refreshed_through_sts) {
   EXPECT_EQ(aws_.count("/"), 2U);
 }
 
+TEST_F(credentials_provider_test, a_failed_first_resolution_is_retried_only_after_a_pause) {
+  env_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = aws_.url() + "/ecs/creds";
+  aws_.set_failing(true);
+  credentials_provider p(options());
+  EXPECT_FALSE(p.get());
+  EXPECT_FALSE(p.get());
+  EXPECT_EQ(aws_.count("/ecs/"), 1U);
+  aws_.set_failing(false);
+  clock_.advance(std::chrono::seconds{29});
+  EXPECT_FALSE(p.get());
+  clock_.advance(std::chrono::seconds{2});
+  auto c = p.get();
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->creds.access_key_id, "ASIAECS1");
+  EXPECT_EQ(aws_.count("/ecs/"), 2U);
+}
+
 // ---- Signing with a provider ----
 
 TEST_F(credentials_provider_test, provider_signing_never_sends_unsigned_to_aws) {
