@@ -221,7 +221,43 @@ struct credentials_provider::impl : detail::credential_sources {
 
   // ---- The chain ----
 
-  // profile_chain: botocore's ProfileProviderBuilder: web identity, (SSO: not resolved), the
+  // sso: the profile's SSO settings with its sso-session merged in (botocore's
+  // SSOProvider._load_sso_config): a setting in both must agree; all four are required.
+  static result<detail::sso_config> sso(const sigv4::shared_files& files, const std::string& profile,
+                                        const sigv4::profile_settings& settings) {
+    sigv4::profile_settings merged = settings;
+    auto session = sigv4::setting(settings, "sso_session");
+    if (session) {
+      auto it = files.sso_sessions.find(*session);
+      if (it == files.sso_sessions.end()) {
+        return failure{sigv4::error::invalid_profile,
+                       fmt::format("The specified sso-session does not exist: \"{}\"", *session)};
+      }
+      for (const auto& [k, v] : it->second) {
+        if (auto mine = merged.find(k); mine != merged.end() && mine->second != v) {
+          return failure{sigv4::error::invalid_profile,
+                         fmt::format("The value for {} is inconsistent between profile ({}) and sso-session ({}).", k,
+                                     mine->second, v)};
+        }
+        merged[k] = v;
+      }
+    }
+    std::vector<std::string> missing;
+    for (const char* k : {"sso_role_name", "sso_account_id", "sso_start_url", "sso_region"}) {
+      if (!sigv4::setting(merged, k)) missing.emplace_back(k);
+    }
+    if (!missing.empty()) {
+      return failure{
+          sigv4::error::invalid_profile,
+          fmt::format("The profile \"{}\" is configured to use SSO but is missing required configuration: {}", profile,
+                      fmt::join(missing, ", "))};
+    }
+    return detail::sso_config{*sigv4::setting(merged, "sso_start_url"), *sigv4::setting(merged, "sso_region"),
+                              *sigv4::setting(merged, "sso_account_id"), *sigv4::setting(merged, "sso_role_name"),
+                              session};
+  }
+
+  // profile_chain: botocore's ProfileProviderBuilder: web identity, SSO, the
   // shared credentials file, credential_process, the config file.
   result<std::optional<found>> profile_chain(const sigv4::shared_files& files, const std::string& profile,
                                              bool disable_env, std::vector<std::string>* looked = nullptr) {
@@ -237,6 +273,13 @@ struct credentials_provider::impl : detail::credential_sources {
       return std::optional<found>{std::move(*f)};
     }
     note("web identity: no AWS_WEB_IDENTITY_TOKEN_FILE or web_identity_token_file");
+    if (merged && (merged->contains("sso_role_name") || merged->contains("sso_account_id"))) {
+      auto cfg = sso(files, profile, *merged);
+      if (!cfg) return cfg.error();
+      auto f = once([this, c = *cfg] { return fetch_sso(c); });
+      if (!f) return f.error();
+      return std::optional<found>{std::move(*f)};
+    }
     for (bool credentials_file : {true, false}) {
       const auto& path = credentials_file ? files.credentials_path : files.config_path;
       const auto& map = credentials_file ? files.credentials : files.config;
@@ -264,10 +307,6 @@ struct credentials_provider::impl : detail::credential_sources {
           return std::optional<found>{std::move(*f)};
         }
         note(fmt::format("credential_process: none in profile {}", profile));
-        for (std::string_view sso : {"sso_session", "sso_start_url"}) {
-          if (merged->contains(sso))
-            note(fmt::format("profile {} uses SSO ({}), which apigw-ws does not resolve", profile, sso));
-        }
       }
     }
     return std::optional<found>{};

@@ -10,6 +10,7 @@
 #include "apigw/sigv4/signer.hpp"
 
 #include <fmt/format.h>
+#include <openssl/sha.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -538,6 +539,72 @@ result<std::optional<resolved_credentials>> credential_sources::environment_cred
     return fetch_failed("environment: AWS_CREDENTIAL_EXPIRATION is no longer set");
   }
   return std::optional<resolved_credentials>{std::move(r)};
+}
+
+// ---- SSO (IAM Identity Center) ----
+
+result<resolved_credentials> credential_sources::fetch_sso(const sso_config& c) {
+  const std::string source =
+      fmt::format("SSO {} account {} role {}", c.session_name ? "session " + *c.session_name : c.start_url,
+                  c.account_id, c.role_name);
+  // The token cache file is named by the SHA-1 of the session name (or, for legacy profiles, the
+  // start URL), as botocore's SSOTokenLoader and the AWS CLI's `aws sso login` write it.
+  const std::string key = c.session_name.value_or(c.start_url);
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  ::SHA1(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+  std::string hex;
+  for (unsigned char b : digest) hex += fmt::format("{:02x}", b);
+  const auto file = opts.chain.home / ".aws" / "sso" / "cache" / (hex + ".json");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return fetch_failed(fmt::format("{}: no cached token {} (run `aws sso login`)", source, file.string()));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto doc = parse_json_object(ss.str());
+  if (!doc) return fetch_failed(fmt::format("{}: {} is not a JSON object", source, file.string()));
+  auto token = get_string(*doc, "accessToken");
+  auto expires = get_string(*doc, "expiresAt");
+  if (!token || !expires) {
+    return fetch_failed(fmt::format("{}: {} has no accessToken and expiresAt", source, file.string()));
+  }
+  const auto expiry = parse_aws_time(*expires);
+  if (!expiry || *expiry <= clk.now()) {
+    return fetch_failed(
+        fmt::format("{}: the SSO token in {} has expired (run `aws sso login`)", source, file.string()));
+  }
+  const std::string endpoint =
+      env_of(opts.chain, "AWS_ENDPOINT_URL_SSO")
+          .value_or(env_of(opts.chain, "AWS_ENDPOINT_URL")
+                        .value_or(fmt::format("https://portal.sso.{}.amazonaws.com", c.region)));
+  auto req = make_request("GET", join_url(endpoint, fmt::format("federation/credentials?account_id={}&role_name={}",
+                                                                form_encode(c.account_id), form_encode(c.role_name))));
+  if (!req) return fetch_failed(fmt::format("{}: {}", source, req.error().message));
+  req->headers.push_back({"x-amz-sso_bearer_token", std::string(*token)});
+  auto resp = http_call(std::move(*req), {opts.sts_timeout, &opts.extra_ca_pem});
+  if (!resp) return fetch_failed(fmt::format("{}: {}", source, resp.error().message));
+  if (resp->status != 200) return fetch_failed(fmt::format("{}: HTTP {}: {}", source, resp->status, cut(resp->body)));
+  auto answer = parse_json_object(resp->body);
+  const json::object* rc = nullptr;
+  if (answer) {
+    if (auto it = answer->find("roleCredentials"); it != answer->end() && it->value().is_object()) {
+      rc = &it->value().get_object();
+    }
+  }
+  if (rc == nullptr) return fetch_failed(fmt::format("{}: the answer has no roleCredentials", source));
+  auto id = get_string(*rc, "accessKeyId");
+  auto secret = get_string(*rc, "secretAccessKey");
+  auto session = get_string(*rc, "sessionToken");
+  auto ms = get_int(*rc, "expiration");
+  if (!id || !secret || !session || !ms) {
+    return fetch_failed(fmt::format("{}: incomplete roleCredentials", source));
+  }
+  resolved_credentials r;
+  r.creds = {std::string(*id), std::string(*secret), std::string(*session)};
+  r.expiry = from_unix_millis(*ms);
+  r.kind = credential_kind::sso;
+  r.source = source;
+  return r;
 }
 
 }  // namespace detail

@@ -41,6 +41,15 @@ struct web_identity_config {
   std::optional<std::string> session_name;
 };
 
+// sso_config: an IAM Identity Center profile, its sso-session (if any) merged in.
+struct sso_config {
+  std::string start_url;
+  std::string region;
+  std::string account_id;
+  std::string role_name;
+  std::optional<std::string> session_name;  // set for sso_session profiles (the token cache key)
+};
+
 // credential_sources: the options and clock, and each source's fetch. Not thread-safe by itself:
 // the provider runs one fetch at a time.
 class credential_sources {
@@ -70,6 +79,10 @@ class credential_sources {
   result<std::string> imds_get(const std::string& path, const std::optional<std::string>& token);
   result<std::string> imds_get_document(const std::string& path);
   result<sigv4::resolved_credentials> fetch_imds();
+
+  // SSO: the cached token (~/.aws/sso/cache, from `aws sso login`) exchanged through the portal's
+  // GetRoleCredentials at AWS_ENDPOINT_URL_SSO or https://portal.sso.{region}.amazonaws.com.
+  result<sigv4::resolved_credentials> fetch_sso(const sso_config& c);
 
   // The environment (AWS_ACCESS_KEY_ID decides); `require_expiry` on refresh.
   result<std::optional<sigv4::resolved_credentials>> environment_credentials(bool require_expiry);

@@ -243,6 +243,8 @@ std::string_view credential_kind_name(credential_kind k) noexcept {
       return "assume-role";
     case credential_kind::web_identity:
       return "assume-role-with-web-identity";
+    case credential_kind::sso:
+      return "sso";
     case credential_kind::container:
       return "container-role";
     case credential_kind::instance_metadata:
@@ -306,6 +308,9 @@ result<shared_files> load_shared_files(const chain_options& opts) {
             candidate = candidate.substr(1, candidate.size() - 2);
           }
           profile = std::string(candidate);
+        } else if (n.substr(0, 11) == "sso-session" && n.size() > 11 && (n[11] == ' ' || n[11] == '\t')) {
+          files.sso_sessions[std::string(detail::trim(n.substr(12)))] = entry.second;
+          continue;
         } else {
           continue;
         }

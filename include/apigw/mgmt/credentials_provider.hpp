@@ -13,6 +13,11 @@
 //   4. web identity: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN [+ AWS_ROLE_SESSION_NAME] (not
 //      read when a profile is named explicitly), else the profile's web_identity_token_file,
 //      role_arn, role_session_name; STS AssumeRoleWithWebIdentity (unsigned);
+//   4b. SSO (IAM Identity Center): sso_account_id + sso_role_name with sso_start_url + sso_region
+//      in the profile or its [sso-session NAME]; the token `aws sso login` cached in
+//      ~/.aws/sso/cache is exchanged through GetRoleCredentials (AWS_ENDPOINT_URL_SSO, else
+//      https://portal.sso.{sso_region}.amazonaws.com); an expired token is an error (the token is not
+//      refreshed here: run `aws sso login`);
 //   5. the shared credentials file, 6. `credential_process` (JSON Version 1, optional
 //      Expiration), 7. the config file;
 //   8. container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (against 169.254.170.2) or
@@ -22,7 +27,6 @@
 //   9. EC2 instance metadata (IMDSv2: PUT a token, GET the role name, GET its credentials) at
 //      AWS_EC2_METADATA_SERVICE_ENDPOINT (default http://169.254.169.254/), unless
 //      AWS_EC2_METADATA_DISABLED=true. IMDSv1 (no token) only with `imds_v1_fallback`.
-// SSO profiles are not resolved (see docs/design/sigv4.md).
 //
 // STS is called at AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else https://sts.{region}.amazonaws.com
 // (https://sts.amazonaws.com, signed for us-east-1, when no region is configured), signed with the

@@ -58,6 +58,7 @@ enum class credential_kind {
   credential_process,       // "custom-process"
   assume_role,              // "assume-role"
   web_identity,             // "assume-role-with-web-identity"
+  sso,                      // "sso" (IAM Identity Center)
   container,                // "container-role" (ECS, EKS pod identity)
   instance_metadata,        // "iam-role" (EC2 IMDS)
 };
@@ -95,6 +96,7 @@ struct shared_files {
   profile_map credentials;
   std::optional<std::filesystem::path> config_path;
   profile_map config;
+  profile_map sso_sessions;  // the config file's [sso-session NAME] sections, by NAME
 
   // merged: botocore's `full_config` view of one profile: the config file's settings overlaid by
   // the credentials file's; nullopt when neither file has the profile.

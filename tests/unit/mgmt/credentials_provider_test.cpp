@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <openssl/sha.h>
 #include <boost/asio/io_context.hpp>
 
 #include <unistd.h>
@@ -46,6 +47,15 @@ constexpr std::string_view k_static_secret = "source/secret+key";
 
 clock::time_point whole_seconds(clock::time_point t) {
   return std::chrono::time_point_cast<std::chrono::seconds>(t);
+}
+
+// sha1_hex: the name of an SSO token cache file (without ".json").
+std::string sha1_hex(std::string_view s) {
+  unsigned char d[SHA_DIGEST_LENGTH];
+  ::SHA1(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
+  std::string hex;
+  for (unsigned char b : d) hex += fmt::format("{:02x}", b);
+  return hex;
 }
 
 // iso_seconds: "2026-12-06T05:00:00Z", the form STS, IMDS and ECS use.
@@ -204,6 +214,17 @@ class fake_aws {
       }
       if (failing_) return text(500, "unavailable");
       return text(200, credentials_json(key_locked("ECS"), "Token"), "application/json");
+    }
+    if (t.rfind("/federation/credentials?", 0) == 0) {
+      // SSO GetRoleCredentials: the bearer token aws sso login cached.
+      if (header("x-amz-sso_bearer_token") != "sso-access-token") return text(401, R"({"message":"bad token"})");
+      auto q = parse_form(t.substr(t.find('?') + 1));
+      const auto id = key_locked(q["role_name"]);
+      return text(200,
+                  fmt::format(R"({{"roleCredentials":{{"accessKeyId":"{}","secretAccessKey":"secret-{}",)"
+                              R"("sessionToken":"token-{}","expiration":{}}}}})",
+                              id, id, id, unix_millis(expiry_)),
+                  "application/json");
     }
     if (t == "/" && req.method == "POST") return sts(req);
     return text(404, "");
@@ -624,6 +645,45 @@ TEST_F(credentials_provider_test, instance_metadata_v2_credentials_and_region) {
     }
   }
   agree();
+  skip_if_no_botocore();
+}
+
+// ---- SSO (IAM Identity Center) ----
+
+TEST_F(credentials_provider_test, sso_with_an_sso_session_a_legacy_profile_and_an_expired_token) {
+  env_["AWS_ENDPOINT_URL_SSO"] = aws_.url();
+  write_config(
+      "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Developer\n"
+      "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n"
+      "sso_registration_scopes = sso:account:access\n"
+      "[profile legacy]\nsso_start_url = https://old.awsapps.com/start\nsso_region = eu-west-1\n"
+      "sso_account_id = 123456789012\nsso_role_name = ReadOnly\n"
+      "[profile partial]\nsso_account_id = 123456789012\nsso_role_name = ReadOnly\n");
+  // The cache files `aws sso login` writes: named by the SHA-1 of the session name / start URL.
+  const auto token = [&](const std::string& start_url, clock::time_point expires) {
+    return fmt::format(R"({{"startUrl":"{}","region":"eu-west-1","accessToken":"sso-access-token",)"
+                       R"("expiresAt":"{}"}})",
+                       start_url, iso_seconds(expires));
+  };
+  const auto cache = home_ / ".aws" / "sso" / "cache";
+  write(cache / "a3b4a7a1b7c2aa0a2e2a8f0e8d2b0b1b5f5cbd5b.json", "{}");  // unrelated file
+  write(cache / (sha1_hex("corp") + ".json"),
+        token("https://corp.awsapps.com/start", aws_.expiry() + std::chrono::hours{6}));
+  write(cache / (sha1_hex("https://old.awsapps.com/start") + ".json"),
+        token("https://old.awsapps.com/start", aws_.expiry() + std::chrono::hours{6}));
+  auto o = agree("dev");
+  EXPECT_EQ(o.method, "sso");
+  EXPECT_EQ(o.access_key, "ASIADEVELOPER1");
+  EXPECT_EQ(o.expiry, seconds(aws_.expiry()));
+  o = agree("legacy");
+  EXPECT_EQ(o.access_key, "ASIAREADONLY1");
+  o = agree("partial");
+  EXPECT_NE(o.error.find("missing required configuration: sso_start_url, sso_region"), std::string::npos) << o.error;
+
+  write(cache / (sha1_hex("https://old.awsapps.com/start") + ".json"),
+        token("https://old.awsapps.com/start", clock_.now() - std::chrono::minutes{1}));
+  o = agree("legacy");
+  EXPECT_NE(o.error.find("expired"), std::string::npos) << o.error;
   skip_if_no_botocore();
 }
 
