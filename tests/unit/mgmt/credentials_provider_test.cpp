@@ -11,6 +11,7 @@
 #include "apigw/core/json.hpp"
 #include "apigw/core/text.hpp"
 #include "apigw/mgmt/error.hpp"
+#include "apigw/mgmt/sender.hpp"
 #include "apigw/net/http_server.hpp"
 #include "apigw/sigv4/error.hpp"
 #include "apigw/sigv4/verifier.hpp"
@@ -849,6 +850,24 @@ TEST_F(credentials_provider_test, provider_signing_never_sends_unsigned_to_aws) 
   remote = lookup("https://abc123.execute-api.eu-west-2.amazonaws.com/dev");
   ASSERT_TRUE(remote) << remote.error().message;
   EXPECT_TRUE(remote->region.empty());  // signing_region() takes eu-west-2 from the host name
+}
+
+TEST_F(credentials_provider_test, a_default_sender_never_sends_unsigned_to_aws) {
+  // The default chain reads the process environment: make it this test's hermetic one.
+  for (const char* var :
+       {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"}) {
+    ::unsetenv(var);
+  }
+  for (const auto& [k, v] : env_) ::setenv(k.c_str(), v.c_str(), 1);  // HOME, files, IMDS disabled
+  sender s;
+  // TEST-NET-1 (192.0.2.0/24): nothing would be reached even if signing were skipped.
+  auto report = s.send_sync({{"L0SM9cOFvHcCIhw=", "http://192.0.2.1:9/dev"}}, R"({"a":1})");
+  ASSERT_TRUE(report) << report.error().message;
+  ASSERT_EQ(report->failed.size(), 1U);
+  EXPECT_EQ(report->failed[0].reason, error::signing_failed);
+  EXPECT_NE(report->failed[0].reason.message.find("looked in"), std::string::npos) << report->failed[0].reason.message;
+  EXPECT_EQ(report->delivered, 0U);
 }
 
 // ---- Pieces ----
