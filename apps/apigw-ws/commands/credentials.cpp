@@ -92,6 +92,7 @@ void register_credentials(CLI::App& app, const globals& g, command_runner& run) 
   cmd->add_option("--format", args->format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
+  add_example(cmd, "apigw-ws credentials --profile prod --format json");
   cmd->callback([&g, &run, args] { run = [&g, args] { return show_credentials(g, *args); }; });
 }
 
