@@ -47,6 +47,10 @@ void register_users(CLI::App& app, const globals& g, command_runner& run);
 // the `sessions` command, so it must be registered after register_sessions.
 void register_session_admin(CLI::App& app, const globals& g, command_runner& run);
 
+// register_credentials: `apigw-ws credentials`, the resolved AWS credentials and region
+// (commands/credentials.cpp).
+void register_credentials(CLI::App& app, const globals& g, command_runner& run);
+
 // register_api: `apigw-ws api apply|show|delete`, the API Gateway resources (commands/api.cpp).
 void register_api(CLI::App& app, const globals& g, command_runner& run);
 

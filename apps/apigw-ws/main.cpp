@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   register_session_admin(app, g, run);
   register_api(app, g, run);
   register_domain(app, g, run);
+  register_credentials(app, g, run);
   // `dev` (the local gateway with the example apps) is the apigw_cli_dev library, linked only by
   // this executable, so the command library itself does not carry the example apps.
   register_dev(app, g, run);

@@ -6,6 +6,7 @@
 // the pool's per-connection strands, in parallel.
 #include "apigw/mgmt/sender.hpp"
 
+#include "apigw/mgmt/credentials_provider.hpp"
 #include "apigw/mgmt/token_bucket.hpp"
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -116,6 +118,17 @@ struct detail::sender_impl {
   std::optional<token_bucket> bucket;
   std::mutex rng_mu;
   std::mt19937_64 rng;
+
+  // default_signing: without a configured lookup, non-loopback endpoints are signed through the
+  // default credentials chain (the process environment), resolved on first use and kept.
+  const signing_lookup& default_signing() {
+    std::call_once(default_signing_once, [this] {
+      default_lookup = provider_signing(std::make_shared<credentials_provider>(default_credentials_provider_options()));
+    });
+    return default_lookup;
+  }
+  std::once_flag default_signing_once;
+  signing_lookup default_lookup;
 };
 
 namespace {
@@ -135,9 +148,16 @@ struct send_state {
     auto ep = parse_endpoint(url);
     if (!ep) return ep.error();
     signing_config signing;
-    if (owner.opts.signing) {
+    boost::system::error_code addr_ec;
+    const auto addr = asio::ip::make_address(ep->origin.host, addr_ec);
+    const bool loopback = ep->origin.host == "localhost" || (!addr_ec && addr.is_loopback());
+    // Never unsigned to AWS: with no lookup configured, anything but the local gateway goes through
+    // the default chain, which fails (saying where it looked) rather than send unsigned.
+    const signing_lookup* lookup = owner.opts.signing ? &owner.opts.signing : nullptr;
+    if (lookup == nullptr && !loopback) lookup = &owner.default_signing();
+    if (lookup != nullptr) {
       try {
-        auto looked_up = owner.opts.signing(url);
+        auto looked_up = (*lookup)(url);
         if (!looked_up) return looked_up.error();
         signing = std::move(*looked_up);
       } catch (const std::exception& e) {

@@ -159,18 +159,9 @@ struct lookup {
 };
 
 result<lookup> credentials_in(const section& s, std::string_view what) {
-  auto id = value_of(s, "aws_access_key_id");
-  auto secret = value_of(s, "aws_secret_access_key");
-  if (id && secret) {
-    auto token = value_of(s, "aws_session_token");
-    if (!token) token = value_of(s, "aws_security_token");
-    return lookup{credentials{*id, *secret, token.value_or("")}, {}};
-  }
-  if (id || secret) {
-    return failure{error::incomplete_credentials,
-                   fmt::format("{} has {} but no {}", what, id ? "aws_access_key_id" : "aws_secret_access_key",
-                               id ? "aws_secret_access_key" : "aws_access_key_id")};
-  }
+  auto found = static_credentials(s, what);
+  if (!found) return found.error();
+  if (*found) return lookup{std::move(**found), {}};
   for (std::string_view unsupported :
        {"role_arn", "credential_process", "sso_start_url", "sso_session", "web_identity_token_file"}) {
     if (value_of(s, unsupported)) {
@@ -236,6 +227,100 @@ std::string home_from_password_database() {
 
 }  // namespace
 
+std::string_view credential_kind_name(credential_kind k) noexcept {
+  switch (k) {
+    case credential_kind::explicit_keys:
+      return "explicit";
+    case credential_kind::environment:
+      return "env";
+    case credential_kind::shared_credentials_file:
+      return "shared-credentials-file";
+    case credential_kind::config_file:
+      return "config-file";
+    case credential_kind::credential_process:
+      return "custom-process";
+    case credential_kind::assume_role:
+      return "assume-role";
+    case credential_kind::web_identity:
+      return "assume-role-with-web-identity";
+    case credential_kind::sso:
+      return "sso";
+    case credential_kind::container:
+      return "container-role";
+    case credential_kind::instance_metadata:
+      return "iam-role";
+  }
+  return "unknown";
+}
+
+std::optional<std::string> setting(const profile_settings& s, std::string_view key) {
+  return value_of(s, key);
+}
+
+result<std::optional<credentials>> static_credentials(const profile_settings& s, std::string_view where) {
+  auto id = value_of(s, "aws_access_key_id");
+  auto secret = value_of(s, "aws_secret_access_key");
+  if (id && secret) {
+    auto token = value_of(s, "aws_session_token");
+    if (!token) token = value_of(s, "aws_security_token");
+    return std::optional<credentials>{credentials{*id, *secret, token.value_or("")}};
+  }
+  if (id || secret) {
+    return failure{error::incomplete_credentials,
+                   fmt::format("{} has {} but no {}", where, id ? "aws_access_key_id" : "aws_secret_access_key",
+                               id ? "aws_secret_access_key" : "aws_access_key_id")};
+  }
+  return std::optional<credentials>{};
+}
+
+std::optional<profile_settings> shared_files::merged(std::string_view profile) const {
+  std::optional<profile_settings> out;
+  if (auto it = config.find(profile); it != config.end()) out = it->second;
+  if (auto it = credentials.find(profile); it != credentials.end()) {
+    if (!out) out.emplace();
+    for (const auto& [k, v] : it->second) (*out)[k] = v;
+  }
+  return out;
+}
+
+result<shared_files> load_shared_files(const chain_options& opts) {
+  shared_files files;
+  files.credentials_path = shared_credentials_file(opts);
+  files.config_path = config_file(opts);
+  if (files.credentials_path) {
+    auto ini = load_ini(*files.credentials_path);
+    if (!ini) return ini.error();
+    if (*ini) files.credentials = std::move(**ini);
+  }
+  if (files.config_path) {
+    auto ini = load_ini(*files.config_path);
+    if (!ini) return ini.error();
+    if (*ini) {
+      // Profile names as config_profile() reads them ("[profile x]" -> "x", quotes removed).
+      for (const auto& entry : **ini) {
+        std::string_view n = entry.first;
+        std::string profile;
+        if (n == "default") {
+          profile = "default";
+        } else if (n.substr(0, 7) == "profile" && n.size() > 7 && (n[7] == ' ' || n[7] == '\t')) {
+          std::string_view candidate = detail::trim(n.substr(8));
+          if (candidate.size() >= 2 && candidate.front() == '"' && candidate.back() == '"') {
+            candidate = candidate.substr(1, candidate.size() - 2);
+          }
+          profile = std::string(candidate);
+        } else if (n.substr(0, 11) == "sso-session" && n.size() > 11 && (n[11] == ' ' || n[11] == '\t')) {
+          files.sso_sessions[std::string(detail::trim(n.substr(12)))] = entry.second;
+          continue;
+        } else {
+          continue;
+        }
+        if (const section* s = config_profile(**ini, profile)) files.config[profile] = *s;
+      }
+    }
+  }
+  return files;
+}
+
 chain_options process_chain_options() {
   chain_options opts;
   opts.env = process_environment();
@@ -269,7 +354,7 @@ result<resolved_credentials> resolve_credentials(const chain_options& opts) {
     if (c.access_key_id.empty() || c.secret_access_key.empty()) {
       return failure{error::incomplete_credentials, "the explicit credentials lack an access key id or a secret key"};
     }
-    return resolved_credentials{c, "explicit"};
+    return resolved_credentials{c, "explicit", credential_kind::explicit_keys};
   }
   looked.emplace_back("explicit credentials: none given");
 
@@ -282,7 +367,8 @@ result<resolved_credentials> resolve_credentials(const chain_options& opts) {
     if (id && secret) {
       auto token = getenv_nonempty(opts, "AWS_SESSION_TOKEN");
       if (!token) token = getenv_nonempty(opts, "AWS_SECURITY_TOKEN");
-      return resolved_credentials{credentials{*id, *secret, token.value_or("")}, "environment"};
+      return resolved_credentials{credentials{*id, *secret, token.value_or("")}, "environment",
+                                  credential_kind::environment};
     }
     if (id || secret) {
       return failure{error::incomplete_credentials, fmt::format("environment variable {} is set but {} is not",
@@ -304,7 +390,11 @@ result<resolved_credentials> resolve_credentials(const chain_options& opts) {
     const std::string where = fmt::format("{} {}, profile {}", src.label, src.path->string(), profile);
     auto found = credentials_in(**s, where);
     if (!found) return found.error();
-    if (found->creds) return resolved_credentials{std::move(*found->creds), where};
+    if (found->creds) {
+      return resolved_credentials{
+          std::move(*found->creds), where,
+          kind == file_kind::credentials ? credential_kind::shared_credentials_file : credential_kind::config_file};
+    }
     looked.push_back(fmt::format("{}: {}", where, found->note));
   }
 

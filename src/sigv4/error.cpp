@@ -46,6 +46,10 @@ class category_impl final : public boost::system::error_category {
         return "AWS credentials file malformed";
       case error::region_not_found:
         return "no AWS region configured";
+      case error::credentials_fetch_failed:
+        return "AWS credentials could not be fetched";
+      case error::invalid_profile:
+        return "invalid AWS profile";
     }
     return "unknown sigv4 error";
   }
@@ -56,6 +60,7 @@ class category_impl final : public boost::system::error_category {
       case error::invalid_credentials:
       case error::incomplete_credentials:
       case error::credentials_file_malformed:
+      case error::invalid_profile:
         return condition::invalid_argument;
       case error::missing_authorization:
       case error::malformed_authorization:
@@ -70,6 +75,7 @@ class category_impl final : public boost::system::error_category {
         return condition::forbidden;
       case error::crypto_failure:
       case error::credentials_file_unreadable:
+      case error::credentials_fetch_failed:
         return condition::unavailable;
       case error::credentials_not_found:
       case error::region_not_found:

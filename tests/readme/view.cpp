@@ -3,12 +3,14 @@
 #include "apigw/dispatch/backend.hpp"
 #include "apigw/dispatch/sender_delivery.hpp"
 #include "apigw/message/builders.hpp"
+#include "apigw/mgmt/credentials_provider.hpp"
 #include "apigw/mgmt/sender.hpp"
 #include "apigw/server/server.hpp"
 #include "apigw/store/session_store.hpp"
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 namespace readme {
 
@@ -45,7 +47,10 @@ int run_chat_backend() {
   auto db = apigw::store::open_store("chat.sqlite3", clock);  // or "postgresql://..."
   if (!db || !(*db)->migrate()) return 1;
 
-  apigw::mgmt::sender sender;                               // @connections, pooled and concurrent
+  // @connections, pooled and concurrent, signed with the AWS credentials chain (keys, profiles, roles, web
+  // identity, ECS and EC2 credentials, refreshed before they expire); loopback goes unsigned without keys.
+  auto aws = std::make_shared<apigw::mgmt::credentials_provider>(apigw::mgmt::default_credentials_provider_options());
+  apigw::mgmt::sender sender({.signing = apigw::mgmt::provider_signing(aws)});
   apigw::dispatch::sender_delivery delivery(sender, **db);  // sessions().send_message() goes here
   const char* secret = std::getenv("APIGW_SECRET");         // signs the login cookies
   if (secret == nullptr) return 1;

@@ -73,9 +73,12 @@ struct sender_options {
   std::size_t io_threads = 1;           // threads of the sender's own io_context (owning constructor)
   std::size_t blocking_threads = 1;     // threads for recipient_source / gone_sink calls
   net::client_pool_options pool;        // per-origin connections, timeouts, TLS
-  signing_lookup signing;               // empty: requests are not signed
-  std::function<double()> random;       // uniform in [0, 1) for jitter; empty: a seeded PRNG
-  const clock* clk = nullptr;           // signature times; null: the system clock
+  // signing: empty: loopback endpoints (the local gateway) unsigned, every other endpoint signed
+  // through the default credentials chain (provider_signing, credentials_provider.hpp), or failed
+  // with signing_failed saying where it looked; never an unsigned request to AWS.
+  signing_lookup signing;
+  std::function<double()> random;  // uniform in [0, 1) for jitter; empty: a seeded PRNG
+  const clock* clk = nullptr;      // signature times; null: the system clock
   // on_outcome: called after each recipient's outcome (delivered, gone or failed) is recorded, with
   // the report so far, on the send's strand: it must not block, and what it throws is ignored. For
   // progress displays that count deliveries rather than recipients read.

@@ -4,8 +4,10 @@
 // [default]), for the profile named by AWS_PROFILE (default "default").
 //
 // Everything the chain reads comes in through `chain_options` (an environment lookup and a home
-// directory), so tests are hermetic. Role assumption, SSO, credential_process and instance metadata
-// are not resolved: a profile that only has those is reported as such.
+// directory), so tests are hermetic. This is the static part of the chain, read from files only:
+// role assumption, credential_process, web identity, containers and instance metadata need
+// processes and HTTP, and are resolved by apigw::mgmt::credentials_provider
+// (apigw/mgmt/credentials_provider.hpp), which builds on the pieces below.
 #pragma once
 
 #include "apigw/core/config.hpp"
@@ -13,8 +15,11 @@
 #include "apigw/sigv4/signer.hpp"
 
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace apigw::sigv4 {
 
@@ -43,11 +48,32 @@ std::optional<std::filesystem::path> shared_credentials_file(const chain_options
 // neither is known.
 std::optional<std::filesystem::path> config_file(const chain_options& opts);
 
+// credential_kind: which provider found the credentials. The names botocore gives its providers
+// (`Credentials.method`) are kept by credential_kind_name(), so results can be compared with it.
+enum class credential_kind {
+  explicit_keys,            // "explicit"
+  environment,              // "env"
+  shared_credentials_file,  // "shared-credentials-file"
+  config_file,              // "config-file"
+  credential_process,       // "custom-process"
+  assume_role,              // "assume-role"
+  web_identity,             // "assume-role-with-web-identity"
+  sso,                      // "sso" (IAM Identity Center)
+  container,                // "container-role" (ECS, EKS pod identity)
+  instance_metadata,        // "iam-role" (EC2 IMDS)
+};
+
+// credential_kind_name: botocore's method name for `k` ("env", "assume-role", "iam-role", ...).
+std::string_view credential_kind_name(credential_kind k) noexcept;
+
 // resolved_credentials: credentials and where they were found, for logs and `apigw-ws` diagnostics
-// ("environment", "shared credentials file /home/me/.aws/credentials, profile default").
+// ("environment", "shared credentials file /home/me/.aws/credentials, profile default"), and when
+// they expire (temporary credentials from STS, a container or an instance; nullopt: never).
 struct resolved_credentials {
   credentials creds;
   std::string source;
+  credential_kind kind = credential_kind::explicit_keys;
+  std::optional<clock::time_point> expiry;
 };
 
 // resolve_credentials: the first source in the chain that has credentials. A file that does not
@@ -56,6 +82,36 @@ struct resolved_credentials {
 // source with a key but no secret (or the reverse) is incomplete_credentials. With nothing anywhere,
 // credentials_not_found, whose message lists every place looked and what was found there.
 result<resolved_credentials> resolve_credentials(const chain_options& opts);
+
+// profile_settings: the settings of one profile (keys lower-case), as botocore's config loader
+// reads them; profile_map: profile name -> settings.
+using profile_settings = std::map<std::string, std::string, std::less<>>;
+using profile_map = std::map<std::string, profile_settings, std::less<>>;
+
+// shared_files: both files of a chain, parsed. `config` is keyed by profile name ("[profile x]" ->
+// "x", "[default]" -> "default"); `credentials` by section name. A file that does not exist is
+// empty here (and its path still set).
+struct shared_files {
+  std::optional<std::filesystem::path> credentials_path;
+  profile_map credentials;
+  std::optional<std::filesystem::path> config_path;
+  profile_map config;
+  profile_map sso_sessions;  // the config file's [sso-session NAME] sections, by NAME
+
+  // merged: botocore's `full_config` view of one profile: the config file's settings overlaid by
+  // the credentials file's; nullopt when neither file has the profile.
+  std::optional<profile_settings> merged(std::string_view profile) const;
+};
+
+// load_shared_files: reads both files (errors as resolve_credentials()).
+result<shared_files> load_shared_files(const chain_options& opts);
+
+// setting: the non-empty value of `key` in `s`, or nullopt.
+std::optional<std::string> setting(const profile_settings& s, std::string_view key);
+
+// static_credentials: aws_access_key_id + aws_secret_access_key (+ aws_session_token) of a profile,
+// nullopt when it has neither, incomplete_credentials naming `where` when it has only one.
+result<std::optional<credentials>> static_credentials(const profile_settings& s, std::string_view where);
 
 // resolved_region: a region and where it came from ("environment variable AWS_REGION").
 struct resolved_region {

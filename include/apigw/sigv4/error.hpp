@@ -2,8 +2,8 @@
 //
 // Every verification failure maps to `condition::forbidden` (the gateway answers 403 whatever the
 // reason); requests that cannot be signed at all map to `invalid_argument`; the credentials chain
-// maps to `not_found` (nothing anywhere), `invalid_argument` (a malformed or partial source) and
-// `unavailable` (a file that exists but cannot be read).
+// maps to `not_found` (nothing anywhere), `invalid_argument` (a malformed or partial source or
+// profile) and `unavailable` (a file that exists but cannot be read, a source that failed).
 #pragma once
 
 #include "apigw/core/error.hpp"
@@ -31,6 +31,8 @@ enum class error {
   credentials_file_unreadable,  // a credentials or config file exists but cannot be read
   credentials_file_malformed,   // a credentials or config file that is not valid INI
   region_not_found,             // no region in any source
+  credentials_fetch_failed,     // a source was configured but failed: STS, IMDS, a container, a process
+  invalid_profile,              // a profile whose settings contradict or are incomplete (role without source)
 };
 
 }  // namespace apigw::sigv4

@@ -28,6 +28,8 @@ TEST(sigv4_error, codes_map_to_shared_conditions) {
       {error::credentials_file_unreadable, condition::unavailable},
       {error::credentials_file_malformed, condition::invalid_argument},
       {error::region_not_found, condition::not_found},
+      {error::credentials_fetch_failed, condition::unavailable},
+      {error::invalid_profile, condition::invalid_argument},
   };
   for (const auto& [e, c] : expected) {
     const error_code ec = e;
