@@ -32,18 +32,31 @@ inline std::string read_file(const std::filesystem::path& p) {
   return s.str();
 }
 
+// c_strings: null-terminated pointers to `strings`, as posix_spawn takes argv and envp (valid
+// while `strings` lives and is not changed).
+inline std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// environment_strings: `env` as NAME=value strings.
+inline std::vector<std::string> environment_strings(const std::map<std::string, std::string>& env) {
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
 // run_process: runs argv[0] with `argv` and only `env` as its environment, waits for it, and
 // returns its exit code and output.
 inline run_result run_process(std::vector<std::string> argv_s, const std::map<std::string, std::string>& env,
                               const std::filesystem::path& scratch_dir) {
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_s;
-  for (const auto& [k, v] : env) env_s.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  auto argv = c_strings(argv_s);
+  auto env_s = environment_strings(env);
+  auto envp = c_strings(env_s);
 
   const auto out_path = scratch_dir / "stdout";
   const auto err_path = scratch_dir / "stderr";

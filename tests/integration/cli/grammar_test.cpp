@@ -62,14 +62,9 @@ run_result run_on_terminal(const std::vector<std::string>& args, const std::map<
   if (::write(master, typed.data(), typed.size()) != static_cast<ssize_t>(typed.size())) return r;
   std::vector<std::string> argv_s{APIGW_CLI_PATH};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_s;
-  for (const auto& [k, v] : env) env_s.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  auto argv = testing::c_strings(argv_s);
+  auto env_s = testing::environment_strings(env);
+  auto envp = testing::c_strings(env_s);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, slave, 0);
