@@ -8,6 +8,21 @@
 
 namespace apigw::store::detail {
 
+namespace {
+
+// changed_or_missing: true when the statement changed a row; otherwise false when the session
+// exists (already a member, or not one) and session_not_found when there is no such session.
+result<bool> changed_or_missing(connection& c, std::int64_t affected, std::string_view connection_id) {
+  if (affected > 0) return true;
+  const param lookup[] = {std::string{connection_id}};
+  auto exists = c.exec(sql::session_exists, lookup);
+  if (!exists) return exists.error();
+  if (exists->empty()) return session_not_found(connection_id);
+  return false;
+}
+
+}  // namespace
+
 result<bool> sql_store::join_channel(std::string_view connection_id, std::string_view channel) {
   if (auto r = check_channel(channel); !r) return r.error();
   const auto now = unix_millis(clock_.now());
@@ -15,13 +30,7 @@ result<bool> sql_store::join_channel(std::string_view connection_id, std::string
     const param params[] = {std::string{connection_id}, std::string{channel}, now};
     auto r = c.exec(sql::join_channel, params);
     if (!r) return r.error();
-    if (r->affected > 0) return true;
-    // Nothing inserted: either already a member or no such session.
-    const param lookup[] = {std::string{connection_id}};
-    auto exists = c.exec(sql::session_exists, lookup);
-    if (!exists) return exists.error();
-    if (exists->empty()) return session_not_found(connection_id);
-    return false;
+    return changed_or_missing(c, r->affected, connection_id);
   });
 }
 
@@ -30,12 +39,7 @@ result<bool> sql_store::leave_channel(std::string_view connection_id, std::strin
     const param params[] = {std::string{connection_id}, std::string{channel}};
     auto r = c.exec(sql::leave_channel, params);
     if (!r) return r.error();
-    if (r->affected > 0) return true;
-    const param lookup[] = {std::string{connection_id}};
-    auto exists = c.exec(sql::session_exists, lookup);
-    if (!exists) return exists.error();
-    if (exists->empty()) return session_not_found(connection_id);
-    return false;
+    return changed_or_missing(c, r->affected, connection_id);
   });
 }
 
