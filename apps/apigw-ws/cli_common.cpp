@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <algorithm>
 #include <cctype>
@@ -94,6 +95,11 @@ int fail(std::string_view what, const failure& f) {
 int usage_error(std::string_view what, std::string_view message) {
   fmt::print(stderr, "apigw-ws: {}: {}\nRun with --help for more information.\n", what, message);
   return k_exit_usage;
+}
+
+void ignore_stop_signals() {
+  std::signal(SIGINT, SIG_IGN);
+  std::signal(SIGTERM, SIG_IGN);
 }
 
 std::string shell_quote(std::string_view text) {

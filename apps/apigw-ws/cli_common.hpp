@@ -70,6 +70,12 @@ result<std::unique_ptr<store::session_store>> open_migrated_store(const globals&
 // true for PostgreSQL URLs.
 bool database_exists(std::string_view db);
 
+// ignore_stop_signals: after a clean shutdown, SIGINT and SIGTERM are ignored for the rest of the
+// process. Call it once the signal_set that started the shutdown has been cleared (destroying it
+// restores the default action): a supervisor repeating its SIGTERM while the program's objects are
+// destroyed must not turn a clean exit (status 0) into a death by signal.
+void ignore_stop_signals();
+
 // self_command: how to run this program from a shell, for the commands the tool prints (the dev
 // banner, "run ... migrate first"): "apigw-ws" when that name on PATH is this very binary, else its
 // absolute path (shell-quoted when it needs to be), so a printed command works when pasted.

@@ -277,6 +277,9 @@ int run_dev(const globals& g, const dev_options& o) {
   http.shutdown();
   site.reset();  // stops running tasks
   app.stop();
+  boost::system::error_code ignored;
+  stop_signals.clear(ignored);
+  ignore_stop_signals();
   return k_exit_ok;
 }
 

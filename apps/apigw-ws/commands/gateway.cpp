@@ -115,6 +115,9 @@ int run_gateway(const globals& g, const gateway_cli_options& o) {
   for (std::size_t i = 1; i < o.threads; ++i) workers.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : workers) t.join();
+  boost::system::error_code ignored;
+  signals.clear(ignored);
+  ignore_stop_signals();
   return k_exit_ok;
 }
 
