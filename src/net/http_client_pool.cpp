@@ -1,5 +1,5 @@
-// The keep-alive HTTP/1.1 client pool: per-origin bookkeeping under one mutex, one strand and one
-// coroutine per request exchange, Beast's tcp_stream timeouts on every socket operation.
+// The keep-alive HTTP/1.1 client pool: per-origin bookkeeping under one mutex; each request's
+// exchange runs in the caller's coroutine, with one step timer per connection (see `connection`).
 #include "apigw/net/http_client_pool.hpp"
 
 #include "net/beast_convert.hpp"
@@ -11,19 +11,18 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_executor.hpp>
-#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -32,6 +31,7 @@
 #include <mutex>
 #include <optional>
 #include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -54,40 +54,50 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-// connection: one TCP (and maybe TLS) connection to an origin, with its own strand. Used by one
-// request at a time; between requests it sits in its origin's idle list.
+// connection: one TCP (and maybe TLS) connection to an origin. Used by one request at a time;
+// between requests it sits in its origin's idle list.
+//
+// Its socket runs on the pool's plain executor, and a request's write and read run inline in the
+// caller's coroutine: no hop to another strand and back per request. What makes that safe without
+// a strand is how a step's timeout cancels: the timer's handler never touches the socket object;
+// under `guard` it only shuts the socket down (a syscall on a descriptor that `close` cannot take
+// away meanwhile, as it takes `guard` too), which completes the pending operation with an error
+// the request then reports as the timeout. Opening a connection (resolve, connect, TLS handshake)
+// runs on the connection's strand, where its timer may cancel the resolver and close the socket.
 struct connection {
   connection(asio::any_io_executor ex, ssl::context& tls_ctx, const origin& o, std::string k)
-      : strand(asio::make_strand(ex)), org(o), key(std::move(k)) {
+      : strand(asio::make_strand(ex)), org(o), key(std::move(k)), timer(ex) {
     if (org.scheme == scheme::https) {
-      tls.emplace(strand, tls_ctx);
+      tls.emplace(ex, tls_ctx);
     } else {
-      plain.emplace(strand);
+      plain.emplace(ex);
     }
   }
 
-  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+  tcp::socket& lowest() { return tls ? tls->next_layer() : *plain; }
 
   // peer_is_done: true when an idle connection can no longer be used: the peer closed it (a
   // zero-byte peek), sent unsolicited bytes, or the socket reports an error.
   bool peer_is_done() {
     if (buffer.size() != 0) return true;
     char byte = 0;
-    const ssize_t n = ::recv(lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    const ssize_t n = ::recv(lowest().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
     return true;
   }
 
   void close() {
+    std::lock_guard lock(guard);
+    closed = true;
     boost::system::error_code ignored;
-    lowest().socket().close(ignored);
+    lowest().close(ignored);
   }
 
-  asio::strand<asio::any_io_executor> strand;
+  asio::strand<asio::any_io_executor> strand;  // opening the connection only
   origin org;
   std::string key;
-  std::optional<beast::tcp_stream> plain;
-  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+  std::optional<tcp::socket> plain;
+  std::optional<ssl::stream<tcp::socket>> tls;
   beast::flat_buffer buffer;
   bool connected = false;
   steady::time_point idle_since{};
@@ -95,9 +105,15 @@ struct connection {
   // none); every step's expiry is capped by it. Set before the exchange starts.
   steady::time_point deadline = steady::time_point::max();
 
-  // expire_in: arms the stream's timer for a step allowed `step`, capped by the deadline. Beast
-  // closes the socket when it fires, which is what cancels the request.
-  void expire_in(std::chrono::milliseconds step) { lowest().expires_at(cap(step)); }
+  // The step timer of an exchange (see the struct comment). `guard` orders the timer handler
+  // against the exchange re-arming it, ending it, and `close`.
+  std::mutex guard;
+  asio::steady_timer timer;       // guarded
+  steady::time_point step_due{};  // guarded: when the current step times out
+  std::uint64_t exchange_id = 0;  // guarded: bumped when an exchange ends; stale handlers see it
+  bool timer_armed = false;       // guarded: a wait is pending
+  bool timed_out = false;         // guarded: the timer shut the socket down in this exchange
+  bool closed = false;            // guarded
 
   steady::time_point cap(std::chrono::milliseconds step) const {
     const auto now = steady::now();
@@ -106,6 +122,67 @@ struct connection {
 
   // past_deadline: the request's own deadline (not a step timeout) has passed.
   bool past_deadline() const { return steady::now() >= deadline; }
+
+  // begin_step: the current step may take `step` (capped by the deadline). The timer is armed
+  // only when it is not already armed for an earlier time: a later expiry is picked up by the
+  // handler when the earlier one fires, so a normal request arms it once and cancels it once.
+  void begin_step(const std::shared_ptr<connection>& self, std::chrono::milliseconds step) {
+    std::lock_guard lock(guard);
+    step_due = cap(step);
+    if (timer_armed && timer.expiry() <= step_due) return;
+    arm_locked(self);
+  }
+
+  // reopen: closes the socket if open and opens it for `protocol`; false (with `ec`) on failure.
+  bool reopen(const tcp& protocol, boost::system::error_code& ec) {
+    std::lock_guard lock(guard);
+    boost::system::error_code ignored;
+    if (lowest().is_open()) lowest().close(ignored);
+    lowest().open(protocol, ec);
+    return !ec;
+  }
+
+  // fired: the step timer shut the socket down during this exchange.
+  bool fired() {
+    std::lock_guard lock(guard);
+    return timed_out;
+  }
+
+  // end_exchange: the exchange is over: pending timer waits become stale. Returns whether the
+  // timer shut the socket down during it.
+  bool end_exchange() {
+    std::lock_guard lock(guard);
+    ++exchange_id;
+    if (timer_armed) {
+      timer_armed = false;
+      timer.cancel();
+    }
+    const bool fired = timed_out;
+    timed_out = false;
+    return fired;
+  }
+
+ private:
+  void arm_locked(const std::shared_ptr<connection>& self) {
+    timer.expires_at(step_due);
+    timer_armed = true;
+    timer.async_wait([weak = std::weak_ptr<connection>(self), id = exchange_id](boost::system::error_code ec) {
+      if (ec) return;
+      if (auto c = weak.lock()) c->on_timer(c, id);
+    });
+  }
+
+  void on_timer(const std::shared_ptr<connection>& self, std::uint64_t id) {
+    std::lock_guard lock(guard);
+    if (id != exchange_id || closed || !lowest().is_open()) return;
+    if (steady::now() < step_due) {  // a later step moved the expiry: wait for it
+      arm_locked(self);
+      return;
+    }
+    timer_armed = false;
+    timed_out = true;
+    ::shutdown(lowest().native_handle(), SHUT_RDWR);
+  }
 };
 
 using connection_ptr = std::shared_ptr<connection>;
@@ -307,7 +384,8 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
     }
   }
 
-  asio::awaitable<result<void>> connect(connection& c) {
+  asio::awaitable<result<void>> connect(const connection_ptr& cp) {
+    connection& c = *cp;
     const origin& o = c.org;
     const auto fail = [&](error e, std::string_view what, const boost::system::error_code& ec) {
       return failure{e, fmt::format("{} {}: {}", what, o.key(), ec.message())};
@@ -318,7 +396,8 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
     if (!ec) {
       endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, o.port), o.host, std::to_string(o.port));
     } else {
-      // The resolver has no timeout of its own: a timer on the same strand cancels it.
+      // The resolver has no timeout of its own: a timer on the connection's strand cancels it (the
+      // resolver is shared, so the handler never cancels a destroyed one).
       auto resolver = std::make_shared<tcp::resolver>(c.strand);
       asio::steady_timer timer(c.strand);
       timer.expires_at(c.cap(opts.timeouts.connect));
@@ -336,18 +415,24 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
       endpoints = std::move(results);
     }
 
-    beast::tcp_stream& stream = c.lowest();
-    c.expire_in(opts.timeouts.connect);
-    auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
+    tcp::socket& socket = c.lowest();
+    c.begin_step(cp, opts.timeouts.connect);
+    boost::system::error_code cec = asio::error::host_not_found;
+    for (const auto& entry : endpoints) {
+      // The socket is (re)opened under the guard: the step timer reads its descriptor.
+      if (!c.reopen(entry.endpoint().protocol(), cec)) break;
+      std::tie(cec) = co_await socket.async_connect(entry.endpoint(), use_tuple);
+      if (!cec || c.fired()) break;
+    }
     if (cec) {
-      if (detail::is_timeout(cec) && c.past_deadline()) co_return deadline_passed(c, "connecting");
-      if (detail::is_timeout(cec)) {
+      if (c.fired() && c.past_deadline()) co_return deadline_passed(c, "connecting");
+      if (c.fired()) {
         co_return failure{error::timeout,
                           fmt::format("connect to {} timed out after {} ms", o.key(), opts.timeouts.connect.count())};
       }
       co_return fail(error::connect_failed, "cannot connect to", cec);
     }
-    stream.socket().set_option(tcp::no_delay(true), ec);
+    socket.set_option(tcp::no_delay(true), ec);
 
     if (c.tls) {
       if (const auto& setup_error = load_trust_store(); !setup_error.empty()) {
@@ -362,11 +447,11 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
       } else {
         c.tls->set_verify_mode(ssl::verify_none, ec);
       }
-      c.expire_in(opts.timeouts.connect);
+      c.begin_step(cp, opts.timeouts.connect);
       auto [hec] = co_await c.tls->async_handshake(ssl::stream_base::client, use_tuple);
       if (hec) {
-        if (detail::is_timeout(hec) && c.past_deadline()) co_return deadline_passed(c, "the TLS handshake");
-        if (detail::is_timeout(hec)) {
+        if (c.fired() && c.past_deadline()) co_return deadline_passed(c, "the TLS handshake");
+        if (c.fired()) {
           co_return failure{error::timeout, fmt::format("TLS handshake with {} timed out after {} ms", o.key(),
                                                         opts.timeouts.connect.count())};
         }
@@ -376,23 +461,23 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
         co_return failure{error::tls_failed, fmt::format("TLS handshake with {} failed: {}", o.key(), why)};
       }
     }
-    stream.expires_never();
     c.connected = true;
     connections_opened.fetch_add(1, std::memory_order_relaxed);
     co_return ok();
   }
 
   template <class Stream>
-  asio::awaitable<void> write_and_read(connection& c, Stream& stream, http::request<http::string_body>& req,
+  asio::awaitable<void> write_and_read(const connection_ptr& cp, Stream& stream, http::request<http::string_body>& req,
                                        exchange_outcome& out) {
+    connection& c = *cp;
     const origin& o = c.org;
-    c.expire_in(opts.timeouts.write);
+    c.begin_step(cp, opts.timeouts.write);
     auto [wec, written] = co_await http::async_write(stream, req, use_tuple);
     out.written = written > 0;
     if (wec) {
-      if (detail::is_timeout(wec) && c.past_deadline()) {
+      if (c.fired() && c.past_deadline()) {
         out.response = deadline_passed(c, "writing the request");
-      } else if (detail::is_timeout(wec)) {
+      } else if (c.fired()) {
         out.response = failure{error::timeout, fmt::format("writing the request to {} timed out after {} ms", o.key(),
                                                            opts.timeouts.write.count())};
       } else {
@@ -404,12 +489,17 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
     parser.header_limit(64 * 1024);
     parser.body_limit(opts.max_response_bytes);
     if (req.method() == http::verb::head) parser.skip(true);
-    c.expire_in(opts.timeouts.read);
+    c.begin_step(cp, opts.timeouts.read);
+    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+      // Wait until the answer is there before reading: a read started at once would first try
+      // the socket, find it empty (the server has not answered yet) and cost a failed recv.
+      if (c.buffer.size() == 0) co_await stream.async_wait(tcp::socket::wait_read, use_tuple);
+    }
     auto [rec, n] = co_await http::async_read(stream, c.buffer, parser, use_tuple);
     if (rec) {
-      if (detail::is_timeout(rec) && c.past_deadline()) {
+      if (c.fired() && c.past_deadline()) {
         out.response = deadline_passed(c, "waiting for the response");
-      } else if (detail::is_timeout(rec)) {
+      } else if (c.fired()) {
         out.response = failure{error::timeout, fmt::format("waiting for the response from {} timed out after {} ms",
                                                            o.key(), opts.timeouts.read.count())};
       } else if (rec.category() == http::make_error_code(http::error::body_limit).category() &&
@@ -421,7 +511,6 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
       }
       co_return;
     }
-    c.lowest().expires_never();
     auto& msg = parser.get();
     out.reusable = msg.keep_alive() && !msg.need_eof();
     http_response resp;
@@ -437,22 +526,28 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
                    fmt::format("request to {} passed its deadline while {} (connection closed)", c.org.key(), step)};
   }
 
-  // exchange: one attempt of one request on one connection; runs on the connection's strand and
-  // never throws.
-  asio::awaitable<exchange_outcome> exchange(connection_ptr c, http::request<http::string_body>* req) {
+  // exchange: one attempt of one request on one connection, in the caller's coroutine; never
+  // throws. A connection whose step timer fired is not reused, even if the response was complete.
+  asio::awaitable<exchange_outcome> exchange(const connection_ptr& c, http::request<http::string_body>& req) {
+    exchange_outcome out = co_await attempt(c, req);
+    if (c->end_exchange()) out.reusable = false;
+    co_return out;
+  }
+
+  asio::awaitable<exchange_outcome> attempt(const connection_ptr& c, http::request<http::string_body>& req) {
     exchange_outcome out;
     try {
       if (!c->connected) {
-        auto r = co_await connect(*c);
+        auto r = co_await connect(c);
         if (!r) {
           out.response = r.error();
           co_return out;
         }
       }
       if (c->tls) {
-        co_await write_and_read(*c, *c->tls, *req, out);
+        co_await write_and_read(c, *c->tls, req, out);
       } else {
-        co_await write_and_read(*c, *c->plain, *req, out);
+        co_await write_and_read(c, *c->plain, req, out);
       }
     } catch (const std::exception& e) {
       out.response = failure{error::read_failed, fmt::format("request to {} failed: {}", c->org.key(), e.what())};
@@ -544,7 +639,7 @@ asio::awaitable<result<http_response>> http_client_pool::request(http_request re
     }
     const bool was_used = conn->connected;
     conn->deadline = deadline;
-    exchange_outcome out = co_await asio::co_spawn(conn->strand, self->exchange(conn, &breq), asio::use_awaitable);
+    exchange_outcome out = co_await self->exchange(conn, breq);
     self->release(conn, out.reusable);
     if (!out.response && was_used && !out.written && attempt == 0 && out.response.error() != condition::timeout) {
       self->stale_replaced.fetch_add(1, std::memory_order_relaxed);

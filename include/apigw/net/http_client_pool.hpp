@@ -3,8 +3,10 @@
 //
 // One request at a time runs on a connection. A request takes an idle connection of its origin
 // (the most recently used one), opens a new one while the origin is below its limit, or waits in
-// line (bounded by `timeouts.queue`). Each connection has its own strand; the pool's bookkeeping
-// is a mutex, so `request` may be called from any thread of a multi-threaded io_context.
+// line (bounded by `timeouts.queue`). The request's exchange runs in the caller's own coroutine
+// (no hop to another executor and back); a step's timeout shuts the socket down from a timer, which
+// needs no strand. The pool's bookkeeping is a mutex, so `request` may be called from any thread of
+// a multi-threaded io_context, on a strand or not.
 //
 // A kept-alive connection the server has meanwhile closed is noticed before reuse (a
 // non-blocking peek sees the FIN) and replaced. If a reused connection still fails before a

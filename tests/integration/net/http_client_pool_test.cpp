@@ -135,6 +135,28 @@ TEST(net_http_client_pool, read_timeout_is_a_timeout) {
   EXPECT_NE(r.error().message.find("timed out"), std::string::npos);
 }
 
+TEST(net_http_client_pool, a_short_write_timeout_does_not_cut_a_longer_read) {
+  // One timer serves every step of a request: armed for the write's 50 ms, it must move on to the
+  // read's 2 s when the write is done, not cut the response the server sends after 300 ms, and
+  // must leave the connection reusable.
+  io_runner io;
+  counting_handler h;
+  h.delay = 300ms;
+  http_server server(io.executor(), h.handler());
+  ASSERT_TRUE(server.start());
+  client_pool_options opts;
+  opts.timeouts.write = 50ms;
+  opts.timeouts.read = 2s;
+  http_client_pool pool(io.executor(), opts);
+  for (int i = 0; i < 2; ++i) {
+    auto r = io.run(pool.request(get(server.port())));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->status, 200);
+  }
+  EXPECT_EQ(pool.stats().connections_opened, 1U);
+  EXPECT_EQ(pool.stats().reused, 1U);
+}
+
 TEST(net_http_client_pool, waiting_for_a_busy_origin_times_out) {
   io_runner io;
   counting_handler h;
@@ -197,6 +219,39 @@ TEST(net_http_client_pool, a_request_past_its_deadline_frees_its_slot_at_once) {
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->body, "fast");
   EXPECT_LE(pool.stats().connections_opened, 3U) << "the cap held";
+}
+
+TEST(net_http_client_pool, requests_from_many_threads_without_a_strand_time_out_or_succeed_each) {
+  // Callers on a plain multi-threaded executor (no strand), half of them timing out: every
+  // request ends exactly once with its own outcome, and the pool's bound holds. (Run under
+  // ThreadSanitizer too: a step timer firing while another thread continues the request.)
+  io_runner io(4);
+  http_server server(io.executor(), never_or_fast());
+  ASSERT_TRUE(server.start());
+  client_pool_options opts;
+  opts.max_connections_per_origin = 8;
+  opts.timeouts.read = 30ms;
+  http_client_pool pool(io.executor(), opts);
+  std::vector<std::future<result<http_response>>> calls;
+  for (int i = 0; i < 200; ++i) {
+    calls.push_back(asio::co_spawn(io.executor(), pool.request(get(server.port(), i % 2 == 0 ? "/never" : "/fast")),
+                                   asio::use_future));
+  }
+  int timed_out = 0;
+  int fast = 0;
+  for (auto& f : calls) {
+    auto r = f.get();
+    if (r) {
+      EXPECT_EQ(r->body, "fast");
+      ++fast;
+    } else {
+      EXPECT_TRUE(r.error() == condition::timeout) << r.error().message;
+      ++timed_out;
+    }
+  }
+  EXPECT_EQ(fast, 100);
+  EXPECT_EQ(timed_out, 100);
+  EXPECT_LE(pool.stats().connections_opened, 8U + 100U) << "each timed-out connection is replaced once";
 }
 
 TEST(net_http_client_pool, the_deadline_also_bounds_waiting_for_a_connection) {
