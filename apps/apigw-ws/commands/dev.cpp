@@ -260,10 +260,10 @@ int run_dev(const globals& g, const dev_options& o) {
   std::function<void(const boost::system::error_code&, int)> on_restart = [&](const boost::system::error_code& ec,
                                                                               int) {
     if (ec) return;
-    std::fprintf(stderr, "apigw-ws dev: restarting the gateway\n");
+    log.warn("restarting the gateway", "signal", "SIGUSR1");
     stop_gateway();
     if (auto r = start_gateway(); !r) {
-      std::fprintf(stderr, "apigw-ws dev: the gateway did not restart: %s\n", r.error().message.c_str());
+      log.error("the gateway did not restart", "error", r.error().message);
       control.stop();
       return;
     }

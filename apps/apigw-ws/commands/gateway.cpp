@@ -12,7 +12,6 @@
 
 #include <csignal>
 #include <cstdio>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>

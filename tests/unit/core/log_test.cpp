@@ -12,6 +12,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 namespace apigw::logging {
@@ -200,6 +201,30 @@ TEST(log, bound_fields_come_after_msg_on_every_line) {
   EXPECT_EQ(lines[0].find("\"component\""),
             lines[0].find("\"msg\"") + std::string_view(R"("msg":"listening",)").size());
   EXPECT_FALSE(boost::json::parse(lines[1]).as_object().contains("component"));
+}
+
+TEST(log, the_sink_gets_one_call_at_a_time_from_many_threads) {
+  // The sink appends without a lock of its own: the logger serializes the calls (TSan checks it).
+  std::vector<std::string> lines;
+  const logger base([&](std::string_view l) { lines.emplace_back(l); }, level::info, format::json);
+  constexpr int k_threads = 4;
+  constexpr int k_lines = 500;
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < k_threads; ++t) {
+      threads.emplace_back([&base, t] {
+        const auto lg = base.with("thread", std::to_string(t));  // copies share the output
+        for (int i = 0; i < k_lines; ++i) lg.info("line", "i", i);
+      });
+    }
+  }
+  ASSERT_EQ(lines.size(), std::size_t{k_threads * k_lines});
+  std::vector<int> per_thread(k_threads);
+  for (const auto& l : lines) {
+    auto o = boost::json::parse(l).as_object();
+    ++per_thread.at(std::stoi(str(o, "thread")));
+  }
+  for (int n : per_thread) EXPECT_EQ(n, k_lines);
 }
 
 TEST(log, a_sink_that_throws_does_not_reach_the_caller) {
