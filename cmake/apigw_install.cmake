@@ -106,7 +106,7 @@ set(CPACK_COMPONENT_RUNTIME_DESCRIPTION
 # (dpkg-dev, absent from a machine with only g++): this is what dpkg-shlibdeps answers for the tool
 # on Debian 12 (docs/design/packaging.md says how to check it again).
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS
-  "libboost-json1.81.0 (>= 1.81.0), libboost-url1.81.0 (>= 1.81.0), libc6 (>= 2.34), libfmt9 (>= 9.1.0+ds1), libgcc-s1 (>= 3.0), libpq5 (>= 9.0~), libsodium23 (>= 1.0.14), libsqlite3-0 (>= 3.37.0), libssl3 (>= 3.0.0), libstdc++6 (>= 12)")
+  "libboost-json1.81.0 (>= 1.81.0), libboost-url1.81.0 (>= 1.81.0), libc6 (>= 2.34), libfmt9 (>= 9.1.0+ds1), libgcc-s1 (>= 3.0), libpq5 (>= 9.0~), libsodium23 (>= 1.0.14), libspdlog1.10 (>= 1:1.10.0), libsqlite3-0 (>= 3.37.0), libssl3 (>= 3.0.0), libstdc++6 (>= 12)")
 
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME apigw-ws-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
@@ -114,5 +114,5 @@ set(CPACK_COMPONENT_DEV_DESCRIPTION
   "apigw C++ headers, libraries, CMake package (find_package(apigw)) and pkg-config file (apigw.pc)")
 # What the installed headers include and apigwConfig.cmake finds.
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-  "libboost1.81-dev, libboost-json1.81-dev, libboost-url1.81-dev, libssl-dev, libsqlite3-dev, libpq-dev, libsodium-dev, libfmt-dev, pkg-config")
+  "libboost1.81-dev, libboost-json1.81-dev, libboost-url1.81-dev, libssl-dev, libsqlite3-dev, libpq-dev, libsodium-dev, libfmt-dev, libspdlog-dev, pkg-config")
 include(CPack)

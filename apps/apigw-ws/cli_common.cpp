@@ -149,6 +149,35 @@ CLI::Option* add_format_option(CLI::App* cmd, std::string& format) {
       ->capture_default_str();
 }
 
+void add_log_options(CLI::App* cmd, log_options& o, std::string_view default_level) {
+  o.level = std::string(default_level);
+  cmd->add_option("--log-level", o.level,
+                  "Lowest level logged to stderr: debug, info (one line per request), warn, error or off")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  cmd->add_option("--log-format", o.format,
+                  "Log lines: text (logfmt: ts=... level=... msg=... key=value) or json (one object per line)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+}
+
+logging::logger make_logger(const globals& g, const log_options& o) {
+  // Both values were checked by CLI11 (IsMember), so they parse.
+  const auto parsed_level = logging::parse_level(o.level);
+  const auto parsed_format = logging::parse_format(o.format);
+  auto min = parsed_level ? *parsed_level : logging::level::info;
+  if (g.quiet && min < logging::level::warn) min = logging::level::warn;
+  return logging::logger::standard_error(min, parsed_format ? *parsed_format : logging::format::text);
+}
+
+void add_request_id_header(gateway::gateway_config& config) {
+  for (auto& api : config.apis) {
+    for (auto& [id, integration] : api.integrations) {
+      integration.request_parameters.try_emplace("integration.request.header.X-Request-Id", "context.requestId");
+    }
+  }
+}
+
 void add_example(CLI::App* cmd, std::string_view example) {
   // Pasted from --help, the example runs this binary: `apigw-ws` becomes its path when it is not
   // what PATH finds.

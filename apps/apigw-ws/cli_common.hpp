@@ -6,6 +6,8 @@
 
 #include "apigw/core/clock.hpp"
 #include "apigw/core/error.hpp"
+#include "apigw/core/log.hpp"
+#include "apigw/gateway/config.hpp"
 #include "apigw/store/session_store.hpp"
 
 #include <CLI/CLI.hpp>
@@ -86,6 +88,23 @@ std::string shell_quote(std::string_view text);
 
 // add_format_option: adds --format text|json (default text) to a command that prints data.
 CLI::Option* add_format_option(CLI::App* cmd, std::string& format);
+
+// log_options: how a command that logs (gateway, dev) writes its log to stderr.
+struct log_options {
+  std::string level = "info";   // debug, info, warn, error or off
+  std::string format = "text";  // text (logfmt) or json (one object per line)
+};
+
+// add_log_options: adds --log-level (starting at `default_level`) and --log-format text|json.
+void add_log_options(CLI::App* cmd, log_options& o, std::string_view default_level = "info");
+
+// make_logger: the stderr logger `o` asks for; --quiet raises its level to warn.
+logging::logger make_logger(const globals& g, const log_options& o);
+
+// add_request_id_header: maps context.requestId to the X-Request-Id header on every integration of
+// `config` that does not map that header already, so the backend's access lines carry the request
+// id the gateway's lines carry (docs/design/logging.md).
+void add_request_id_header(gateway::gateway_config& config);
 
 // add_example: appends "Example:" lines to the command's --help (every command has one).
 void add_example(CLI::App* cmd, std::string_view example);

@@ -327,10 +327,16 @@ detail::worker_pool* builtin_authenticator::hashing_pool() {
   return pool_.get();
 }
 
-void builtin_authenticator::async_login(request req, std::function<void(response)> done) {
+void builtin_authenticator::async_login(request req, std::function<void(response)> done, const logging::logger& log) {
   auto shared_done = std::make_shared<std::function<void(response)>>(std::move(done));
-  auto task = [this, req = std::move(req), shared_done] { (*shared_done)(login_response(req)); };
+  const std::string remote = req.remote_address;
+  auto task = [this, req = std::move(req), shared_done, log] {
+    auto r = login_response(req);
+    if (r.status == 503) log.error("login failed: the store failed", "status", r.status, "remote", req.remote_address);
+    (*shared_done)(std::move(r));
+  };
   if (hashing_pool()->post(std::move(task)) != detail::worker_pool::outcome::queued) {
+    log.warn("login refused: hashing queue full", "status", 503U, "queue", options_.hashing_queue, "remote", remote);
     (*shared_done)(with_retry_after(response::text(503, "Service Unavailable"), std::chrono::seconds{1}));
   }
 }

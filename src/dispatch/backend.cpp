@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <exception>
 #include <set>
 
@@ -75,11 +74,18 @@ void backend::stop() {
 }
 
 void backend::log(std::string_view line) const {
-  if (options_.log) {
-    options_.log(line);
-  } else {
-    std::fprintf(stderr, "apigw backend: %.*s\n", static_cast<int>(line.size()), line.data());
-  }
+  options_.log.error(line);
+}
+
+void backend::log_failure(const request& req, std::string_view route, std::string_view handler, std::string_view what,
+                          std::string_view error) const {
+  options_.log.error(what, "trace_id", req.header_value("X-Amzn-Trace-Id").value_or(""), "request_id",
+                     req.header_value(options_.request_id_header).value_or(""), "connection_id",
+                     req.header_value("connectionId").value_or(""), "route", route, "handler", handler, "error", error);
+}
+
+void backend::log_failure(const request_context& ctx, std::string_view what, std::string_view error) const {
+  log_failure(ctx.raw(), ctx.route(), ctx.handler_name(), what, error);
 }
 
 session_set backend::sessions() {
@@ -105,23 +111,31 @@ response backend::call(const handler_fn& fn, request_context& ctx) {
   try {
     return fn(ctx);
   } catch (const std::exception& e) {
-    log(fmt::format("handler '{}' on route '{}' of connection {} threw: {}", ctx.handler_name(), ctx.route(),
-                    ctx.connection_id(), e.what()));
+    log_failure(ctx, "handler threw", e.what());
   } catch (...) {
-    log(fmt::format("handler '{}' on route '{}' of connection {} threw a non-exception", ctx.handler_name(),
-                    ctx.route(), ctx.connection_id()));
+    log_failure(ctx, "handler threw", "not a std::exception");
   }
   return response::text(500, "Internal Server Error");
 }
 
 response backend::handle(view& v, std::string_view route, const request& req) {
   const auto started = std::chrono::steady_clock::now();
-  auto r = handle_checked(v, route, req);
-  metrics_->request(route, r.status, std::chrono::steady_clock::now() - started);
+  std::string handler;
+  auto r = handle_checked(v, route, req, handler);
+  const auto took = std::chrono::steady_clock::now() - started;
+  metrics_->request(route, r.status, took);
+  // The access line: the trace id ties it to the gateway's line for the same request.
+  const auto l = r.status >= 500 ? logging::level::warn : logging::level::info;
+  if (options_.log.enabled(l)) {
+    options_.log.log(l, "request", "trace_id", req.header_value("X-Amzn-Trace-Id").value_or(""), "request_id",
+                     req.header_value(options_.request_id_header).value_or(""), "connection_id",
+                     req.header_value("connectionId").value_or(""), "route", route, "handler", handler, "status",
+                     r.status, "duration_ms", logging::millis(took));
+  }
   return r;
 }
 
-response backend::handle_checked(view& v, std::string_view route, const request& req) {
+response backend::handle_checked(view& v, std::string_view route, const request& req, std::string& handler) {
   const auto& sec = options_.security;
   if (req.method != "POST") {
     auto r = response::text(405, "Method Not Allowed");
@@ -142,7 +156,7 @@ response backend::handle_checked(view& v, std::string_view route, const request&
   }
   auto gw = impl_->gateways.find(api_id, clock_.now());
   if (!gw) {
-    log("gateway lookup failed: " + gw.error().message);
+    log_failure(req, route, "", "gateway lookup failed", gw.error().message);
     return unavailable();
   }
   if (!*gw) return bad_headers();
@@ -156,7 +170,9 @@ response backend::handle_checked(view& v, std::string_view route, const request&
     return response::text(400, "Unexpected Useragent");
   }
   if (route == "disconnect") return run_disconnect(v, ctx);
-  return run_message(v, ctx);
+  auto r = run_message(v, ctx);
+  handler = ctx.handler_name();
+  return r;
 }
 
 response backend::run_connect(view& v, request_context& ctx) {
@@ -167,7 +183,7 @@ response backend::run_connect(view& v, request_context& ctx) {
   ctx.client_ip_ = *ip;
   auto who = auth_.from_request(req);
   if (!who) {
-    log("authenticator failed: " + who.error().message);
+    log_failure(ctx, "authenticator failed", who.error().message);
     return unavailable();
   }
   ctx.user_ = std::move(*who);
@@ -175,13 +191,13 @@ response backend::run_connect(view& v, request_context& ctx) {
 
   auto allowed = limiter_.check(*ip, ctx.user_.user, now);
   if (!allowed) {
-    log("rate limiter failed: " + allowed.error().message);
+    log_failure(ctx, "rate limiter failed", allowed.error().message);
     return unavailable();
   }
   // refuse: every refusal from here on counts against the client's limit.
   auto refuse = [&](response r) {
     if (auto rec = limiter_.record(*ip, ctx.user_.user, false, now); !rec) {
-      log("recording a connection attempt failed: " + rec.error().message);
+      log_failure(ctx, "recording a connection attempt failed", rec.error().message);
     }
     return r;
   };
@@ -211,7 +227,8 @@ response backend::run_connect(view& v, request_context& ctx) {
     if (is_valid_channel_name(ctx.gateway_->default_channel)) {
       channels.push_back(ctx.gateway_->default_channel);
     } else {
-      log(fmt::format("gateway '{}' has an invalid default channel; connecting without one", ctx.gateway_->name));
+      options_.log.warn("invalid default channel; connecting without one", "gateway", ctx.gateway_->name,
+                        "connection_id", ctx.connection_id());
     }
   }
 
@@ -223,13 +240,13 @@ response backend::run_connect(view& v, request_context& ctx) {
         metrics_->token_refused("invalid");
         return refuse(response::text(400, "Invalid or expired token"));
       }
-      log("token check failed: " + token_user.error().message);
+      log_failure(ctx, "token check failed", token_user.error().message);
       return unavailable();
     }
     auto token_identity = auth_.for_user(*token_user);
     if (!token_identity) {
       if (token_identity.error() != condition::not_found) {
-        log("loading the token's user failed: " + token_identity.error().message);
+        log_failure(ctx, "loading the token's user failed", token_identity.error().message);
         return unavailable();
       }
       return refuse(response::text(400, "Invalid or expired token"));
@@ -247,7 +264,7 @@ response backend::run_connect(view& v, request_context& ctx) {
     try {
       refusal = check(ctx);
     } catch (const std::exception& e) {
-      log(fmt::format("connection check threw: {}", e.what()));
+      log_failure(ctx, "connection check threw", e.what());
       return refuse(response::text(500, "Internal Server Error"));
     }
     if (refusal) return refuse(response::text(400, *refusal));
@@ -258,15 +275,16 @@ response backend::run_connect(view& v, request_context& ctx) {
   metrics_->store_call(std::chrono::steady_clock::now() - store_started);
   if (!created) {
     if (created.error() == condition::conflict) {
-      log(created.error().message);
+      options_.log.warn("duplicate connection id", "connection_id", ctx.connection_id(), "error",
+                        created.error().message);
       return refuse(response::text(409, "Duplicate connection id"));
     }
-    log("creating the session failed: " + created.error().message);
+    log_failure(ctx, "creating the session failed", created.error().message);
     return unavailable();
   }
   ctx.session_ = std::move(*created);
   if (auto rec = limiter_.record(*ip, ctx.user_.user, true, now); !rec) {
-    log("recording a connection attempt failed: " + rec.error().message);
+    log_failure(ctx, "recording a connection attempt failed", rec.error().message);
   }
   if (!v.connect_handler()) return response::ok();
   auto r = call(v.connect_handler(), ctx);
@@ -281,15 +299,15 @@ response backend::run_disconnect(view& v, request_context& ctx) {
   auto touched = store_.touch(ctx.connection_id());
   if (!touched) {
     if (touched.error() == condition::not_found) {
-      log(fmt::format("$disconnect for unknown connection {}: nothing to do", ctx.connection_id()));
+      options_.log.info("$disconnect for an unknown connection: nothing to do", "connection_id", ctx.connection_id());
       return response::ok();
     }
-    log("disconnect failed: " + touched.error().message);
+    log_failure(ctx, "disconnect failed", touched.error().message);
     return unavailable();
   }
   const std::string ids[] = {ctx.connection_id()};
   if (auto marked = store_.mark_disconnected(ids); !marked) {
-    log("disconnect failed: " + marked.error().message);
+    log_failure(ctx, "disconnect failed", marked.error().message);
     return unavailable();
   }
   touched->connected = false;
@@ -336,7 +354,7 @@ response backend::run_message(view& v, request_context& ctx) {
   metrics_->store_call(std::chrono::steady_clock::now() - store_started);
   if (!touched) {
     if (touched.error() == condition::not_found) return response::text(404, "Session not found");
-    log("loading the session failed: " + touched.error().message);
+    log_failure(ctx, "loading the session failed", touched.error().message);
     return unavailable();
   }
   ctx.session_ = std::move(*touched);
@@ -351,7 +369,7 @@ response backend::run_message(view& v, request_context& ctx) {
     if (who) {
       ctx.user_ = std::move(*who);
     } else if (who.error() != condition::not_found) {
-      log("loading the session's user failed: " + who.error().message);
+      log_failure(ctx, "loading the session's user failed", who.error().message);
       return unavailable();
     }
   }
@@ -371,7 +389,7 @@ response backend::issue_token(const request& req) {
   }
   auto who = auth_.from_request(req);
   if (!who) {
-    log("authenticator failed: " + who.error().message);
+    options_.log.error("authenticator failed", "route", "token", "error", who.error().message);
     return unavailable();
   }
   if (!who->authenticated()) {
@@ -393,7 +411,7 @@ response backend::issue_token(const request& req) {
       metrics_->token_refused("unauthenticated");
       return response::text(403, "Authentication required");
     }
-    log("issuing a token failed: " + token.error().message);
+    options_.log.error("issuing a token failed", "route", "token", "error", token.error().message);
     return unavailable();
   }
   metrics_->token_issued();

@@ -3,9 +3,9 @@
 // pending operations keep it alive.
 #pragma once
 
+#include "apigw/core/log.hpp"
 #include "apigw/gateway/gateway.hpp"
 #include "gateway/integration_client.hpp"
-#include "gateway/log.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/served_config.hpp"
 
@@ -19,12 +19,12 @@ namespace apigw::gateway::detail {
 struct context {
   context(boost::asio::any_io_executor ex, gateway_config config, gateway_options options)
       : opts(std::move(options)),
-        log(opts.log, opts.log_info),
+        log(opts.log),
         served(std::move(config), opts.state_file, log),
         integrations(std::move(ex), opts, counters) {}
 
   gateway_options opts;
-  logger log;
+  logging::logger log;
   metrics counters;
   served_config served;
   integration_client integrations;

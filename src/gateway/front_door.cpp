@@ -118,8 +118,8 @@ struct front_door::doors : std::enable_shared_from_this<doors> {
     }
     auto resp = co_await mgmt->handle(req, parsed);
     ctx->counters.management_call(req.method, resp.status);
-    ctx->log("info", "management call", "method", req.method, "target", req.target, "status",
-             std::to_string(resp.status), "remote", address_of(req.remote_address));
+    ctx->log.info("management call", "method", req.method, "target", req.target, "status", resp.status, "remote",
+                  address_of(req.remote_address));
     co_return with_request_id(std::move(resp));
   }
 
@@ -129,8 +129,7 @@ struct front_door::doors : std::enable_shared_from_this<doors> {
     net::http_response resp = denied ? std::move(*denied)
                                      : ctx->served.control_plane_call(req.method, req.target, req.body,
                                                                       system_clock_source::instance().now());
-    ctx->log("info", "control plane call", "method", req.method, "target", req.target, "status",
-             std::to_string(resp.status));
+    ctx->log.info("control plane call", "method", req.method, "target", req.target, "status", resp.status);
     return with_request_id(std::move(resp));
   }
 
@@ -187,7 +186,7 @@ struct front_door::doors : std::enable_shared_from_this<doors> {
       if (auto name = percent_decode(path.substr(1))) resolved = ctx->served.stage(*name);
     }
     if (!resolved) {
-      ctx->log("info", "handshake refused: unknown stage", "path", path, "remote", remote_ip);
+      ctx->log.info("handshake refused: unknown stage", "path", path, "remote", remote_ip);
       auto resp = forbidden();
       resp.status = opts.choices.unknown_stage_status;
       co_await refuse(std::move(socket), std::move(resp));
@@ -225,17 +224,17 @@ struct front_door::doors : std::enable_shared_from_this<doors> {
       auto outcome = co_await ctx->integrations.call(*conn, api, *conn->at_connect.stage, *route, event_kind::connect,
                                                      "$connect", {}, {});
       if (outcome.timed_out) {
-        ctx->log("warn", "$connect timed out", "conn", conn->id);
+        ctx->log.warn("$connect timed out", "connection_id", conn->id);
         co_await refuse_connection(*conn, text_response(opts.choices.connect_timeout_status, "", ""));
         co_return;
       }
       if (!outcome.response) {
-        ctx->log("warn", "$connect failed", "conn", conn->id, "error", outcome.error);
+        ctx->log.warn("$connect failed", "connection_id", conn->id, "error", outcome.error);
         co_await refuse_connection(*conn, text_response(opts.choices.connect_failure_status, "", ""));
         co_return;
       }
       if (outcome.response->status < 200 || outcome.response->status > 299) {
-        ctx->log("info", "$connect rejected", "conn", conn->id, "status", std::to_string(outcome.response->status));
+        ctx->log.info("$connect rejected", "connection_id", conn->id, "status", outcome.response->status);
         co_await refuse_connection(*conn, text_response(outcome.response->status, "", ""));
         co_return;
       }
@@ -262,7 +261,7 @@ struct front_door::doors : std::enable_shared_from_this<doors> {
       conns->remove(conn->id);
       // The client went away during $connect; it was accepted by the integration, so it gets its
       // $disconnect.
-      ctx->log("info", "handshake failed after $connect", "conn", conn->id, "error", aec.message());
+      ctx->log.info("handshake failed after $connect", "connection_id", conn->id, "error", aec.message());
       co_await conns->fire_disconnect(*conn, close_cause("client", 1006, ""));
       co_return;
     }

@@ -88,8 +88,8 @@ result<void> gateway::start() {
   if (auto r = impl_->ctx->served.load_state(); !r) return r;
   if (auto r = impl_->door.start(); !r) return r;
   const auto& opts = impl_->ctx->opts;
-  impl_->ctx->log("info", "listening", "address", opts.address, "port", std::to_string(impl_->door.port()), "auth",
-                  opts.auth == auth_mode::sigv4 ? "sigv4" : "none");
+  impl_->ctx->log.info("listening", "address", opts.address, "port", impl_->door.port(), "auth",
+                       opts.auth == auth_mode::sigv4 ? "sigv4" : "none");
   impl_->conns->start_sweeper();
   return ok();
 }
@@ -102,7 +102,7 @@ asio::awaitable<void> gateway::shutdown(std::chrono::milliseconds grace) {
   auto self = impl_;
   auto& conns = *self->conns;
   const auto& opts = self->ctx->opts;
-  self->ctx->log("info", "shutting down", "connections", std::to_string(conns.active()));
+  self->ctx->log.info("shutting down", "connections", conns.active());
   self->stop_accepting();
   self->close_all("shutdown", opts.choices.shutdown_close_code, "Going away");
   // Clients get `close_timeout` (at most half the grace) to answer the close; the rest are cut,
@@ -122,7 +122,7 @@ asio::awaitable<void> gateway::shutdown(std::chrono::milliseconds grace) {
   }
   conns.stop_sweeper();
   self->ctx->integrations.close();
-  self->ctx->log("info", "stopped", "left", std::to_string(conns.active()));
+  self->ctx->log.info("stopped", "left", conns.active());
 }
 
 gateway_stats gateway::stats() const {

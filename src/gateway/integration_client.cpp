@@ -2,6 +2,7 @@
 
 #include "apigw/core/error.hpp"
 #include "gateway/aws_errors.hpp"
+#include "gateway/integration_log.hpp"
 
 #include <chrono>
 #include <utility>
@@ -41,6 +42,7 @@ net::client_pool_options pool_options(const gateway_options& opts) {
 
 integration_client::integration_client(asio::any_io_executor ex, const gateway_options& opts, metrics& m)
     : metrics_(m),
+      log_(opts.log),
       messages_(std::make_shared<net::http_client_pool>(ex, pool_options(opts))),
       lifecycle_(std::make_shared<net::http_client_pool>(ex, pool_options(opts))) {
   req_opts_.forwarded_proto = opts.choices.forwarded_proto;
@@ -84,7 +86,9 @@ asio::awaitable<integration_outcome> integration_client::call(const connection_i
   const auto started = std::chrono::steady_clock::now();
   const bool lifecycle = kind != event_kind::message;
   auto answer = co_await (lifecycle ? lifecycle_ : messages_)->request(std::move(*req), ro);
-  metrics_.integration_latency(std::chrono::steady_clock::now() - started);
+  const auto took = std::chrono::steady_clock::now() - started;
+  metrics_.integration_latency(took);
+  log_integration(log_, call, answer, took);
   if (!answer) co_return outcome_failed(answer.error().message, answer.error() == condition::timeout);
   co_return outcome_answered(std::move(*answer));
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "apigw/core/clock.hpp"
+#include "apigw/core/log.hpp"
 #include "apigw/gateway/config.hpp"
 #include "apigw/gateway/gateway.hpp"
 #include "apigw/gateway/route_selection.hpp"
@@ -65,6 +66,7 @@ class integration_client {
  private:
   request_options req_opts_;
   metrics& metrics_;
+  logging::logger log_;                               // one line per integration request
   std::shared_ptr<net::http_client_pool> messages_;   // message integrations
   std::shared_ptr<net::http_client_pool> lifecycle_;  // $connect and $disconnect
 };

@@ -46,7 +46,7 @@ std::optional<net::http_response> check_signature(const context& ctx, const net:
   p.now = system_clock_source::instance().now();
   auto v = sigv4::verify(sr, sigv4::static_keys(st->config.keys), p);
   if (v) return std::nullopt;
-  ctx.log("warn", "signature rejected", "error", v.error().message);
+  ctx.log.warn("signature rejected", "error", v.error().message);
   if (v.error() == sigv4::error::missing_authorization) {
     return aws_error(403, "MissingAuthenticationTokenException", R"({"message":"Missing Authentication Token"})");
   }

@@ -23,7 +23,7 @@ state_ptr make_state(gateway_config c) {
 
 }  // namespace
 
-served_config::served_config(gateway_config initial, std::filesystem::path state_file, const logger& log)
+served_config::served_config(gateway_config initial, std::filesystem::path state_file, const logging::logger& log)
     : log_(log),
       state_file_(std::move(state_file)),
       control_(initial, system_clock_source::instance().now()),
@@ -75,13 +75,13 @@ void served_config::save_state() {
     out << control_.save();
     out.flush();
     if (!out) {
-      log_("error", "cannot write the state file", "file", tmp.string());
+      log_.error("cannot write the state file", "file", tmp.string());
       return;
     }
   }
   std::error_code ec;
   std::filesystem::rename(tmp, state_file_, ec);
-  if (ec) log_("error", "cannot replace the state file", "file", state_file_.string(), "error", ec.message());
+  if (ec) log_.error("cannot replace the state file", "file", state_file_.string(), "error", ec.message());
 }
 
 result<void> served_config::load_state() {
@@ -89,7 +89,7 @@ result<void> served_config::load_state() {
   std::error_code ec;
   if (!std::filesystem::exists(state_file_, ec)) {
     save_state();
-    log_("info", "state file created", "file", state_file_.string());
+    log_.info("state file created", "file", state_file_.string());
     return ok();
   }
   std::ifstream in(state_file_, std::ios::binary);
@@ -101,8 +101,7 @@ result<void> served_config::load_state() {
                                state_file_.string(), r.error().message)};
   }
   serve(control_.build());
-  log_("info", "state file loaded", "file", state_file_.string(), "apis",
-       std::to_string(current()->config.apis.size()));
+  log_.info("state file loaded", "file", state_file_.string(), "apis", current()->config.apis.size());
   return ok();
 }
 

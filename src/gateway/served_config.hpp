@@ -6,10 +6,10 @@
 
 #include "apigw/core/clock.hpp"
 #include "apigw/core/error.hpp"
+#include "apigw/core/log.hpp"
 #include "apigw/gateway/config.hpp"
 #include "apigw/net/http_message.hpp"
 #include "gateway/control_plane.hpp"
-#include "gateway/log.hpp"
 
 #include <filesystem>
 #include <memory>
@@ -40,7 +40,7 @@ struct api_view {
 class served_config {
  public:
   // served_config: serves `initial`; with a `state_file`, load_state() replaces its APIs.
-  served_config(gateway_config initial, std::filesystem::path state_file, const logger& log);
+  served_config(gateway_config initial, std::filesystem::path state_file, const logging::logger& log);
 
   // current: the snapshot served now.
   state_ptr current() const;
@@ -65,7 +65,7 @@ class served_config {
   void save_state();
   void serve(gateway_config c);
 
-  const logger& log_;
+  const logging::logger& log_;
   std::filesystem::path state_file_;
   control_plane control_;
   mutable std::mutex mu_;

@@ -161,8 +161,8 @@ void sessions::start(const connection_ptr& conn) {
   ctx_->counters.connections_total.fetch_add(1);
   conn->started = steady::now();
   conn->touch(true);
-  ctx_->log("info", "connected", "conn", conn->id, "api", conn->at_connect.api->id, "stage",
-            conn->at_connect.stage->name, "remote", conn->handshake.source_ip);
+  ctx_->log.info("connected", "connection_id", conn->id, "api", conn->at_connect.api->id, "stage",
+                 conn->at_connect.stage->name, "remote", conn->handshake.source_ip);
   std::weak_ptr<connection> weak = conn;
   const bool ping_resets_idle = opts_.choices.ping_resets_idle;
   conn->ws.control_callback([weak, ping_resets_idle](websocket::frame_type kind, beast::string_view) {
@@ -290,7 +290,7 @@ void sessions::end_session(const connection_ptr& conn) {
   ctx_->counters.connections_open.fetch_sub(1);
   close_cause cause = conn->cause.value_or(close_cause("client", 1006, ""));
   ctx_->counters.close_cause(cause.name);
-  ctx_->log("info", "closed", "conn", conn->id, "cause", cause.name, "code", std::to_string(cause.code));
+  ctx_->log.info("closed", "connection_id", conn->id, "cause", cause.name, "code", cause.code);
   asio::co_spawn(conn->strand, finish_session(shared_from_this(), conn, std::move(cause)),
                  [](const std::exception_ptr&) {});
 }
@@ -309,7 +309,7 @@ asio::awaitable<void> sessions::fire_disconnect(connection& conn, const close_ca
   const disconnect_details details = details_of(cause);
   auto outcome = co_await ctx_->integrations.call(conn, *view.api, *view.stage, *route, event_kind::disconnect,
                                                   "$disconnect", {}, {}, &details);
-  if (!outcome.response) ctx_->log("warn", "$disconnect failed", "conn", conn.id, "error", outcome.error);
+  if (!outcome.response) ctx_->log.warn("$disconnect failed", "connection_id", conn.id, "error", outcome.error);
 }
 
 // -- messages -------------------------------------------------------------------------------------
@@ -334,8 +334,8 @@ asio::awaitable<void> sessions::handle_message([[maybe_unused]] std::shared_ptr<
       if (outcome.timed_out) {
         enqueue(*conn, error_frame("Endpoint request timed out", conn->id, request_id), false, false);
       } else if (!outcome.response || (opts_.choices.error_frame_on_5xx && outcome.response->status >= 500)) {
-        ctx_->log("warn", "integration failed", "conn", conn->id, "route", route.key, "error",
-                  outcome.response ? fmt::format("status {}", outcome.response->status) : outcome.error);
+        ctx_->log.warn("integration failed", "connection_id", conn->id, "request_id", request_id, "route", route.key,
+                       "error", outcome.response ? fmt::format("status {}", outcome.response->status) : outcome.error);
         enqueue(*conn, error_frame("Internal server error", conn->id, request_id), false, false);
       } else if (route.two_way && !outcome.response->body.empty()) {
         auto& body = outcome.response->body;
@@ -344,7 +344,7 @@ asio::awaitable<void> sessions::handle_message([[maybe_unused]] std::shared_ptr<
       }
     }
   } catch (const std::exception& e) {
-    ctx_->log("error", "message handling failed", "conn", conn->id, "error", e.what());
+    ctx_->log.error("message handling failed", "connection_id", conn->id, "error", e.what());
   }
   --conn->inflight;
   resume_held(conn);
@@ -373,8 +373,7 @@ connection::post_status sessions::enqueue(connection& conn, std::string data, bo
 void sessions::close_slow_consumer(const connection_ptr& conn) {
   for (const auto& frame : conn->queue) conn->queued_bytes -= frame.data.size();
   conn->queue.clear();
-  ctx_->log("warn", "slow consumer closed", "conn", conn->id, "budget",
-            std::to_string(opts_.limits.max_outbound_bytes));
+  ctx_->log.warn("slow consumer closed", "connection_id", conn->id, "budget", opts_.limits.max_outbound_bytes);
   request_close(conn, close_cause("slow_consumer", 1008, "Slow consumer"));
 }
 

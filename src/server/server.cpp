@@ -231,7 +231,9 @@ asio::awaitable<dispatch::response> backend_server::impl::route(dispatch::reques
   } else if (login != nullptr && path == opts.login_path) {
     // Password hashing runs on the authenticator's own bounded pool, never on the blocking pool the
     // token endpoint and the pages share, so a login flood cannot delay them.
-    start = [this, req = std::move(req)](done_fn done) mutable { login->async_login(std::move(req), std::move(done)); };
+    start = [this, req = std::move(req)](done_fn done) mutable {
+      login->async_login(std::move(req), std::move(done), app.options().log);
+    };
   } else {
     std::function<dispatch::response()> work;
     if (path == opts.token_path) {
@@ -245,7 +247,7 @@ asio::awaitable<dispatch::response> backend_server::impl::route(dispatch::reques
         try {
           return (*fn)(req);
         } catch (const std::exception& e) {
-          app.log(std::string("http route ") + req.path + " threw: " + e.what());
+          app.options().log.error("http route threw", "path", req.path, "error", e.what());
           return dispatch::response::text(500, "Internal Server Error");
         }
       };
@@ -280,7 +282,7 @@ dispatch::response backend_server::impl::do_logout(const dispatch::request& req)
   if (req.method != "POST") return method_not_allowed("POST");
   // Revoked in the store first: clearing the browser's cookie alone leaves a copied cookie valid.
   if (auto revoked = login->logout(req); !revoked) {
-    app.log("logout failed: " + revoked.error().message);
+    app.options().log.error("logout failed", "error", revoked.error().message);
     return dispatch::response::text(503, "Service Unavailable");
   }
   auto r = dispatch::response::ok();

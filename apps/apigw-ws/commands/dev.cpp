@@ -55,6 +55,7 @@ struct dev_options {
   // connect_limit: connection attempts per minute per client address and per user, and connect
   // tokens per minute per user (the library's defaults); 0: no limit.
   std::size_t connect_limit = 20;
+  log_options log;
 };
 
 // read_or_create: the file's first line, or `make()` written to it (mode 0600) when it is missing.
@@ -152,6 +153,9 @@ int run_dev(const globals& g, const dev_options& o) {
   bopts.rate_limit.enabled = o.connect_limit != 0;
   bopts.rate_limit.max_attempts = o.connect_limit;
   bopts.tokens.max_issued_per_minute = o.connect_limit;
+  // One stderr log for both parts; each line says which one wrote it.
+  const auto log = make_logger(g, o.log);
+  bopts.log = log.with("component", "backend");
   dispatch::backend app(store, delivery, auth, clock, bopts);
 
   std::optional<examples::demo_site> site;
@@ -182,13 +186,10 @@ int run_dev(const globals& g, const dev_options& o) {
   gateway::gateway_options gopts;
   gopts.address = o.host;
   gopts.port = o.gateway_port;
-  gopts.log_info = false;  // the lines below drop them anyway
-  gopts.log = [quiet = g.quiet](std::string_view line) {
-    if (quiet || line.find("level=info") != std::string_view::npos) return;
-    std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
-  };
+  gopts.log = log.with("component", "gateway");
   std::optional<gateway::gateway> gw;
   auto gateway_config = gateway::default_dev_config(backend_base);
+  add_request_id_header(gateway_config);
   for (auto& api : gateway_config.apis) {
     for (auto& [id, integration] : api.integrations) {
       integration.request_parameters["integration.request.header." + bopts.security.shared_secret_header] =
@@ -259,10 +260,10 @@ int run_dev(const globals& g, const dev_options& o) {
   std::function<void(const boost::system::error_code&, int)> on_restart = [&](const boost::system::error_code& ec,
                                                                               int) {
     if (ec) return;
-    std::fprintf(stderr, "apigw-ws dev: restarting the gateway\n");
+    log.warn("restarting the gateway", "signal", "SIGUSR1");
     stop_gateway();
     if (auto r = start_gateway(); !r) {
-      std::fprintf(stderr, "apigw-ws dev: the gateway did not restart: %s\n", r.error().message.c_str());
+      log.error("the gateway did not restart", "error", r.error().message);
       control.stop();
       return;
     }
@@ -302,7 +303,9 @@ void register_dev(CLI::App& app, const globals& g, command_runner& run) {
       ->capture_default_str();
   cmd->add_option("--source-dir", o->source_dir, "The apigw-ws source tree (examples/ and web/ are served from it)")
       ->capture_default_str();
+  add_log_options(cmd, o->log, "warn");
   add_example(cmd, "apigw-ws dev --port 8000 --gateway-port 4510 --data-dir apigw-dev-data");
+  add_example(cmd, "apigw-ws dev --log-level info --log-format json");
   cmd->callback([&g, &run, o] { run = [&g, o]() -> int { return run_dev(g, *o); }; });
 }
 

@@ -12,7 +12,6 @@
 
 #include <csignal>
 #include <cstdio>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -42,6 +41,7 @@ struct gateway_cli_options {
   unsigned delete_close_code = 1000;
   bool ping_resets_idle = false;
   std::string control_plane_maps = "merge";
+  log_options log;
 };
 
 int run_gateway(const globals& g, const gateway_cli_options& o) {
@@ -52,6 +52,7 @@ int run_gateway(const globals& g, const gateway_cli_options& o) {
     config = std::move(*loaded);
   } else {
     config = gateway::default_dev_config(o.backend);
+    add_request_id_header(config);
   }
   config.control_plane_maps =
       o.control_plane_maps == "replace" ? gateway::map_update::replace : gateway::map_update::merge;
@@ -86,15 +87,7 @@ int run_gateway(const globals& g, const gateway_cli_options& o) {
   opts.choices.max_duration_close_code = static_cast<std::uint16_t>(o.idle_close_code);
   opts.choices.delete_close_code = static_cast<std::uint16_t>(o.delete_close_code);
   opts.choices.ping_resets_idle = o.ping_resets_idle;
-  auto log_mu = std::make_shared<std::mutex>();
-  const bool quiet = g.quiet;
-  opts.log = [log_mu, quiet](std::string_view line) {
-    if (quiet && line.find("level=info") != std::string_view::npos) return;
-    std::lock_guard lock(*log_mu);
-    std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
-    std::fflush(stderr);
-  };
-  opts.log_info = !quiet;
+  opts.log = make_logger(g, o.log);
   if (o.state_file) opts.state_file = *o.state_file;
 
   boost::asio::io_context io;
@@ -189,7 +182,9 @@ void register_gateway(CLI::App& app, const globals& g, command_runner& run) {
   cmd->add_option("--shutdown-grace", o->shutdown_grace, "How long shutdown waits for $disconnect calls")
       ->check(duration_check())
       ->capture_default_str();
+  add_log_options(cmd, o->log);
   add_example(cmd, "apigw-ws gateway --port 4510 --backend http://127.0.0.1:8000/ws/");
+  add_example(cmd, "apigw-ws gateway --log-format json --log-level debug 2> gateway.log");
   add_example(cmd, "apigw-ws gateway --config apis.json --auth sigv4 --state-file gw-state.json");
   cmd->callback([&g, &run, o] { run = [&g, o]() -> int { return run_gateway(g, *o); }; });
 }

@@ -11,6 +11,7 @@
 
 #include "apigw/core/clock.hpp"
 #include "apigw/core/error.hpp"
+#include "apigw/core/log.hpp"
 #include "apigw/dispatch/http.hpp"
 #include "apigw/store/login_store.hpp"
 #include "apigw/store/records.hpp"
@@ -186,8 +187,10 @@ class builtin_authenticator final : public authenticator {
   response login_response(const request& req);
   // async_login: login_response on the hashing pool, its answer handed to `done` on that pool's
   // thread. When the pool's queue is full (or the authenticator is being destroyed) `done` is
-  // called at once, on the calling thread, with 503 and Retry-After. Never blocks.
-  void async_login(request req, std::function<void(response)> done);
+  // called at once, on the calling thread, with 503 and Retry-After, and `log` gets a warn line
+  // ("login refused: hashing queue full"); a 503 from a failing store gets an error line. Never
+  // blocks.
+  void async_login(request req, std::function<void(response)> done, const logging::logger& log = {});
   // logout: revokes the session of the request's cookie in the store (see
   // store::login_store::revoke_session), so the cookie no longer identifies anyone even if the
   // browser keeps it, and the tokens it fetched but did not use are gone. A request without a

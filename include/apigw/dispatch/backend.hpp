@@ -22,6 +22,7 @@
 #pragma once
 
 #include "apigw/core/clock.hpp"
+#include "apigw/core/log.hpp"
 #include "apigw/dispatch/auth.hpp"
 #include "apigw/dispatch/delivery.hpp"
 #include "apigw/dispatch/http.hpp"
@@ -84,9 +85,16 @@ struct backend_options {
   std::size_t queue_capacity = 1024;  // requests waiting for a worker; beyond that: 503
   std::chrono::seconds gateway_cache_ttl{60};
   std::chrono::seconds unknown_gateway_cache_ttl{5};
-  // log: where the backend reports what it does not answer in bodies (handler exceptions, store
-  // failures, unknown disconnects). Default: stderr.
-  std::function<void(std::string_view)> log;
+  // log: the backend's log (apigw/core/log.hpp; fields in docs/design/logging.md): an access line
+  // per integration request (trace_id from X-Amzn-Trace-Id, request_id, connection_id, route,
+  // handler, status, duration_ms; info, or warn for a 5xx) and an error line with the same fields
+  // for what the response body does not say (handler exceptions, store failures). Default: logfmt
+  // text at info on stderr. A plain callable taking the line still works (text at info).
+  logging::logger log = logging::logger::standard_error();
+  // request_id_header: the header the request id is read from for the log. API Gateway sends none
+  // unless an integration maps one (`integration.request.header.X-Request-Id` = `context.requestId`,
+  // as the local gateway's dev API does); without it the field is empty. Only ever logged.
+  std::string request_id_header = "X-Request-Id";
 };
 
 // presence_info: who is in a channel now.
@@ -138,7 +146,7 @@ class backend : public request_services {
   store::channel_repository& channel_store() noexcept override { return store_; }
   const clock& time() const noexcept { return clock_; }
   const backend_options& options() const noexcept { return options_; }
-  // log: writes one line to the configured log.
+  // log: writes `line` as an error line (msg=line) to options().log.
   void log(std::string_view line) const override;
   // metrics: the backend's counters (see metrics.hpp); metrics_text: them as /metrics serves them.
   backend_metrics& metrics() noexcept { return *metrics_; }
@@ -147,7 +155,13 @@ class backend : public request_services {
  private:
   friend class request_context;
   struct impl;
-  response handle_checked(view& v, std::string_view route, const request& req);
+  // handle_checked: the checks and the handler; `handler` gets the handler a message named.
+  response handle_checked(view& v, std::string_view route, const request& req, std::string& handler);
+  // log_failure: an error line with the request's fields (trace_id, request_id, connection_id,
+  // route, handler) and `error`.
+  void log_failure(const request& req, std::string_view route, std::string_view handler, std::string_view what,
+                   std::string_view error) const;
+  void log_failure(const request_context& ctx, std::string_view what, std::string_view error) const;
   response run_connect(view& v, request_context& ctx);
   response run_disconnect(view& v, request_context& ctx);
   response run_message(view& v, request_context& ctx);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "apigw/core/error.hpp"
+#include "apigw/core/log.hpp"
 #include "apigw/gateway/config.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -87,11 +88,13 @@ struct gateway_options {
   // state_file: where control-plane changes are kept (empty: in memory only). When it exists at
   // start it replaces the configuration's APIs; every change rewrites it (temporary file + rename).
   std::filesystem::path state_file;
-  // log: receives one structured (logfmt) line per event; empty: no logging.
-  std::function<void(std::string_view line)> log;
-  // log_info: also build the info lines (one per connection, close, and management or
-  // control-plane call); false passes on only warnings and errors and spends nothing on the rest.
-  bool log_info = true;
+  // log: one structured line per event (apigw/core/log.hpp; fields in docs/design/logging.md):
+  // info lines for each connection, close, integration request (trace_id, request_id,
+  // connection_id, route, status, duration_ms) and management or control-plane call; warnings and
+  // errors. Its level and format are the logger's: logging::logger::standard_error(level::warn,
+  // format::json) writes JSON warnings and errors to stderr, and a plain callable taking the line
+  // gets logfmt text at info. Default: no logging; below its level nothing is built.
+  logging::logger log;
 };
 
 // gateway_stats: a snapshot of the counters (also exported at /metrics).

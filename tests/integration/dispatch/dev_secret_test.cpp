@@ -1,7 +1,8 @@
 // `apigw-ws dev` as a child process: the backend it runs trusts only its own gateway. An
 // integration request forged by another local process (every header AWS sends, but not the
 // per-run shared secret) is refused; a browser's socket through the gateway, whose integrations
-// inject the secret, is accepted.
+// inject the secret, is accepted. With --log-format json every stderr line is a JSON object, and
+// the backend's line for the gateway's $connect carries the trace id of the gateway's line.
 #include "apigw/core/json.hpp"
 #include "apigw/net/http_client_pool.hpp"
 #include "support/child_process.hpp"
@@ -34,13 +35,14 @@ using namespace std::chrono_literals;
 // dev_process: `apigw-ws dev` on free ports in a data folder of its own; stopped with SIGTERM.
 class dev_process {
  public:
-  explicit dev_process(const std::filesystem::path& dir) : dir_(dir) {
+  explicit dev_process(const std::filesystem::path& dir, const std::vector<std::string>& extra = {}) : dir_(dir) {
     const char* source = std::getenv("APIGW_SOURCE_DIR");
     std::vector<std::string> argv_s{APIGW_CLI_PATH,   "dev",
                                     "--port",         "0",
                                     "--gateway-port", "0",
                                     "--data-dir",     (dir / "data").string(),
                                     "--source-dir",   source != nullptr ? source : "."};
+    argv_s.insert(argv_s.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -54,11 +56,14 @@ class dev_process {
     if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), envp) != 0) pid_ = 0;
     posix_spawn_file_actions_destroy(&fa);
   }
-  ~dev_process() {
+  ~dev_process() { stop(); }
+  // stop: SIGTERM, and waits for the process to exit.
+  void stop() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
     int status = 0;
     ::waitpid(pid_, &status, 0);
+    pid_ = 0;
   }
   dev_process(const dev_process&) = delete;
   dev_process& operator=(const dev_process&) = delete;
@@ -136,6 +141,29 @@ class dev_secret : public ::testing::Test {
     return io_.run(pool_->request(std::move(r)));
   }
 
+  // open_socket: logs in as alice, fetches a token and opens a socket through dev's gateway (its
+  // $connect integration reaches the backend); the handshake's status (101: accepted).
+  unsigned open_socket(const dev_process& dev) {
+    const auto password = testing::read_file(dir_ / "data" / "alice.password");
+    const auto login = post(
+        dev.backend_port, "/api/login/", {{"Content-Type", "application/json"}},
+        serialize_message(json::object{{"username", "alice"}, {"password", password.substr(0, password.find('\n'))}})
+            .value());
+    EXPECT_TRUE(login && login->status == 200U) << (login ? login->body : login.error().message);
+    if (!login || login->status != 200U) return 0;
+    const auto set_cookie = std::string{net::find_header(login->headers, "Set-Cookie").value_or("")};
+    const auto cookie = set_cookie.substr(0, set_cookie.find(';'));
+    const auto csrf = std::string{get_string(*parse_json_object(login->body), "csrf_token").value_or("")};
+    auto token = post(dev.backend_port, "/api/ws-token/", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}, "");
+    EXPECT_TRUE(token && token->status == 200U) << (token ? token->body : token.error().message);
+    if (!token || token->status != 200U) return 0;
+    const auto t = std::string{get_string(*parse_json_object(token->body), "token").value_or("")};
+    return handshake_status(dev.gateway_port, "/dev?channel=home&ws_token=" + t,
+                            {{"Cookie", cookie},
+                             {"Origin", fmt::format("http://127.0.0.1:{}", dev.backend_port)},
+                             {"Sec-WebSocket-Extensions", "permessage-deflate"}});
+  }
+
   std::filesystem::path dir_;
   testing::io_runner io_;
   std::unique_ptr<net::http_client_pool> pool_ = std::make_unique<net::http_client_pool>(io_.executor());
@@ -167,27 +195,8 @@ TEST_F(dev_secret, only_the_gateway_reaches_the_backend) {
   ASSERT_TRUE(g);
   EXPECT_EQ(g->status, 400U);
 
-  // The gateway's own calls pass: log in as alice, fetch a token, open a socket through the
-  // gateway (its $connect integration reaches the backend and is accepted).
-  const auto password = testing::read_file(dir_ / "data" / "alice.password");
-  const auto login =
-      post(dev.backend_port, "/api/login/", {{"Content-Type", "application/json"}},
-           serialize_message(json::object{{"username", "alice"}, {"password", password.substr(0, password.find('\n'))}})
-               .value());
-  ASSERT_TRUE(login);
-  ASSERT_EQ(login->status, 200U) << login->body;
-  const auto set_cookie = std::string{net::find_header(login->headers, "Set-Cookie").value_or("")};
-  const auto cookie = set_cookie.substr(0, set_cookie.find(';'));
-  const auto csrf = std::string{get_string(*parse_json_object(login->body), "csrf_token").value_or("")};
-  auto token = post(dev.backend_port, "/api/ws-token/", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}, "");
-  ASSERT_TRUE(token);
-  ASSERT_EQ(token->status, 200U) << token->body;
-  const auto t = std::string{get_string(*parse_json_object(token->body), "token").value_or("")};
-  const auto status = handshake_status(dev.gateway_port, "/dev?channel=home&ws_token=" + t,
-                                       {{"Cookie", cookie},
-                                        {"Origin", fmt::format("http://127.0.0.1:{}", dev.backend_port)},
-                                        {"Sec-WebSocket-Extensions", "permessage-deflate"}});
-  EXPECT_EQ(status, 101U) << dev.output();
+  // The gateway's own calls pass: a socket through the gateway, whose $connect reaches the backend.
+  EXPECT_EQ(open_socket(dev), 101U) << dev.output();
 }
 
 // The commands the banner prints "from another shell" work when pasted into one: apigw-ws is not
@@ -207,6 +216,44 @@ TEST_F(dev_secret, banner_commands_work_when_pasted) {
     auto r = testing::run_process({"/bin/sh", "-c", c}, {{"PATH", "/usr/bin:/bin"}, {"HOME", dir_.string()}}, dir_);
     EXPECT_EQ(r.exit_code, 0) << c << ": " << r.out << r.err;
   }
+}
+
+// Both parts' logs in JSON on one stderr: every line parses, and the backend's access line for the
+// $connect carries the trace id and request id of the gateway's integration line.
+TEST_F(dev_secret, json_logs_join_the_gateway_and_the_backend_by_trace_id) {
+  dev_process dev(dir_, {"--log-level", "info", "--log-format", "json"});
+  ASSERT_TRUE(dev.wait_ready()) << dev.output();
+  ASSERT_EQ(open_socket(dev), 101U) << dev.output();
+  dev.stop();  // every line is written once the process has exited
+
+  const auto err = testing::read_file(dir_ / "stderr");
+  std::vector<json::object> lines;
+  std::istringstream in(err);
+  for (std::string line; std::getline(in, line);) {
+    auto o = parse_json_object(line);
+    ASSERT_TRUE(o) << "not a JSON object: " << line;
+    for (const auto* key : {"ts", "level", "msg", "component"}) EXPECT_TRUE(o->contains(key)) << key << ": " << line;
+    lines.push_back(std::move(*o));
+  }
+  const auto text = [](const json::object& o, std::string_view key) {
+    return std::string(get_string(o, key).value_or(""));
+  };
+  const auto find = [&](std::string_view component, std::string_view msg, std::string_view route) {
+    for (const auto& o : lines) {
+      if (text(o, "component") == component && text(o, "msg") == msg && text(o, "route") == route) return &o;
+    }
+    return static_cast<const json::object*>(nullptr);
+  };
+  const auto* gw = find("gateway", "integration", "$connect");
+  const auto* be = find("backend", "request", "connect");
+  ASSERT_TRUE(gw && be) << err;
+  EXPECT_TRUE(text(*gw, "trace_id").starts_with("Root=1-")) << err;
+  EXPECT_EQ(text(*be, "trace_id"), text(*gw, "trace_id"));
+  EXPECT_FALSE(text(*gw, "request_id").empty());
+  EXPECT_EQ(text(*be, "request_id"), text(*gw, "request_id"));
+  EXPECT_EQ(text(*be, "connection_id"), text(*gw, "connection_id"));
+  EXPECT_EQ(gw->at("status"), json::value(200));
+  EXPECT_EQ(be->at("status"), json::value(200));
 }
 
 }  // namespace

@@ -171,13 +171,19 @@ TEST_P(backend_test, a_full_hashing_queue_is_answered_503_at_once) {
   EXPECT_EQ(first_status.get(), 401U);  // the thread has taken it off the queue and now waits
   auth_->async_login(r, [&](response resp) { second.set_value(resp.status); });
   std::optional<response> third;
-  auth_->async_login(r, [&](response resp) { third = std::move(resp); });
+  std::vector<std::string> lines;
+  const logging::logger log([&](std::string_view l) { lines.emplace_back(l); });
+  auth_->async_login(
+      r, [&](response resp) { third = std::move(resp); }, log);
   // Checked after the release, so a failure cannot leave the hashing thread waiting.
   const auto third_status = third ? third->status : 0U;
   const auto third_retry = third ? header_of(*third, "Retry-After") : std::string{};
   release.count_down();
   EXPECT_EQ(third_status, 503U) << "answered on the calling thread, without waiting";
   EXPECT_EQ(third_retry, "1");
+  ASSERT_EQ(lines.size(), 1U);
+  EXPECT_NE(lines[0].find("level=warn msg=\"login refused: hashing queue full\" status=503 queue=1"), std::string::npos)
+      << lines[0];
   EXPECT_EQ(second.get_future().get(), 401U);
 }
 

@@ -454,8 +454,55 @@ TEST_P(backend_test, handler_exceptions_become_500_without_details) {
   auto r = gw_->message(cid(1), {{"handler", "boom"}});
   EXPECT_EQ(r.status, 500U);
   EXPECT_EQ(r.body.find("secret"), std::string::npos);
-  ASSERT_FALSE(lines.empty());
-  EXPECT_NE(lines.back().find("secret detail"), std::string::npos);
+  // The error line names the exception and carries the request's fields; the access line follows.
+  ASSERT_EQ(lines.size(), 3U);  // connect's access line, the error, the message's access line
+  EXPECT_NE(lines[1].find("level=error msg=\"handler threw\""), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("secret detail"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find(" handler=boom "), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find(" trace_id=\"Root=1-67890abc-0123456789abcdef01234567\""), std::string::npos) << lines[1];
+  EXPECT_NE(lines[2].find(" status=500 "), std::string::npos) << lines[2];
+}
+
+TEST_P(backend_test, every_request_gets_an_access_line_with_its_trace_id) {
+  std::vector<std::string> lines;
+  options_.log =
+      logging::logger([&](std::string_view l) { lines.emplace_back(l); }, logging::level::info, logging::format::json);
+  echo_view v;
+  start(v);
+  ASSERT_EQ(gw_->connect(cid(1)).status, 200U);
+  ASSERT_EQ(gw_->message(cid(1), {{"handler", "echo"}, {"text", "hi"}}).status, 200U);
+  ASSERT_EQ(gw_->message(cid(2), {{"handler", "echo"}, {"text", "hi"}}).status, 404U);  // no such session
+  ASSERT_EQ(lines.size(), 3U);
+  std::vector<json::object> parsed;
+  for (const auto& l : lines) {
+    auto o = parse_json_object(l);
+    ASSERT_TRUE(o) << l;
+    parsed.push_back(std::move(*o));
+  }
+  const auto text = [&](std::size_t i, std::string_view key) {
+    return std::string(get_string(parsed[i], key).value_or("<missing>"));
+  };
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    EXPECT_EQ(text(i, "msg"), "request");
+    EXPECT_EQ(text(i, "trace_id"), "Root=1-67890abc-0123456789abcdef01234567");
+    ASSERT_TRUE(parsed[i].contains("duration_ms")) << lines[i];
+    EXPECT_TRUE(parsed[i].at("duration_ms").is_number()) << lines[i];
+  }
+  EXPECT_EQ(text(0, "route"), "connect");
+  EXPECT_EQ(text(0, "connection_id"), cid(1));
+  EXPECT_EQ(parsed[0].at("status").as_int64(), 200);
+  EXPECT_EQ(text(1, "route"), "default");
+  EXPECT_EQ(text(1, "handler"), "echo");
+  EXPECT_EQ(text(1, "level"), "info");
+  EXPECT_EQ(text(2, "connection_id"), cid(2));
+  EXPECT_EQ(parsed[2].at("status").as_int64(), 404);
+
+  // Below its level the backend writes nothing.
+  lines.clear();
+  options_.log = logging::logger([&](std::string_view l) { lines.emplace_back(l); }, logging::level::warn);
+  start(v);
+  ASSERT_EQ(gw_->message(cid(1), {{"handler", "echo"}, {"text", "hi"}}).status, 200U);
+  EXPECT_TRUE(lines.empty());
 }
 
 TEST_P(backend_test, disconnect_marks_the_session_and_ignores_unknown_ids) {
@@ -588,8 +635,11 @@ TEST_P(backend_test, store_failures_are_503_without_details) {
   auto r = gw.connect(cid(1));
   EXPECT_EQ(r.status, 503U);
   EXPECT_EQ(r.body, "Service Unavailable");
-  ASSERT_FALSE(lines.empty());
-  EXPECT_NE(lines.back().find("migrate"), std::string::npos) << lines.back();
+  ASSERT_EQ(lines.size(), 2U);  // the failure, then the access line with 503 (at warn)
+  EXPECT_NE(lines[0].find("level=error"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("migrate"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("level=warn msg=request"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find(" status=503 "), std::string::npos) << lines[1];
 }
 
 TEST_P(backend_test, refusing_on_connect_handler_leaves_the_session_disconnected) {

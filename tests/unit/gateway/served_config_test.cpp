@@ -34,7 +34,7 @@ std::string read_all(const std::filesystem::path& p) {
 
 TEST(ServedConfig, StagesAreFoundByName) {
   std::vector<std::string> lines;
-  logger log([&](std::string_view l) { lines.emplace_back(l); }, true);
+  logging::logger log([&](std::string_view l) { lines.emplace_back(l); });
   served_config served(default_dev_config(), {}, log);
   auto dev = served.stage("dev");
   ASSERT_TRUE(dev);
@@ -45,7 +45,7 @@ TEST(ServedConfig, StagesAreFoundByName) {
 }
 
 TEST(ServedConfig, ASnapshotOutlivesTheStageItServed) {
-  logger log({}, false);
+  logging::logger log;
   served_config served(default_dev_config(), {}, log);
   const auto at_connect = *served.stage("dev");
   auto r = served.control_plane_call("DELETE", "/v2/apis/devapi0001/stages/dev", "", k_now);
@@ -59,7 +59,7 @@ TEST(ServedConfig, ASnapshotOutlivesTheStageItServed) {
 }
 
 TEST(ServedConfig, LatestFollowsTheLiveConfiguration) {
-  logger log({}, false);
+  logging::logger log;
   served_config served(default_dev_config(), {}, log);
   const auto at_connect = *served.stage("dev");
   ASSERT_EQ(at_connect.api->find_route("sendmessage"), nullptr);
@@ -78,7 +78,7 @@ TEST(ServedConfig, LatestFollowsTheLiveConfiguration) {
 TEST(ServedConfig, TheStateFileCarriesChangesToTheNextGateway) {
   scratch s;
   const auto file = s.dir / "state.json";
-  logger log({}, false);
+  logging::logger log;
   {
     served_config served(default_dev_config(), file, log);
     ASSERT_TRUE(served.load_state());
@@ -104,7 +104,7 @@ TEST(ServedConfig, AnUnusableStateFileIsRefusedAndLeftAlone) {
     out << "{not json";
   }
   std::vector<std::string> lines;
-  logger log([&](std::string_view l) { lines.emplace_back(l); }, true);
+  logging::logger log([&](std::string_view l) { lines.emplace_back(l); });
   served_config served(default_dev_config(), file, log);
   auto r = served.load_state();
   ASSERT_FALSE(r);
