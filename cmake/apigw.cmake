@@ -69,9 +69,14 @@ function(apigw_add_test name)
     set(ARG_TIMEOUT 120)
   endif()
   set(test_env "APIGW_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  # A sender or control-plane client on the default credentials chain must never ask the real
+  # instance metadata address from a test. A property of its own: a second ENVIRONMENT entry would
+  # not survive gtest_discover_tests (see below).
+  set(test_env_change "AWS_EC2_METADATA_DISABLED=set:true")
   if(ARG_ONE_PROCESS)
     add_test(NAME ${name} COMMAND ${name})
-    set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "${test_env}")
+    set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "${test_env}"
+                                            ENVIRONMENT_MODIFICATION "${test_env_change}")
   else()
     # gtest_discover_tests writes PROPERTIES into a script unquoted: a second label would become a
     # property name of its own (and `ctest -L faults` would find nothing). Suites with several
@@ -82,6 +87,7 @@ function(apigw_add_test name)
     endif()
     gtest_discover_tests(${name}
       DISCOVERY_TIMEOUT 60
-      PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "${test_env}")
+      PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "${test_env}"
+                 ENVIRONMENT_MODIFICATION "${test_env_change}")
   endif()
 endfunction()

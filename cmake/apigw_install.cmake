@@ -45,6 +45,13 @@ install(FILES ${PROJECT_SOURCE_DIR}/web/apigw-ws.js ${PROJECT_SOURCE_DIR}/web/ap
   DESTINATION ${CMAKE_INSTALL_DATADIR}/apigw-ws/web COMPONENT runtime)
 install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/NOTICE ${PROJECT_SOURCE_DIR}/CHANGELOG.md
   DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/apigw-ws COMPONENT runtime)
+# Debian policy 12.5: every package has /usr/share/doc/<package>/copyright, here in the
+# machine-readable format (DEP-5). One file serves both packages; the test data NOTICE names is not
+# shipped, so only the project's own licence is listed.
+install(FILES ${CMAKE_CURRENT_LIST_DIR}/debian/copyright DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/apigw-ws
+  COMPONENT runtime)
+install(FILES ${CMAKE_CURRENT_LIST_DIR}/debian/copyright DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/apigw-ws-dev
+  COMPONENT dev)
 
 # ---- CMake package: find_package(apigw 0.1 CONFIG REQUIRED) ----
 set(APIGW_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/apigw)

@@ -1,6 +1,8 @@
 // Shared pieces of the apigw-ws commands.
 #include "cli_common.hpp"
 
+#include "apigw/sigv4/error.hpp"
+
 #include <fmt/format.h>
 #include <unistd.h>
 #include <csignal>
@@ -55,6 +57,30 @@ result<std::unique_ptr<store::session_store>> open_migrated_store(const globals&
                                (*st)->location(), *v, store::k_schema_version, self_command(), shell_quote(g.db))};
   }
   return st;
+}
+
+std::shared_ptr<mgmt::credentials_provider> make_credentials_provider(const std::optional<std::string>& profile) {
+  auto opts = mgmt::default_credentials_provider_options();
+  if (profile) opts.chain.profile = *profile;
+  opts.log = [](std::string_view line) { fmt::print(stderr, "apigw-ws: credentials: {}\n", line); };
+  return std::make_shared<mgmt::credentials_provider>(std::move(opts));
+}
+
+std::function<result<mgmt::signing_config>(std::string_view)> aws_access::signing() const {
+  return mgmt::provider_signing(provider, region.value_or(""));
+}
+
+result<aws_access> resolve_aws(const std::optional<std::string>& region, const std::optional<std::string>& profile) {
+  aws_access a{make_credentials_provider(profile), region, std::nullopt, {}};
+  auto creds = a.provider->get();
+  if (creds) {
+    a.found = std::move(*creds);
+  } else if (!profile && creds.error() == sigv4::error::credentials_not_found) {
+    a.looked = creds.error().message;
+  } else {
+    return failure{creds.error().code, "no usable AWS credentials: " + creds.error().message};
+  }
+  return a;
 }
 
 result<std::chrono::milliseconds> parse_duration(std::string_view text) {

@@ -8,6 +8,7 @@
 #include "apigw/core/error.hpp"
 #include "apigw/core/log.hpp"
 #include "apigw/gateway/config.hpp"
+#include "apigw/mgmt/credentials_provider.hpp"
 #include "apigw/store/session_store.hpp"
 
 #include <CLI/CLI.hpp>
@@ -116,6 +117,33 @@ CLI::Option* add_yes_flag(CLI::App* cmd, bool& yes);
 // the exit code to return: k_exit_usage when standard input is not a terminal (nobody to ask:
 // pass --yes), k_exit_failed when the answer was not yes.
 std::optional<int> confirm(std::string_view what, std::string_view question, bool yes);
+
+// make_credentials_provider: a provider of botocore's whole chain (environment, shared files,
+// credential_process, SSO, assume role, web identity, containers, instance metadata) over the
+// process environment, for `profile` when set (like `aws --profile`: the AWS_ACCESS_KEY_ID
+// variables are then not read); failed refreshes are logged on stderr.
+std::shared_ptr<mgmt::credentials_provider> make_credentials_provider(const std::optional<std::string>& profile);
+
+// aws_access: what a command that calls AWS (send, sessions kick|reconcile, api, domain) signs with.
+struct aws_access {
+  std::shared_ptr<mgmt::credentials_provider> provider;
+  std::optional<std::string> region;                 // --region
+  std::optional<sigv4::resolved_credentials> found;  // nullopt: no credentials anywhere
+  std::string looked;                                // where the chain looked when nothing was found
+
+  // signing: the signing settings for one endpoint (mgmt::provider_signing): the provider's current
+  // credentials and --region (else the endpoint's region, else the chain's). Without credentials a
+  // loopback endpoint (mgmt::is_loopback_host) is called unsigned and any other is an error listing
+  // every place looked; nothing is ever sent unsigned to AWS.
+  std::function<result<mgmt::signing_config>(std::string_view endpoint)> signing() const;
+};
+
+// resolve_aws: resolves the chain once for --region and --profile (so the first request does not
+// wait for STS or a credential_process, and a broken source fails before anything is done).
+// Fails with "no usable AWS credentials: ..." when a source is broken (a malformed file, STS
+// refusing, a credential_process failing) or when --profile names a profile without credentials;
+// finding nothing at all without --profile is not a failure here (see aws_access::signing).
+result<aws_access> resolve_aws(const std::optional<std::string>& region, const std::optional<std::string>& profile);
 
 // parse_duration: "90s", "15m", "12h", "7d", "250ms", or a bare number of seconds.
 result<std::chrono::milliseconds> parse_duration(std::string_view text);

@@ -1,10 +1,10 @@
-// Shared pieces of `apigw-ws api` and `apigw-ws domain`: credentials and region from the sigv4
-// chain, and the recorded Management endpoint.
+// Shared pieces of `apigw-ws api` and `apigw-ws domain`: credentials and region from the
+// credentials chain (resolve_aws), and the recorded Management endpoint.
 #include "infra.hpp"
 
 #include "apigw/net/url.hpp"
-#include "apigw/sigv4/credentials.hpp"
 #include "apigw/sigv4/error.hpp"
+#include "cli_common.hpp"
 
 #include <fmt/format.h>
 
@@ -32,22 +32,20 @@ result<control_plane_setup> resolve_control_plane(const control_plane_cli& o) {
     auto u = net::parse_url(*o.endpoint);
     if (!u) return failure{u.error().code, fmt::format("--endpoint: {}", u.error().message)};
     const auto& h = u->origin.host;
-    s.local = h == "localhost" || h == "::1" || h.starts_with("127.");
+    s.local = mgmt::is_loopback_host(h);
   }
-  auto chain = sigv4::process_chain_options();
-  if (o.profile) chain.profile = *o.profile;
-  auto creds = sigv4::resolve_credentials(chain);
-  if (creds) {
-    s.options.signing.credentials = creds->creds;
-    s.credentials_source = creds->source;
-  } else if (s.local && creds.error().code == sigv4::error::credentials_not_found) {
+  auto aws = resolve_aws(o.region, o.profile);
+  if (!aws) return aws.error();
+  if (aws->found) {
+    s.credentials_source = aws->found->source;
+  } else if (s.local) {
     s.credentials_source = "none (unsigned requests to the local gateway)";
   } else {
-    return failure{creds.error().code, "no usable AWS credentials: " + creds.error().message};
+    return failure{sigv4::error::credentials_not_found, "no usable AWS credentials: " + aws->looked};
   }
   if (o.region) {
     s.region = *o.region;
-  } else if (auto r = sigv4::resolve_region(chain); r) {
+  } else if (auto r = aws->provider->region(); r) {
     s.region = r->region;
   } else if (s.local) {
     s.region = "us-east-1";
@@ -55,6 +53,7 @@ result<control_plane_setup> resolve_control_plane(const control_plane_cli& o) {
     return failure{r.error().code, "no AWS region (pass --region): " + r.error().message};
   }
   s.options.signing.region = s.region;
+  s.options.signing_lookup = mgmt::provider_signing(aws->provider, s.region);
   s.options.throttle_retries = o.attempts ? *o.attempts - 1 : o.retries;
   s.endpoint_url = o.endpoint ? *o.endpoint : mgmt::default_control_plane_endpoint(s.region);
   while (s.endpoint_url.ends_with('/')) s.endpoint_url.pop_back();

@@ -39,9 +39,10 @@ struct control_plane_setup {
   std::string credentials_source;  // where the credentials came from; "none (unsigned)" for local
 };
 
-// resolve_control_plane: credentials and region from the sigv4 chain (explicit profile,
-// environment, shared files). A loopback --endpoint works unsigned and defaults to us-east-1; any
-// other endpoint needs credentials and a region, and their absence fails naming every place looked.
+// resolve_control_plane: credentials and region from the credentials chain (resolve_aws: --profile,
+// botocore's sources, refreshed while a long apply runs). A loopback --endpoint works unsigned and
+// defaults to us-east-1; any other endpoint needs credentials and a region, and their absence fails
+// naming every place looked.
 result<control_plane_setup> resolve_control_plane(const control_plane_cli& o);
 
 // run_io: runs `a` on `io` until it finishes and returns its result (the commands are one-shot).

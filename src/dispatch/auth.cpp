@@ -247,8 +247,31 @@ result<store::user> builtin_authenticator::add_user(std::string_view username, s
   return users_.create_user(username, *hash);
 }
 
+std::string_view same_site_name(same_site s) noexcept {
+  switch (s) {
+    case same_site::strict:
+      return "Strict";
+    case same_site::lax:
+      return "Lax";
+    case same_site::none:
+      return "None";
+  }
+  return "Lax";
+}
+
+result<void> check_auth_options(const builtin_auth_options& options) {
+  if (options.cookie_same_site == same_site::none && !options.secure_cookie) {
+    return failure{core::error::invalid_argument,
+                   "the session cookie cannot be SameSite=None without Secure: browsers drop such a cookie; serve "
+                   "the backend over HTTPS with secure_cookie on, or keep SameSite=Lax (enough for pages on another "
+                   "port or subdomain of the same site)"};
+  }
+  return ok();
+}
+
 result<login_result> builtin_authenticator::login(std::string_view username, std::string_view password,
                                                   std::string_view address, std::chrono::seconds* retry_after) {
+  if (auto checked = check_auth_options(options_); !checked) return checked.error();
   if (address.empty()) address = "local";
   const auto& limits = options_.limits;
   const auto now = clock_.now();
@@ -286,8 +309,9 @@ result<login_result> builtin_authenticator::login(std::string_view username, std
   const auto body_mac = mac(body);
   if (body_mac.empty()) return failure{error::crypto_failure, "HMAC-SHA256 failed: no session cookie issued"};
   login_result out;
-  out.set_cookie = fmt::format("{}={}.{}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{}", options_.session_cookie, body,
-                               body_mac, options_.session_lifetime.count(), options_.secure_cookie ? "; Secure" : "");
+  out.set_cookie = fmt::format("{}={}.{}; Path=/; Max-Age={}; HttpOnly; SameSite={}{}", options_.session_cookie, body,
+                               body_mac, options_.session_lifetime.count(), same_site_name(options_.cookie_same_site),
+                               options_.secure_cookie ? "; Secure" : "");
   out.csrf_token = csrf_token(who->session_key);
   out.who = std::move(*who);
   return out;
@@ -342,8 +366,8 @@ void builtin_authenticator::async_login(request req, std::function<void(response
 }
 
 std::string builtin_authenticator::logout_cookie() const {
-  return fmt::format("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}", options_.session_cookie,
-                     options_.secure_cookie ? "; Secure" : "");
+  return fmt::format("{}=; Path=/; Max-Age=0; HttpOnly; SameSite={}{}", options_.session_cookie,
+                     same_site_name(options_.cookie_same_site), options_.secure_cookie ? "; Secure" : "");
 }
 
 }  // namespace apigw::dispatch

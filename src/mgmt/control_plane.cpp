@@ -4,6 +4,7 @@
 #include "apigw/mgmt/control_plane.hpp"
 
 #include "apigw/core/json.hpp"
+#include "apigw/mgmt/credentials_provider.hpp"
 #include "apigw/net/error.hpp"
 
 #include <fmt/format.h>
@@ -102,6 +103,11 @@ result<control_plane_client> control_plane_client::create(net::http_client_pool&
                                "to sign requests",
                                ep->url)};
   }
+  if (!opts.signing.credentials && !opts.signing_lookup) {
+    // Signed by default: the default chain, resolved on the first call (nothing is read before).
+    opts.signing_lookup =
+        provider_signing(std::make_shared<credentials_provider>(default_credentials_provider_options()), region);
+  }
   return control_plane_client(pool, std::move(*ep), std::move(opts), std::move(region));
 }
 
@@ -122,14 +128,28 @@ asio::awaitable<result<json::object>> control_plane_client::call(std::string_vie
   std::chrono::milliseconds pause = opts_.throttle_pause;
   for (int attempt = 0;; ++attempt) {
     net::http_request attempt_req = req;
-    if (opts_.signing.credentials) {
+    // Looked up on every try: a long apply keeps signing with refreshed credentials.
+    signing_config signing = opts_.signing;
+    if (!signing.credentials && opts_.signing_lookup) {
+      auto looked = opts_.signing_lookup(endpoint_.url);
+      if (!looked) co_return failure{error::signing_failed, fmt::format("{}: {}", operation, looked.error().message)};
+      signing = std::move(*looked);
+    }
+    if (signing.credentials) {
+      const std::string region = !signing.region.empty() ? signing.region : region_;
+      if (region.empty()) {
+        co_return failure{error::signing_failed,
+                          fmt::format("{}: cannot tell the AWS region of control-plane endpoint \"{}\"; configure the "
+                                      "region to sign requests",
+                                      operation, endpoint_.url)};
+      }
       sigv4::request to_sign{.method = attempt_req.method, .path = wire_path, .query = query, .body = attempt_req.body};
       for (const auto& h : attempt_req.headers) to_sign.headers.push_back({h.name, h.value});
       sigv4::signing_params params;
-      params.region = region_;
+      params.region = region;
       params.service = "apigateway";
       params.time = clk.now();
-      auto added = sigv4::sign(to_sign, *opts_.signing.credentials, params);
+      auto added = sigv4::sign(to_sign, *signing.credentials, params);
       if (!added) co_return failure{error::signing_failed, fmt::format("{}: {}", operation, added.error().message)};
       for (auto& h : *added) attempt_req.headers.push_back({std::move(h.name), std::move(h.value)});
     }

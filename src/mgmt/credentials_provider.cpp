@@ -16,9 +16,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -40,9 +42,17 @@ bool profile_named(const sigv4::chain_options& c) {
 struct credentials_provider::impl : detail::credential_sources {
   explicit impl(options o) : credential_sources(std::move(o)) {}
 
-  std::mutex state_mu;  // guards current and refresh_fn
+  ~impl() { wait_for_refresh(); }
+
+  std::mutex state_mu;  // guards current, refresh_fn, refreshing, worker and refresh_failed_at
   std::optional<resolved_credentials> current;
   std::function<result<resolved_credentials>()> refresh_fn;
+  bool refreshing = false;  // a background refresh is running (or about to)
+  std::condition_variable refreshed;
+  std::thread worker;  // the last background refresh; joined before the next one starts
+  // refresh_failed_at: when a refresh last failed while the current credentials were still valid;
+  // the next background refresh waits `retry_after_failure` after it.
+  std::optional<clock::time_point> refresh_failed_at;
   std::mutex refresh_mu;                // one fetch (first resolution or refresh) at a time
   std::optional<failure> last_failure;  // the first resolution's failure, with refresh_mu held
   clock::time_point last_failure_at;
@@ -383,12 +393,20 @@ struct credentials_provider::impl : detail::credential_sources {
   result<resolved_credentials> refresh_locked(bool mandatory) {
     std::optional<resolved_credentials> old;
     fetch_fn fn;
+    std::optional<clock::time_point> failed_at;
     {
       std::lock_guard lock(state_mu);
       old = current;
       fn = refresh_fn;
+      failed_at = refresh_failed_at;
     }
     if (old && !needs_refresh(*old, mandatory ? opts.mandatory_refresh : opts.advisory_refresh)) return *old;
+    // A refresh failed a moment ago and the current credentials are still valid: keep them rather
+    // than make every caller wait for the source again.
+    if (old && old->expiry && *old->expiry > clk.now() && failed_at &&
+        clk.now() - *failed_at < opts.retry_after_failure) {
+      return *old;
+    }
     if (!old && last_failure && clk.now() - last_failure_at < opts.retry_after_failure) return *last_failure;
     result<resolved_credentials> fresh = failure{sigv4::error::credentials_fetch_failed, "no source"};
     fetch_fn next_fn;
@@ -411,6 +429,7 @@ struct credentials_provider::impl : detail::credential_sources {
       std::lock_guard lock(state_mu);
       current = *fresh;
       refresh_fn = std::move(next_fn);
+      refresh_failed_at.reset();
       return fresh;
     }
     if (!old) {
@@ -421,6 +440,10 @@ struct credentials_provider::impl : detail::credential_sources {
     if (!old->expiry) return fresh.error();
     const auto now = clk.now();
     if (*old->expiry > now) {
+      {
+        std::lock_guard lock(state_mu);
+        refresh_failed_at = now;
+      }
       log(fmt::format(
           "refreshing AWS credentials from {} failed ({} refresh window); keeping the current ones, which "
           "expire at {}: {}",
@@ -434,19 +457,44 @@ struct credentials_provider::impl : detail::credential_sources {
                                format_iso8601(*old->expiry), fresh.error().message)};
   }
 
-  result<resolved_credentials> get() {
-    std::optional<resolved_credentials> cur;
-    {
+  // refresh_in_background: starts one refresh on the provider's worker thread unless one is running
+  // or the last one failed less than `retry_after_failure` ago. With state_mu held.
+  void refresh_in_background(std::unique_lock<std::mutex>& state) {
+    if (refreshing) return;
+    if (refresh_failed_at && clk.now() - *refresh_failed_at < opts.retry_after_failure) return;
+    refreshing = true;
+    // The previous worker cleared `refreshing` as its last step: joining it does not wait for a fetch.
+    if (worker.joinable()) worker.join();
+    worker = std::thread([this] {
+      {
+        std::lock_guard lock(refresh_mu);
+        (void)refresh_locked(false);
+      }
       std::lock_guard lock(state_mu);
-      cur = current;
+      refreshing = false;
+      refreshed.notify_all();
+    });
+    (void)state;
+  }
+
+  void wait_for_refresh() {
+    std::unique_lock state(state_mu);
+    refreshed.wait(state, [this] { return !refreshing; });
+    if (worker.joinable()) worker.join();
+  }
+
+  result<resolved_credentials> get() {
+    {
+      std::unique_lock state(state_mu);
+      if (current && !needs_refresh(*current, opts.advisory_refresh)) return *current;
+      if (current && !needs_refresh(*current, opts.mandatory_refresh)) {
+        // Advisory window: the refresh runs on the worker; every caller goes on with what is there.
+        refresh_in_background(state);
+        return *current;
+      }
     }
-    if (cur && !needs_refresh(*cur, opts.advisory_refresh)) return *cur;
-    if (cur && !needs_refresh(*cur, opts.mandatory_refresh)) {
-      // Advisory window: one caller refreshes; the others go on with what is there.
-      std::unique_lock lock(refresh_mu, std::try_to_lock);
-      if (!lock.owns_lock()) return *cur;
-      return refresh_locked(false);
-    }
+    // Mandatory window, or nothing yet: every caller waits for the one fetch (a background refresh
+    // running already counts: refresh_locked sees its result).
     std::lock_guard lock(refresh_mu);
     return refresh_locked(true);
   }
@@ -459,6 +507,10 @@ result<sigv4::resolved_credentials> credentials_provider::get() {
   return impl_->get();
 }
 
+void credentials_provider::wait_for_refresh() {
+  impl_->wait_for_refresh();
+}
+
 result<sigv4::resolved_region> credentials_provider::region() {
   // A found region is kept: the instance identity document does not change under a process.
   std::lock_guard lock(impl_->region_mu);
@@ -468,14 +520,20 @@ result<sigv4::resolved_region> credentials_provider::region() {
   return r;
 }
 
+bool is_loopback_host(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost") return true;
+  boost::system::error_code ec;
+  const auto addr = boost::asio::ip::make_address(host, ec);
+  return !ec && addr.is_loopback();
+}
+
 std::function<result<signing_config>(std::string_view endpoint)> provider_signing(
     std::shared_ptr<credentials_provider> provider, std::string region) {
   return [provider = std::move(provider), region = std::move(region)](std::string_view url) -> result<signing_config> {
     auto ep = parse_endpoint(url);
     if (!ep) return ep.error();
-    boost::system::error_code ec;
-    const auto addr = boost::asio::ip::make_address(ep->origin.host, ec);
-    const bool loopback = ep->origin.host == "localhost" || (!ec && addr.is_loopback());
+    const bool loopback = is_loopback_host(ep->origin.host);
     auto creds = provider->get();
     if (!creds) {
       if (loopback && creds.error() == sigv4::error::credentials_not_found) return signing_config{};

@@ -6,6 +6,7 @@
 #include "apigw/dispatch/error.hpp"
 #include "apigw/dispatch/http.hpp"
 #include "apigw/net/http_server.hpp"
+#include "server/cors.hpp"
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -166,6 +167,17 @@ struct backend_server::impl {
     }
     return best;
   }
+  // cors_applies: CORS is on and `path` is one of the endpoints browsers call (the token, login and
+  // logout endpoints, the application's routes).
+  bool cors_applies(std::string_view path) const {
+    if (opts.cors.allowed_origins.empty()) return false;
+    if (path == opts.token_path) return true;
+    if (login != nullptr && (path == opts.login_path || path == opts.logout_path)) return true;
+    for (const auto& [prefix, v] : mounts) {
+      if (path.starts_with(prefix)) return false;  // API Gateway's integration requests
+    }
+    return find_route(path) != nullptr;
+  }
   asio::io_context io;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::unique_ptr<net::http_server> http;
@@ -189,8 +201,15 @@ asio::awaitable<std::optional<net::http_response>> backend_server::impl::serve(n
     r.headers.push_back({"Retry-After", "1"});
     co_return to_net(std::move(r));
   }
-  auto routed = route(from_net(std::move(in)));
+  auto req = from_net(std::move(in));
+  const bool cors = cors_applies(req.path);
+  if (cors && detail::is_preflight(req)) co_return to_net(detail::preflight(opts.cors, req));
+  // Kept for the CORS headers: route() takes the request.
+  std::optional<std::string> origin;
+  if (auto o = req.header_value("Origin"); cors && o) origin = std::string{*o};
+  auto routed = route(std::move(req));
   auto answer = co_await std::move(routed);
+  if (cors) detail::add_cors_headers(opts.cors, origin, answer);
   co_return to_net(std::move(answer));
 }
 
@@ -308,6 +327,10 @@ void backend_server::route(std::string path, http_handler fn) {
 
 result<void> backend_server::start() {
   auto& i = *impl_;
+  if (auto c = detail::check_cors(i.opts.cors); !c) return c.error();
+  if (i.login != nullptr) {
+    if (auto a = dispatch::check_auth_options(i.login->options()); !a) return a.error();
+  }
   net::http_server_options o;
   o.address = i.opts.address;
   o.port = i.opts.port;

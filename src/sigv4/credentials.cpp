@@ -152,25 +152,6 @@ std::optional<std::string> value_of(const section& s, std::string_view key) {
   return it->second;
 }
 
-// What one file says about the profile: credentials, nothing (and why), or an error.
-struct lookup {
-  std::optional<credentials> creds;
-  std::string note;  // for the places-looked list when nothing was found
-};
-
-result<lookup> credentials_in(const section& s, std::string_view what) {
-  auto found = static_credentials(s, what);
-  if (!found) return found.error();
-  if (*found) return lookup{std::move(**found), {}};
-  for (std::string_view unsupported :
-       {"role_arn", "credential_process", "sso_start_url", "sso_session", "web_identity_token_file"}) {
-    if (value_of(s, unsupported)) {
-      return lookup{std::nullopt, fmt::format("has no keys, only {} (not supported by apigw-ws)", unsupported)};
-    }
-  }
-  return lookup{std::nullopt, "has no aws_access_key_id"};
-}
-
 // The shared credentials file or the config file, searched for the profile.
 enum class file_kind { credentials, config };
 
@@ -344,64 +325,6 @@ std::optional<fs::path> config_file(const chain_options& opts) {
   if (auto p = getenv_nonempty(opts, "AWS_CONFIG_FILE")) return expand_home(*p, opts.home);
   if (opts.home.empty()) return std::nullopt;
   return opts.home / ".aws" / "config";
-}
-
-result<resolved_credentials> resolve_credentials(const chain_options& opts) {
-  std::vector<std::string> looked;
-
-  if (opts.explicit_credentials) {
-    const credentials& c = *opts.explicit_credentials;
-    if (c.access_key_id.empty() || c.secret_access_key.empty()) {
-      return failure{error::incomplete_credentials, "the explicit credentials lack an access key id or a secret key"};
-    }
-    return resolved_credentials{c, "explicit", credential_kind::explicit_keys};
-  }
-  looked.emplace_back("explicit credentials: none given");
-
-  const std::string profile = profile_name(opts);
-  if (opts.profile && !opts.profile->empty()) {
-    looked.push_back(fmt::format("environment: skipped, profile \"{}\" was named explicitly", profile));
-  } else {
-    auto id = getenv_nonempty(opts, "AWS_ACCESS_KEY_ID");
-    auto secret = getenv_nonempty(opts, "AWS_SECRET_ACCESS_KEY");
-    if (id && secret) {
-      auto token = getenv_nonempty(opts, "AWS_SESSION_TOKEN");
-      if (!token) token = getenv_nonempty(opts, "AWS_SECURITY_TOKEN");
-      return resolved_credentials{credentials{*id, *secret, token.value_or("")}, "environment",
-                                  credential_kind::environment};
-    }
-    if (id || secret) {
-      return failure{error::incomplete_credentials, fmt::format("environment variable {} is set but {} is not",
-                                                                id ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
-                                                                id ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID")};
-    }
-    looked.emplace_back("environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set");
-  }
-
-  for (file_kind kind : {file_kind::credentials, file_kind::config}) {
-    const file_source src = source_of(kind, opts);
-    std::string note;
-    auto s = profile_section(src, profile, note);
-    if (!s) return s.error();
-    if (!*s) {
-      looked.push_back(std::move(note));
-      continue;
-    }
-    const std::string where = fmt::format("{} {}, profile {}", src.label, src.path->string(), profile);
-    auto found = credentials_in(**s, where);
-    if (!found) return found.error();
-    if (found->creds) {
-      return resolved_credentials{
-          std::move(*found->creds), where,
-          kind == file_kind::credentials ? credential_kind::shared_credentials_file : credential_kind::config_file};
-    }
-    looked.push_back(fmt::format("{}: {}", where, found->note));
-  }
-
-  std::string places;
-  for (const auto& l : looked) places.append("\n  - ").append(l);
-  return failure{error::credentials_not_found,
-                 fmt::format("no AWS credentials found for profile \"{}\"; looked in:{}", profile, places)};
 }
 
 result<resolved_region> resolve_region(const chain_options& opts) {

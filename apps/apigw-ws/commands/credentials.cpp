@@ -29,10 +29,8 @@ struct credentials_args {
 };
 
 int show_credentials(const globals& g, const credentials_args& a) {
-  auto opts = mgmt::default_credentials_provider_options();
-  if (!a.profile.empty()) opts.chain.profile = a.profile;
-  opts.log = [](std::string_view line) { fmt::print(stderr, "apigw-ws: credentials: {}\n", line); };
-  mgmt::credentials_provider provider(std::move(opts));
+  auto shared = make_credentials_provider(a.profile.empty() ? std::nullopt : std::optional<std::string>(a.profile));
+  auto& provider = *shared;
   auto found = provider.get();
   if (!found) return fail("credentials", found.error());
 

@@ -7,8 +7,6 @@
 #include "apigw/dispatch/sender_delivery.hpp"
 #include "apigw/mgmt/endpoint.hpp"
 #include "apigw/mgmt/sender.hpp"
-#include "apigw/sigv4/credentials.hpp"
-#include "apigw/sigv4/error.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -102,30 +100,14 @@ class progress_display {
   std::chrono::steady_clock::time_point last_{};
 };
 
-bool is_loopback_host(std::string_view host) {
-  return host == "localhost" || host.starts_with("127.") || host == "::1";
-}
-
-// Signing settings per endpoint: the credentials chain's credentials when it has some; without
-// them only loopback endpoints (the local gateway) are sent to, unsigned.
+// make_signing: the credentials chain (resolve_aws) for every recipient's endpoint. Without
+// credentials only loopback endpoints (the local gateway with --auth none) are sent to, unsigned;
+// every other recipient fails before any request with the list of places looked (printed once for
+// all of them).
 result<mgmt::signing_lookup> make_signing(const send_options& o) {
-  auto chain = sigv4::process_chain_options();
-  if (o.profile) chain.profile = *o.profile;
-  auto creds = sigv4::resolve_credentials(chain);
-  if (!creds && creds.error() != sigv4::error::credentials_not_found) return creds.error();
-  std::string region = o.region.value_or("");
-  if (region.empty()) {
-    if (auto r = sigv4::resolve_region(chain)) region = r->region;
-  }
-  std::optional<sigv4::credentials> found;
-  if (creds) found = creds->creds;
-  const std::string missing = creds ? std::string{} : creds.error().message;
-  return mgmt::signing_lookup{[found, region, missing](std::string_view url) -> result<mgmt::signing_config> {
-    if (found) return mgmt::signing_config{found, region};
-    auto ep = mgmt::parse_endpoint(url);
-    if (ep && is_loopback_host(ep->origin.host)) return mgmt::signing_config{std::nullopt, region};
-    return failure{sigv4::error::credentials_not_found, missing};
-  }};
+  auto aws = resolve_aws(o.region, o.profile);
+  if (!aws) return aws.error();
+  return mgmt::signing_lookup{aws->signing()};
 }
 
 // failure_group: recipients that failed the same way (same endpoint, attempts and reason), so an

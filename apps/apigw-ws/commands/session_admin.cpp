@@ -10,8 +10,6 @@
 #include "apigw/dispatch/delivery.hpp"
 #include "apigw/mgmt/management_client.hpp"
 #include "apigw/net/http_client_pool.hpp"
-#include "apigw/sigv4/credentials.hpp"
-#include "apigw/sigv4/error.hpp"
 #include "cli_common.hpp"
 
 #include <fmt/format.h>
@@ -39,32 +37,22 @@ struct admin_options {
   std::string format = "text";
 };
 
-// signing: credentials and region from the chain (--profile, the environment, the shared files),
-// with --region over the chain's region. Without credentials requests go unsigned (the local
-// gateway accepts that; AWS answers 403, which is reported per connection), unless --profile named
-// a profile that has none: that is a failure of its own.
-result<mgmt::signing_config> signing(const admin_options& o) {
-  auto chain = sigv4::process_chain_options();
-  if (o.profile) chain.profile = *o.profile;
-  mgmt::signing_config cfg;
-  if (auto creds = sigv4::resolve_credentials(chain); creds) {
-    cfg.credentials = creds->creds;
-  } else if (o.profile || creds.error() != sigv4::error::credentials_not_found) {
-    return failure{creds.error().code, "no usable AWS credentials: " + creds.error().message};
-  }
-  if (o.region) {
-    cfg.region = *o.region;
-  } else if (auto region = sigv4::resolve_region(chain); region) {
-    cfg.region = region->region;
-  }
-  return cfg;
+// signing_lookup: per-endpoint signing settings from the credentials chain (resolve_aws: --profile,
+// --region, botocore's sources). Without credentials a loopback endpoint (the local gateway) is
+// called unsigned; any other fails naming every place looked, before any request.
+using signing_lookup = std::function<result<mgmt::signing_config>(std::string_view endpoint)>;
+
+result<signing_lookup> signing(const admin_options& o) {
+  auto aws = resolve_aws(o.region, o.profile);
+  if (!aws) return aws.error();
+  return aws->signing();
 }
 
 // gateway_clients: one management client per endpoint, created on first use.
 class gateway_clients {
  public:
   gateway_clients(store::session_store& st, net::http_client_pool& pool, std::optional<std::string> override_endpoint,
-                  mgmt::signing_config signing)
+                  signing_lookup signing)
       : store_(st), pool_(pool), override_(std::move(override_endpoint)), signing_(std::move(signing)) {}
 
   // client_for: the client of the session's endpoint (the override, else its gateway's).
@@ -82,7 +70,9 @@ class gateway_clients {
                      fmt::format("session {} has no gateway endpoint; pass --endpoint", s.connection_id)};
     }
     if (auto it = clients_.find(ep); it != clients_.end()) return &it->second;
-    auto c = mgmt::management_client::create(pool_, ep, {.signing = signing_});
+    auto sign = signing_(ep);
+    if (!sign) return sign.error();
+    auto c = mgmt::management_client::create(pool_, ep, {.signing = std::move(*sign)});
     if (!c) return c.error();
     return &clients_.emplace(ep, std::move(*c)).first->second;
   }
@@ -91,7 +81,7 @@ class gateway_clients {
   store::session_store& store_;
   net::http_client_pool& pool_;
   std::optional<std::string> override_;
-  mgmt::signing_config signing_;
+  signing_lookup signing_;
   std::map<std::string, mgmt::management_client> clients_;
 };
 
@@ -129,7 +119,7 @@ int reconcile(const globals& g, const admin_options& o) {
   auto age = parse_duration(o.max_age);
   if (!age) return usage_error("sessions reconcile", age.error().message);
   // Only --check reaches the gateway; the credentials are resolved before anything is marked.
-  mgmt::signing_config sign;
+  signing_lookup sign;
   if (o.check) {
     auto resolved = signing(o);
     if (!resolved) return fail("sessions reconcile", resolved.error());

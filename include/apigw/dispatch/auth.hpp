@@ -106,6 +106,16 @@ struct login_limits {
 std::chrono::seconds login_lockout(std::int64_t failures, std::int64_t threshold, clock::time_point last,
                                    clock::time_point now, const login_limits& limits) noexcept;
 
+// same_site: the SameSite attribute of the session cookie.
+enum class same_site {
+  strict,  // sent on same-site requests only (not on a link followed from another site)
+  lax,     // also on top-level navigations from other sites (the default)
+  none,    // also on cross-site requests: a page on another site fetching the token (needs Secure)
+};
+
+// same_site_name: "Strict", "Lax", "None", as in the Set-Cookie attribute.
+std::string_view same_site_name(same_site s) noexcept;
+
 // builtin_auth_options: cookie names, lifetime, the CSRF header, the login limits and the hashing
 // pool.
 struct builtin_auth_options {
@@ -113,6 +123,11 @@ struct builtin_auth_options {
   std::string csrf_header = "X-CSRF-Token";
   std::chrono::seconds session_lifetime{std::chrono::hours{24 * 14}};
   bool secure_cookie = true;  // the Secure attribute (turn off only for plain-http local development)
+  // cookie_same_site: Lax by default. A page on another site that fetches the token with
+  // credentials: 'include' (and is listed in server_options::cors) needs None, which browsers
+  // accept only with Secure: None without secure_cookie is refused (check_auth_options). Pages on
+  // another port or subdomain of the same site work with Lax.
+  same_site cookie_same_site = same_site::lax;
   bool fast_hashing = false;  // minimum Argon2id cost (tests only)
   // identity_cache_ttl: how long for_user keeps a user's identity (name and permissions) in this
   // process, so a burst of messages from one user costs one lookup instead of two per message.
@@ -133,6 +148,11 @@ struct builtin_auth_options {
   // proxy's address and its limit.
   std::size_t login_proxy_hops = 0;
 };
+
+// check_auth_options: invalid_argument when the options cannot work: SameSite=None without Secure
+// (browsers drop such a cookie, so nobody could stay logged in). backend_server::start() and
+// builtin_authenticator::login() refuse such options.
+result<void> check_auth_options(const builtin_auth_options& options);
 
 // login_result: what the login endpoint hands back: the Set-Cookie value and the CSRF token the
 // page sends in `csrf_header` on state-changing requests.

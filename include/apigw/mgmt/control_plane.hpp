@@ -47,13 +47,22 @@ struct control_plane_request {
   std::string body;       // JSON text; empty when the operation has no body
 };
 
-// control_plane_options: signing (credentials and region; unsigned without credentials, which
-// only the local gateway accepts), the clock for signature times (system clock when null), how
+// control_plane_options: signing, the clock for signature times (system clock when null), how
 // often a throttled (429 or a throttling error type) or, with `retry_server_errors`, a 5xx request
 // is retried and the first pause between tries (doubled each time: 1, 2, 4, 8 s by default), and
 // an optional observer called before each request (each try) is sent.
+//
+// Signing: `signing.credentials` when set (fixed keys); else `signing_lookup`, asked before every
+// request (provider_signing over a credentials_provider, so refreshed credentials are used); else
+// create() installs provider_signing over the default credentials chain (the process environment,
+// credentials_provider.hpp). Either way a request to an endpoint that is not literally loopback
+// (is_loopback_host) is never sent unsigned: without credentials it fails with signing_failed and
+// the list of places the chain looked. A loopback endpoint (the local gateway with --auth none) is
+// called unsigned when no credentials are found. The lookup runs on the calling coroutine's thread
+// and may block while the provider fetches: resolve the provider once (get()) before the first call.
 struct control_plane_options {
   signing_config signing;
+  std::function<result<signing_config>(std::string_view endpoint)> signing_lookup;
   const clock* clk = nullptr;
   int throttle_retries = 4;
   std::chrono::milliseconds throttle_pause{1000};
@@ -76,7 +85,8 @@ class control_plane_client {
 
   // create: a client for `endpoint_url` ("https://apigateway.eu-west-1.amazonaws.com", or the
   // local gateway's "http://127.0.0.1:4510"). Fails with invalid_endpoint when the URL cannot be
-  // parsed, or when credentials are set and no region is configured.
+  // parsed, or when fixed credentials are set and no region is configured (with a lookup, a missing
+  // region fails the first call, naming where the chain looked for one).
   static result<control_plane_client> create(net::http_client_pool& pool, std::string_view endpoint_url,
                                              options opts = {});
 

@@ -32,13 +32,18 @@
 // (https://sts.amazonaws.com, signed for us-east-1, when no region is configured), signed with the
 // project's SigV4 signer. HTTP goes through net::http_client_pool.
 //
-// Caching and refresh (botocore's RefreshableCredentials): credentials without an expiry are kept
-// for the provider's life. With an expiry, get() returns them until `advisory_refresh` (15 min)
-// before it; in that window one caller refreshes from the same source while the others keep
-// getting the current credentials; from `mandatory_refresh` (10 min) before the expiry every caller
-// waits for that one refresh. A failed refresh is reported through `log` and the old credentials are
-// returned while they have not expired; after the expiry the failure is returned. (botocore fails a
-// mandatory-window refresh at once; keeping still-valid credentials is this project's choice.)
+// Caching and refresh (botocore's RefreshableCredentials windows, refreshed in the background):
+// credentials without an expiry are kept for the provider's life. With an expiry, get() returns
+// them until `advisory_refresh` (15 min) before it. In that window get() still returns the current
+// credentials at once and starts one refresh from the same source on the provider's worker thread
+// (never two at a time); callers never wait for it. From `mandatory_refresh` (10 min) before the
+// expiry every caller waits for that one refresh (a background refresh already running counts). A
+// failed refresh is reported through `log` and the old credentials are returned while they have not
+// expired; the next try waits `retry_after_failure` (30 s), so a failing source is not asked on
+// every get(). After the expiry every get() tries again and returns the failure until the source
+// answers. (botocore refreshes on the calling thread and fails a mandatory-window refresh at once;
+// the background refresh and keeping still-valid credentials are this project's choice: a sender's
+// I/O threads calling get() never block on STS or IMDS while the credentials are still good.)
 #pragma once
 
 #include "apigw/core/clock.hpp"
@@ -91,8 +96,12 @@ class credentials_provider {
   // `retry_after_failure` has passed).
   // Fails with sigv4::error::credentials_not_found listing every place looked,
   // credentials_fetch_failed naming the source and why (an STS error, a container answering 500, a
-  // credential_process exiting 1), or the file errors of sigv4::resolve_credentials().
+  // credential_process exiting 1), or the file errors of sigv4::load_shared_files().
   result<sigv4::resolved_credentials> get();
+
+  // wait_for_refresh: returns once no background refresh is running (tests; the destructor waits
+  // the same way, so a provider is destroyed only after its refresh has finished).
+  void wait_for_refresh();
 
   // region: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else (when IMDS is not disabled)
   // the region of the EC2 instance identity document.
@@ -113,6 +122,11 @@ class credentials_provider {
 // advisory window).
 std::function<result<signing_config>(std::string_view endpoint)> provider_signing(
     std::shared_ptr<credentials_provider> provider, std::string region = {});
+
+// is_loopback_host: an endpoint host that is literally loopback: "localhost", an IPv4 address in
+// 127.0.0.0/8 or ::1 (bracketed or not), written out in full. A name that merely resolves to
+// loopback ("127.1", a hosts-file alias) is not: signing decisions never depend on DNS.
+bool is_loopback_host(std::string_view host);
 
 // sts_endpoint: where STS is called for `region`: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, else the
 // regional endpoint (the global one when `region` is empty).

@@ -28,8 +28,34 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace apigw::server {
+
+// cors_options: which pages on other origins may call the token, login and logout endpoints and
+// the application's routes (backend_server::route) from a browser, with the session cookie
+// (`fetch(url, {credentials: 'include'})`). The views API Gateway calls, static files, the health
+// check and the metrics get no CORS headers: browsers have no business calling them.
+//
+// A page on another *site* (not just another port or subdomain) also needs the session cookie sent
+// cross-site: builtin_auth_options::cookie_same_site = same_site::none, which requires Secure
+// (HTTPS). docs/design/server.md has the whole picture.
+struct cors_options {
+  // allowed_origins: exact origins, as browsers send them in the Origin header:
+  // "https://app.example.com", "http://127.0.0.1:5173" (lower case, a port only when not the
+  // scheme's default, no path or trailing '/'). Matched byte for byte; any other Origin gets no
+  // Access-Control-Allow-Origin (the browser then keeps the answer from the page) and its
+  // preflight is answered 403. The Origin is never reflected unless listed; "*" and "null" are
+  // refused by start(). Empty (the default): CORS off, same-origin pages only.
+  std::vector<std::string> allowed_origins;
+  // allow_credentials: Access-Control-Allow-Credentials: true for listed origins, so the browser
+  // sends the session cookie and lets the page read the answer.
+  bool allow_credentials = true;
+  // allow_headers: request headers a cross-origin page may send (preflight answer).
+  std::vector<std::string> allow_headers{"Content-Type", "X-CSRF-Token"};
+  // max_age: how long a browser may cache a preflight answer.
+  std::chrono::seconds max_age{600};
+};
 
 // server_options: where to listen, the paths of the built-in endpoints, limits.
 struct server_options {
@@ -57,6 +83,7 @@ struct server_options {
   std::size_t max_header_bytes = 64 * 1024;
   std::size_t max_connections = 4096;  // further connections are accepted and closed at once
   std::chrono::milliseconds shutdown_grace{5000};
+  cors_options cors;  // cross-origin browser access; off by default
 };
 
 // http_handler: one of the application's own HTTP endpoints (the JSON API its pages call beside
@@ -83,8 +110,10 @@ class backend_server {
   // routes an exact match, then the longest prefix ("/" alone is the fallback). Call before start().
   void route(std::string path, http_handler fn);
 
-  // start: binds and starts the I/O threads. Fails with the net module's bind_failed (unavailable)
-  // naming the address.
+  // start: binds and starts the I/O threads. Fails with invalid_argument naming the setting when
+  // options.cors lists an origin a browser never sends, or the authenticator's session cookie is
+  // SameSite=None without Secure (dispatch::check_auth_options); with the net module's bind_failed
+  // (unavailable) naming the address.
   result<void> start();
   // port: the bound port (after start).
   std::uint16_t port() const noexcept;

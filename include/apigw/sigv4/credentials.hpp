@@ -1,13 +1,14 @@
-// apigw/sigv4/credentials.hpp: where AWS credentials and the region come from, in the order the
-// AWS SDKs look: explicit -> environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-// AWS_SESSION_TOKEN) -> shared credentials file ([NAME] sections) -> config file ([profile NAME],
-// [default]), for the profile named by AWS_PROFILE (default "default").
+// apigw/sigv4/credentials.hpp: the file-and-environment pieces of the AWS credentials chain: the
+// shared credentials and config files (botocore's INI dialect, profile sections, sso-session
+// sections), their locations (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, ~/.aws), the profile
+// name (AWS_PROFILE, default "default"), static keys in a profile, and the region (AWS_REGION,
+// AWS_DEFAULT_REGION, the profile's `region`).
 //
-// Everything the chain reads comes in through `chain_options` (an environment lookup and a home
-// directory), so tests are hermetic. This is the static part of the chain, read from files only:
-// role assumption, credential_process, web identity, containers and instance metadata need
-// processes and HTTP, and are resolved by apigw::mgmt::credentials_provider
-// (apigw/mgmt/credentials_provider.hpp), which builds on the pieces below.
+// Everything these read comes in through `chain_options` (an environment lookup and a home
+// directory), so tests are hermetic. The chain itself — explicit keys, the environment, the files,
+// roles, credential_process, SSO, web identity, containers and instance metadata, with refresh —
+// is apigw::mgmt::credentials_provider (apigw/mgmt/credentials_provider.hpp), the one way this
+// project resolves credentials.
 #pragma once
 
 #include "apigw/core/config.hpp"
@@ -76,13 +77,6 @@ struct resolved_credentials {
   std::optional<clock::time_point> expiry;
 };
 
-// resolve_credentials: the first source in the chain that has credentials. A file that does not
-// exist is skipped; one that exists but cannot be read is credentials_file_unreadable and one that
-// is not valid INI is credentials_file_malformed (both naming the file, the second the line). A
-// source with a key but no secret (or the reverse) is incomplete_credentials. With nothing anywhere,
-// credentials_not_found, whose message lists every place looked and what was found there.
-result<resolved_credentials> resolve_credentials(const chain_options& opts);
-
 // profile_settings: the settings of one profile (keys lower-case), as botocore's config loader
 // reads them; profile_map: profile name -> settings.
 using profile_settings = std::map<std::string, std::string, std::less<>>;
@@ -103,7 +97,9 @@ struct shared_files {
   std::optional<profile_settings> merged(std::string_view profile) const;
 };
 
-// load_shared_files: reads both files (errors as resolve_credentials()).
+// load_shared_files: reads both files. A file that does not exist is skipped; one that exists but
+// cannot be read is credentials_file_unreadable and one that is not valid INI is
+// credentials_file_malformed (both naming the file, the second the line).
 result<shared_files> load_shared_files(const chain_options& opts);
 
 // setting: the non-empty value of `key` in `s`, or nullopt.
@@ -121,7 +117,7 @@ struct resolved_region {
 
 // resolve_region: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's `region` in the config
 // file. Fails with region_not_found listing the places looked, or with the file errors of
-// resolve_credentials().
+// load_shared_files().
 result<resolved_region> resolve_region(const chain_options& opts);
 
 }  // namespace apigw::sigv4

@@ -24,8 +24,9 @@ class cli_test : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     db_ = (dir_ / "apigw.sqlite3").string();
-    // Hermetic AWS settings: no credentials unless a test gives some.
-    env_ = {{"HOME", dir_.string()}, {"PATH", "/usr/bin:/bin"}};
+    // Hermetic AWS settings: no credentials unless a test gives some, and never instance metadata
+    // (the credentials chain would otherwise ask 169.254.169.254 when it finds nothing).
+    env_ = {{"HOME", dir_.string()}, {"PATH", "/usr/bin:/bin"}, {"AWS_EC2_METADATA_DISABLED", "true"}};
     ASSERT_EQ(run({"migrate"}).exit_code, 0);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

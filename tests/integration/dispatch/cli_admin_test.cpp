@@ -28,7 +28,7 @@ class cli_admin_test : public ::testing::Test {
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
     db_ = (dir_ / "apigw.sqlite3").string();
-    env_ = {{"HOME", dir_.string()}, {"PATH", "/usr/bin:/bin"}};
+    env_ = {{"HOME", dir_.string()}, {"PATH", "/usr/bin:/bin"}, {"AWS_EC2_METADATA_DISABLED", "true"}};
     ASSERT_EQ(run({"migrate"}).exit_code, 0);
   }
   void TearDown() override { fs::remove_all(dir_); }

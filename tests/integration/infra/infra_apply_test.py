@@ -43,8 +43,9 @@ def die_with_parent():
 
 
 def child_env(home, extra=None):
-    """A hermetic environment (no AWS variables) that keeps the sanitizer settings of the run."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": home}
+    """A hermetic environment (no AWS variables; instance metadata off, so the credentials chain
+    never asks 169.254.169.254) that keeps the sanitizer settings of the run."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": home, "AWS_EC2_METADATA_DISABLED": "true"}
     for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
         if key in os.environ:
             env[key] = os.environ[key]

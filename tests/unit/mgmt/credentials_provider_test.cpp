@@ -10,12 +10,14 @@
 
 #include "apigw/core/json.hpp"
 #include "apigw/core/text.hpp"
+#include "apigw/mgmt/control_plane.hpp"
 #include "apigw/mgmt/error.hpp"
 #include "apigw/mgmt/sender.hpp"
 #include "apigw/net/http_server.hpp"
 #include "apigw/sigv4/error.hpp"
 #include "apigw/sigv4/verifier.hpp"
 #include "support/child_process.hpp"
+#include "support/io_runner.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -717,8 +719,13 @@ TEST_F(credentials_provider_test, refreshes_in_the_advisory_window_and_keeps_old
   EXPECT_EQ(p.get()->creds.access_key_id, "ASIAIMDS1");
   EXPECT_EQ(aws_.count("/latest/meta-data/iam/security-credentials/demo-role"), 1U);
 
-  // 14 minutes before: the advisory window; refreshed.
+  // 14 minutes before: the advisory window; the caller gets the current credentials at once and
+  // the refresh runs in the background.
   clock_.set(t0 + std::chrono::minutes{46});
+  c = p.get();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->creds.access_key_id, "ASIAIMDS1");
+  p.wait_for_refresh();
   c = p.get();
   ASSERT_TRUE(c);
   EXPECT_EQ(c->creds.access_key_id, "ASIAIMDS2");
@@ -730,6 +737,7 @@ TEST_F(credentials_provider_test, refreshes_in_the_advisory_window_and_keeps_old
   aws_.set_suffix("3");
   clock_.set(t0 + std::chrono::minutes{60 + 46});
   EXPECT_EQ(p.get()->creds.access_key_id, "ASIAIMDS2");
+  p.wait_for_refresh();
   clock_.set(t0 + std::chrono::minutes{60 + 55});
   EXPECT_EQ(p.get()->creds.access_key_id, "ASIAIMDS2");
   {
@@ -789,7 +797,7 @@ TEST_F(credentials_provider_test, credential_process_is_run_again_when_its_crede
                                           iso_seconds(t0 + std::chrono::hours{2})));
   clock_.set(t0 + std::chrono::minutes{30});
   EXPECT_EQ(p.get()->creds.access_key_id, "ASIAP1");
-  clock_.set(t0 + std::chrono::minutes{50});
+  clock_.set(t0 + std::chrono::minutes{51});  // the mandatory window: the caller waits for the refresh
   EXPECT_EQ(p.get()->creds.access_key_id, "ASIAP2");
 }
 
@@ -802,7 +810,7 @@ TEST_F(credentials_provider_test, assume_role_is_refreshed_through_sts) {
   credentials_provider p(options());
   EXPECT_EQ(p.get()->creds.access_key_id, "ASIAAPP1");
   aws_.set_suffix("2");
-  clock_.set(t0 + std::chrono::minutes{50});  // STS checks the signature time against this clock too
+  clock_.set(t0 + std::chrono::minutes{51});  // STS checks the signature time against this clock too
   auto c = p.get();
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->creds.access_key_id, "ASIAAPP2");
@@ -823,6 +831,86 @@ TEST_F(credentials_provider_test, a_failed_first_resolution_is_retried_only_afte
   auto c = p.get();
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->creds.access_key_id, "ASIAECS1");
+  EXPECT_EQ(aws_.count("/ecs/"), 2U);
+}
+
+TEST_F(credentials_provider_test, advisory_refresh_runs_in_the_background_once_for_every_caller) {
+  env_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = aws_.url() + "/ecs/creds";
+  const auto t0 = clock_.now();
+  aws_.set_expiry(t0 + std::chrono::hours{1});
+  credentials_provider p(options());
+  ASSERT_TRUE(p.get());
+  aws_.set_suffix("2");
+  aws_.set_expiry(t0 + std::chrono::hours{2});
+  aws_.set_delay(std::chrono::milliseconds{200});
+  clock_.set(t0 + std::chrono::minutes{48});  // 12 minutes left: advisory
+  std::vector<std::thread> threads;
+  std::atomic<int> current{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      auto c = p.get();
+      if (c && c->creds.access_key_id == "ASIAECS1") ++current;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(current.load(), 8);  // nobody waited for the refresh
+  p.wait_for_refresh();
+  EXPECT_EQ(aws_.count("/ecs/"), 2U);  // the first fetch and one background refresh
+  auto c = p.get();
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->creds.access_key_id, "ASIAECS2");
+  p.wait_for_refresh();
+  EXPECT_EQ(aws_.count("/ecs/"), 2U);  // fresh credentials: no further refresh
+}
+
+TEST_F(credentials_provider_test, a_failed_background_refresh_is_retried_after_a_pause) {
+  env_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = aws_.url() + "/ecs/creds";
+  const auto t0 = clock_.now();
+  aws_.set_expiry(t0 + std::chrono::hours{1});
+  credentials_provider p(options());
+  ASSERT_TRUE(p.get());
+  aws_.set_failing(true);
+  clock_.set(t0 + std::chrono::minutes{46});
+  EXPECT_EQ(p.get()->creds.access_key_id, "ASIAECS1");
+  p.wait_for_refresh();
+  EXPECT_EQ(aws_.count("/ecs/"), 2U);
+  {
+    std::lock_guard lock(log_mu_);
+    ASSERT_EQ(log_.size(), 1U);
+    EXPECT_NE(log_[0].find("keeping the current ones"), std::string::npos) << log_[0];
+  }
+  // Within the pause: the old credentials, no new request, even in the mandatory window.
+  clock_.advance(std::chrono::seconds{20});
+  EXPECT_EQ(p.get()->creds.access_key_id, "ASIAECS1");
+  p.wait_for_refresh();
+  EXPECT_EQ(aws_.count("/ecs/"), 2U);
+  clock_.set(t0 + std::chrono::minutes{51});
+  EXPECT_EQ(p.get()->creds.access_key_id, "ASIAECS1");
+  EXPECT_EQ(aws_.count("/ecs/"), 3U);  // the pause is over: one more try, failed too
+  clock_.advance(std::chrono::seconds{10});
+  EXPECT_EQ(p.get()->creds.access_key_id, "ASIAECS1");
+  EXPECT_EQ(aws_.count("/ecs/"), 3U);
+  // The source answers again: after the pause the refresh succeeds.
+  aws_.set_failing(false);
+  aws_.set_suffix("2");
+  aws_.set_expiry(t0 + std::chrono::hours{2});
+  clock_.advance(std::chrono::seconds{31});
+  auto c = p.get();
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->creds.access_key_id, "ASIAECS2");
+}
+
+TEST_F(credentials_provider_test, destroying_the_provider_waits_for_its_background_refresh) {
+  env_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = aws_.url() + "/ecs/creds";
+  const auto t0 = clock_.now();
+  aws_.set_expiry(t0 + std::chrono::hours{1});
+  {
+    credentials_provider p(options());
+    ASSERT_TRUE(p.get());
+    aws_.set_delay(std::chrono::milliseconds{200});
+    clock_.set(t0 + std::chrono::minutes{46});
+    EXPECT_EQ(p.get()->creds.access_key_id, "ASIAECS1");
+  }  // the destructor joins the refresh
   EXPECT_EQ(aws_.count("/ecs/"), 2U);
 }
 
@@ -868,6 +956,42 @@ TEST_F(credentials_provider_test, a_default_sender_never_sends_unsigned_to_aws) 
   EXPECT_EQ(report->failed[0].reason, error::signing_failed);
   EXPECT_NE(report->failed[0].reason.message.find("looked in"), std::string::npos) << report->failed[0].reason.message;
   EXPECT_EQ(report->delivered, 0U);
+}
+
+TEST_F(credentials_provider_test, a_default_control_plane_client_never_sends_unsigned_to_aws) {
+  for (const char* var :
+       {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"}) {
+    ::unsetenv(var);
+  }
+  for (const auto& [k, v] : env_) ::setenv(k.c_str(), v.c_str(), 1);  // HOME, files, IMDS disabled
+  testing::io_runner io(1);
+  net::http_client_pool pool(io.executor());
+  // Not literally loopback, so it must be signed; the host resolves to this test's fake, which would
+  // record a request were one sent.
+  const std::string remote = "http://127.1:" + aws_.url().substr(aws_.url().rfind(':') + 1);
+  auto client = control_plane_client::create(pool, remote, {.signing = {.region = "eu-west-1"}});
+  ASSERT_TRUE(client) << client.error().message;
+  auto r = io.run(client->get_apis());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), error::signing_failed);
+  EXPECT_NE(r.error().message.find("GetApis"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("looked in"), std::string::npos) << r.error().message;
+  EXPECT_TRUE(aws_.requests().empty());
+
+  // With credentials in the environment the same client signs them, refreshed from the provider:
+  // the request reaches the fake (which answers it as STS would not, which is fine here).
+  ::setenv("AWS_ACCESS_KEY_ID", "AKIACONTROLPLANE0001", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "s", 1);
+  client = control_plane_client::create(pool, remote, {.signing = {.region = "eu-west-1"}});
+  ASSERT_TRUE(client) << client.error().message;
+  r = io.run(client->get_apis());
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  const auto seen = aws_.requests();
+  ASSERT_EQ(seen.size(), 1U);
+  const std::string auth(net::find_header(seen[0].headers, "Authorization").value_or(""));
+  EXPECT_NE(auth.find("Credential=AKIACONTROLPLANE0001/"), std::string::npos) << auth;
 }
 
 // ---- Pieces ----
