@@ -11,6 +11,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -227,7 +228,7 @@ const std::vector<api_case>& api_cases() {
          c.throttling_burst_limit = 500;
          c.throttling_rate_limit = 1000.0;
        },
-       {R"(UpdateStage ~ stage production: {"defaultRouteSettings":{"dataTraceEnabled":false,"loggingLevel":"OFF","throttlingBurstLimit":500,"throttlingRateLimit":1E3}})"}},
+       {R"(UpdateStage ~ stage production: {"defaultRouteSettings":{"dataTraceEnabled":false,"loggingLevel":"OFF","detailedMetricsEnabled":false,"throttlingBurstLimit":500,"throttlingRateLimit":1E3}})"}},
       {"throttling already as configured",
        [](api_config& c, live_api& live) {
          c.throttling_burst_limit = 500;
@@ -268,9 +269,70 @@ const std::vector<api_case>& api_cases() {
       {"stage missing: created and deployed",
        [](api_config&, live_api& live) { live.stages.clear(); },
        {"CreateStage + stage production", "CreateDeployment + deployment of stage production"}},
-      {"another stage exists: this one created",
+      {"stage renamed: the new one created and deployed, then the old one deleted",
        [](api_config& c, live_api&) { c.stage = "beta"; },
+       {"CreateStage + stage beta", "CreateDeployment + deployment of stage beta",
+        "DeleteStage - stage production (not in the file; list it in keep_stages to keep it)"}},
+      {"stage renamed, the old one in keep_stages: kept",
+       [](api_config& c, live_api&) {
+         c.stage = "beta";
+         c.keep_stages = {"production"};
+       },
        {"CreateStage + stage beta", "CreateDeployment + deployment of stage beta"}},
+      {"a stage made elsewhere and not kept is deleted",
+       [](api_config&, live_api& live) {
+         live.stages.push_back(object{{"stageName", "test"}});
+       },
+       {"DeleteStage - stage test (not in the file; list it in keep_stages to keep it)"}},
+      {"logging level, data trace and detailed metrics configured",
+       [](api_config& c, live_api&) {
+         c.logging_level = "INFO";
+         c.data_trace = true;
+         c.detailed_metrics = true;
+       },
+       {R"(UpdateStage ~ stage production: {"defaultRouteSettings":{"dataTraceEnabled":true,"loggingLevel":"INFO","detailedMetricsEnabled":true}})"}},
+      {"logging level set elsewhere goes back to the file's (OFF)",
+       [](api_config&, live_api& live) {
+         find_stage(live)->at("defaultRouteSettings").as_object()["loggingLevel"] = "ERROR";
+       },
+       {R"(UpdateStage ~ stage production: {"defaultRouteSettings":{"dataTraceEnabled":false,"loggingLevel":"OFF","detailedMetricsEnabled":false}})"}},
+      {"route settings missing on the stage count as AWS's defaults",
+       [](api_config&, live_api& live) { find_stage(live)->erase("defaultRouteSettings"); },
+       {}},
+      {"throttling on the stage and not in the file is left alone",
+       [](api_config&, live_api& live) {
+         find_stage(live)->at("defaultRouteSettings").as_object()["throttlingRateLimit"] = 7.0;
+       },
+       {}},
+      {"access log configured",
+       [](api_config& c, live_api&) {
+         c.access_log = access_log_config{"arn:aws:logs:eu-west-1:1:log-group:ws", "$context.requestId"};
+       },
+       {R"(UpdateStage ~ stage production: {"accessLogSettings":{"destinationArn":"arn:aws:logs:eu-west-1:1:log-group:ws","format":"$context.requestId"}})"}},
+      {"access log already as configured",
+       [](api_config& c, live_api& live) {
+         c.access_log = access_log_config{"arn:aws:logs:eu-west-1:1:log-group:ws", "$context.requestId"};
+         (*find_stage(live))["accessLogSettings"] =
+             object{{"destinationArn", "arn:aws:logs:eu-west-1:1:log-group:ws"}, {"format", "$context.requestId"}};
+       },
+       {}},
+      {"access log format changed",
+       [](api_config& c, live_api& live) {
+         c.access_log =
+             access_log_config{"arn:aws:logs:eu-west-1:1:log-group:ws", "$context.requestId $context.status"};
+         (*find_stage(live))["accessLogSettings"] =
+             object{{"destinationArn", "arn:aws:logs:eu-west-1:1:log-group:ws"}, {"format", "$context.requestId"}};
+       },
+       {R"(UpdateStage ~ stage production: {"accessLogSettings":{"destinationArn":"arn:aws:logs:eu-west-1:1:log-group:ws","format":"$context.requestId $context.status"}})"}},
+      {"access log no longer in the file: DeleteAccessLogSettings",
+       [](api_config&, live_api& live) {
+         (*find_stage(live))["accessLogSettings"] =
+             object{{"destinationArn", "arn:aws:logs:eu-west-1:1:log-group:ws"}, {"format", "$context.requestId"}};
+       },
+       {"DeleteAccessLogSettings - stage production access log (arn:aws:logs:eu-west-1:1:log-group:ws)"}},
+      {"an empty access log on the stage counts as none",
+       [](api_config&, live_api& live) { (*find_stage(live))["accessLogSettings"] = object{}; },
+       {}},
       {"a recorded route not deployed: deploy only",
        [](api_config&, live_api& live) { live.record.routes[1].deployed = false; },
        {"CreateDeployment + deployment of stage production"}},
@@ -454,19 +516,23 @@ TEST(PlanDomain, Table) {
        [](domain_config& d, live_domain&) { d.certificate_arn = "arn:aws:acm:eu-west-1:1:certificate/def"; },
        {"UpdateDomainName ~ domain name ws.example.com: certificate arn:aws:acm:eu-west-1:1:certificate/abc -> "
         "arn:aws:acm:eu-west-1:1:certificate/def"}},
-      {"endpoint type changed",
-       [](domain_config& d, live_domain&) { d.endpoint_type = "EDGE"; },
-       {"UpdateDomainName ~ domain name ws.example.com: endpoint type REGIONAL -> EDGE"}},
-      {"security policy changed",
-       [](domain_config& d, live_domain&) { d.security_policy = "TLS_1_0"; },
-       {"UpdateDomainName ~ domain name ws.example.com: security policy TLS_1_2 -> TLS_1_0"}},
+      {"endpoint type made elsewhere (EDGE) changed to the file's",
+       [](domain_config&, live_domain& live) {
+         live.domain = live_domain_object("arn:aws:acm:eu-west-1:1:certificate/abc", "EDGE", "TLS_1_2");
+       },
+       {"UpdateDomainName ~ domain name ws.example.com: endpoint type EDGE -> REGIONAL"}},
+      {"security policy made elsewhere (TLS_1_0) changed to the file's",
+       [](domain_config&, live_domain& live) {
+         live.domain = live_domain_object("arn:aws:acm:eu-west-1:1:certificate/abc", "REGIONAL", "TLS_1_0");
+       },
+       {"UpdateDomainName ~ domain name ws.example.com: security policy TLS_1_0 -> TLS_1_2"}},
       {"two differences in one update",
-       [](domain_config& d, live_domain&) {
+       [](domain_config& d, live_domain& live) {
          d.certificate_arn = "arn:x";
-         d.security_policy = "TLS_1_0";
+         live.domain = live_domain_object("arn:aws:acm:eu-west-1:1:certificate/abc", "REGIONAL", "TLS_1_0");
        },
        {"UpdateDomainName ~ domain name ws.example.com: certificate arn:aws:acm:eu-west-1:1:certificate/abc -> "
-        "arn:x, security policy TLS_1_2 -> TLS_1_0"}},
+        "arn:x, security policy TLS_1_0 -> TLS_1_2"}},
       {"endpoint type and policy left out keep the domain's own",
        [](domain_config& d, live_domain& live) {
          d.endpoint_type.clear();
@@ -544,6 +610,48 @@ TEST(ParseApiConfig, RefusalsNameTheField) {
       {R"({"name": "chat", "target_base": "http://a/", "timeout_ms": 30000})", "timeout_ms"},
       {R"({"name": "chat", "target_base": "http://a/", "domain": {"name": "x", "certificate_arn": "arn:a"}})",
        "domain.name"},
+      {R"({"name": "chat", "target_base": "http://a/", "domain": {"name": "ws.example.com",
+           "certificate_arn": "arn:a", "endpoint_type": "EDGE"}})",
+       "domain.endpoint_type"},
+      {R"({"name": "chat", "target_base": "http://a/", "domain": {"name": "ws.example.com",
+           "certificate_arn": "arn:a", "security_policy": "TLS_1_0"}})",
+       "domain.security_policy"},
+      {R"({"name": "chat", "target_base": "http://a/", "stage_settings": {"colour": 1}})", "stage_settings"},
+      {R"({"name": "chat", "target_base": "http://a/", "stage_settings": {"access_log": {"format": "$context.requestId"}}})",
+       "stage_settings.access_log.destination_arn"},
+      {R"({"name": "chat", "target_base": "http://a/", "stage_settings": {"access_log":
+           {"destination_arn": "arn:aws:s3:::bucket", "format": "$context.requestId"}}})",
+       "stage_settings.access_log.destination_arn"},
+      {R"({"name": "chat", "target_base": "http://a/", "stage_settings": {"access_log":
+           {"destination_arn": "arn:aws:logs:eu-west-1:1:log-group:", "format": "$context.requestId"}}})",
+       "stage_settings.access_log.destination_arn"},
+      {R"({"name": "chat", "target_base": "http://a/", "stage_settings": {"access_log":
+           {"destination_arn": "arn:aws:logs:eu-west-1:1:log-group:ws"}}})",
+       "stage_settings.access_log.format"},
+      {R"({"name": "chat", "target_base": "http://a/", "stage_settings": {"access_log":
+           {"destination_arn": "arn:aws:logs:eu-west-1:1:log-group:ws", "format": "$context.status"}}})",
+       "stage_settings.access_log.format"},
+      {R"({"name": "chat", "target_base": "http://a/", "stage_settings": {"access_log":
+           {"destination_arn": "arn:aws:logs:eu-west-1:1:log-group:ws", "format": "$context.requestId\n"}}})",
+       "stage_settings.access_log.format"},
+      {R"({"name": "chat", "target_base": "http://a/",
+           "stage_settings": {"default_route_settings": {"logging_level": "DEBUG"}}})",
+       "stage_settings.default_route_settings.logging_level"},
+      {R"({"name": "chat", "target_base": "http://a/",
+           "stage_settings": {"default_route_settings": {"data_trace": "yes"}}})",
+       "stage_settings.default_route_settings.data_trace"},
+      {R"({"name": "chat", "target_base": "http://a/",
+           "stage_settings": {"default_route_settings": {"throttling_burst_limit": 1.5}}})",
+       "stage_settings.default_route_settings.throttling_burst_limit"},
+      {R"({"name": "chat", "target_base": "http://a/",
+           "stage_settings": {"default_route_settings": {"throttling_rate_limit": -1}}})",
+       "stage_settings.default_route_settings.throttling_rate_limit"},
+      {R"({"name": "chat", "target_base": "http://a/", "throttling": {"rate_limit": 1},
+           "stage_settings": {"default_route_settings": {"throttling_rate_limit": 2}}})",
+       "stage_settings.default_route_settings"},
+      {R"({"name": "chat", "target_base": "http://a/", "keep_stages": "beta"})", "keep_stages"},
+      {R"({"name": "chat", "target_base": "http://a/", "keep_stages": ["be ta"]})", "keep_stages[0]"},
+      {R"({"name": "chat", "target_base": "http://a/", "keep_stages": ["production"]})", "keep_stages[0]"},
   };
   for (const auto& c : cases) {
     auto r = parse_api_config(c.text);
@@ -551,6 +659,41 @@ TEST(ParseApiConfig, RefusalsNameTheField) {
     EXPECT_EQ(r.error().code, core::error::invalid_config) << c.text;
     EXPECT_TRUE(r.error().message.starts_with(c.field + ":")) << c.text << " -> " << r.error().message;
   }
+}
+
+TEST(ParseApiConfig, StageSettings) {
+  auto c = parse_api_config(R"({"name": "chat", "target_base": "http://a/", "keep_stages": ["beta"],
+      "stage_settings": {
+        "access_log": {"destination_arn": "arn:aws:logs:eu-west-1:123456789012:log-group:ws-access",
+                       "format": "$context.requestId $context.routeKey $context.status"},
+        "default_route_settings": {"logging_level": "ERROR", "data_trace": true, "detailed_metrics": true,
+                                   "throttling_burst_limit": 200, "throttling_rate_limit": 100.5}}})");
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_TRUE(c->access_log);
+  EXPECT_EQ(c->access_log->destination_arn, "arn:aws:logs:eu-west-1:123456789012:log-group:ws-access");
+  EXPECT_EQ(c->access_log->format, "$context.requestId $context.routeKey $context.status");
+  EXPECT_EQ(c->logging_level, "ERROR");
+  EXPECT_TRUE(c->data_trace);
+  EXPECT_TRUE(c->detailed_metrics);
+  EXPECT_EQ(c->throttling_burst_limit, 200);
+  EXPECT_EQ(c->throttling_rate_limit, 100.5);
+  EXPECT_EQ(c->keep_stages, std::vector<std::string>{"beta"});
+  // Nothing given: AWS's defaults, no access log, throttling left alone.
+  auto d = parse_api_config(R"({"name": "chat", "target_base": "http://a/"})");
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->access_log);
+  EXPECT_EQ(d->logging_level, "OFF");
+  EXPECT_FALSE(d->data_trace || d->detailed_metrics);
+  EXPECT_FALSE(d->throttling_burst_limit || d->throttling_rate_limit);
+
+  // A new stage gets them all in CreateStage.
+  const auto ops = plan_api(*c, live_api{}, k_region);
+  const auto stage =
+      std::find_if(ops.begin(), ops.end(), [](const operation& o) { return o.kind == op::create_stage; });
+  ASSERT_NE(stage, ops.end());
+  EXPECT_EQ(
+      json::serialize(stage->body),
+      R"({"stageName":"production","stageVariables":{},"defaultRouteSettings":{"dataTraceEnabled":true,"detailedMetricsEnabled":true,"loggingLevel":"ERROR","throttlingBurstLimit":200,"throttlingRateLimit":1.005E2},"accessLogSettings":{"destinationArn":"arn:aws:logs:eu-west-1:123456789012:log-group:ws-access","format":"$context.requestId $context.routeKey $context.status"}})");
 }
 
 TEST(ParseApiConfig, DefaultsAndTrailingSlash) {
