@@ -378,6 +378,44 @@ class ControlPlaneTest(GatewayPeerTest):
         with self.assertRaises(v2.exceptions.NotFoundException):
             v2.get_api(ApiId=api_id)
 
+    def test_stage_settings_as_boto3_sends_and_reads_them(self):
+        v2 = self.v2()
+        api_id = v2.create_api(Name="settings", ProtocolType="WEBSOCKET",
+                               RouteSelectionExpression="$request.body.action")["ApiId"]
+        log = {"DestinationArn": "arn:aws:logs:us-east-1:123456789012:log-group:ws-access",
+               "Format": "$context.requestId $context.connectionId $context.status"}
+        stage = v2.create_stage(ApiId=api_id, StageName="settings", AccessLogSettings=log,
+                                DefaultRouteSettings={"LoggingLevel": "ERROR", "ThrottlingBurstLimit": 30})
+        self.assertEqual(stage["AccessLogSettings"], log)
+        self.assertEqual(stage["DefaultRouteSettings"], {"DataTraceEnabled": False, "DetailedMetricsEnabled": False,
+                                                         "LoggingLevel": "ERROR", "ThrottlingBurstLimit": 30})
+        v2.update_stage(ApiId=api_id, StageName="settings",
+                        DefaultRouteSettings={"DataTraceEnabled": True, "DetailedMetricsEnabled": True,
+                                              "LoggingLevel": "INFO", "ThrottlingRateLimit": 12.5})
+        got = v2.get_stage(ApiId=api_id, StageName="settings")
+        self.assertEqual(got["AccessLogSettings"], log)
+        self.assertEqual(got["DefaultRouteSettings"], {"DataTraceEnabled": True, "DetailedMetricsEnabled": True,
+                                                       "LoggingLevel": "INFO", "ThrottlingBurstLimit": 30,
+                                                       "ThrottlingRateLimit": 12.5})
+        self.assertIsInstance(got["DefaultRouteSettings"]["ThrottlingRateLimit"], float)
+        # A format without $context.requestId is refused, as the model's documentation says AWS does.
+        with self.assertRaises(v2.exceptions.BadRequestException):
+            v2.update_stage(ApiId=api_id, StageName="settings",
+                            AccessLogSettings={"DestinationArn": log["DestinationArn"], "Format": "$context.status"})
+        v2.delete_access_log_settings(ApiId=api_id, StageName="settings")
+        self.assertNotIn("AccessLogSettings", v2.get_stage(ApiId=api_id, StageName="settings"))
+        v2.delete_api(ApiId=api_id)
+
+    def test_edge_and_tls_1_0_custom_domains_refused(self):
+        v2 = self.v2()
+        for config in ({"EndpointType": "EDGE"}, {"SecurityPolicy": "TLS_1_0"}):
+            with self.assertRaises(v2.exceptions.BadRequestException) as e:
+                v2.create_domain_name(DomainName="ws.example.com", DomainNameConfigurations=[
+                    dict(CertificateArn="arn:aws:acm:us-east-1:123456789012:certificate/abc", **config)])
+            self.assertIn("not supported for WebSocket APIs", str(e.exception))
+        with self.assertRaises(v2.exceptions.NotFoundException):
+            v2.get_domain_name(DomainName="ws.example.com")
+
     def test_errors(self):
         v2 = self.v2()
         with self.assertRaises(v2.exceptions.BadRequestException):
