@@ -406,6 +406,38 @@ class ControlPlaneTest(GatewayPeerTest):
         self.assertNotIn("AccessLogSettings", v2.get_stage(ApiId=api_id, StageName="settings"))
         v2.delete_api(ApiId=api_id)
 
+    def test_access_log_lines_for_connect_message_and_disconnect(self):
+        """A stage with accessLogSettings gets one line per event in its format, on stderr."""
+        v2 = self.v2()
+        fmt = ("$context.requestId $context.eventType $context.routeKey $context.status $context.connectionId "
+               "$context.stage [$context.requestTime] ${context.identity.sourceIp} $context.nosuch")
+        v2.update_stage(ApiId="peerapi001", StageName="dev", AccessLogSettings={
+            "DestinationArn": "arn:aws:logs:us-east-1:123456789012:log-group:ws-access", "Format": fmt})
+        try:
+            async def body():
+                ws, cid = await self.connect()
+                await ws.send('{"action":"echo","n":1}')
+                self.assertEqual(await asyncio.wait_for(ws.recv(), 5), 'echo:{"action":"echo","n":1}')
+                await ws.close()
+                return cid
+            cid = run(body())
+            self.assertTrue(self.backend.wait("/ws/disconnect", 1, connection_id=cid))
+            line_re = re.compile(r"^(\S+) (CONNECT|MESSAGE|DISCONNECT) (\S+) (\d+) (\S+) dev "
+                                 r"\[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000\] 127\.0\.0\.1 -$")
+            deadline = time.monotonic() + 10
+            while True:
+                with open(self.gateway.log.name) as f:
+                    lines = [m.groups() for m in map(line_re.match, f.read().splitlines()) if m and m.group(5) == cid]
+                if len(lines) >= 3 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            self.assertEqual([(event, route, status) for _, event, route, status, _ in lines],
+                             [("CONNECT", "$connect", "200"), ("MESSAGE", "echo", "200"),
+                              ("DISCONNECT", "$disconnect", "200")])
+            self.assertEqual(len({request_id for request_id, *_ in lines}), 3)  # one request id per event
+        finally:
+            v2.delete_access_log_settings(ApiId="peerapi001", StageName="dev")
+
     def test_edge_and_tls_1_0_custom_domains_refused(self):
         v2 = self.v2()
         for config in ({"EndpointType": "EDGE"}, {"SecurityPolicy": "TLS_1_0"}):

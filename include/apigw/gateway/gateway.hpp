@@ -92,6 +92,10 @@ struct gateway_options {
   // log_info: also build the info lines (one per connection, close, and management or
   // control-plane call); false passes on only warnings and errors and spends nothing on the rest.
   bool log_info = true;
+  // access_log: receives the access-log lines of stages whose accessLogSettings has a format (one
+  // per $connect, message and $disconnect; docs/design/gateway.md); called from any thread. Empty:
+  // the lines go to standard error.
+  std::function<void(std::string_view line)> access_log;
 };
 
 // gateway_stats: a snapshot of the counters (also exported at /metrics).
