@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """End-to-end tests of `apigw-ws api apply|show|delete` and `apigw-ws domain apply|show`.
 
+Over 600 lines on purpose: each test is one long scenario against one running gateway (the state
+each step leaves is what the next checks), and the proxy and model checker are shared by all.
+
 The real binary runs `apigw-ws gateway --port 0` (the local gateway's apigatewayv2 control plane)
 and applies api.json files to it through a recording proxy on loopback. The proxy counts the calls
 that change something (anything but GET), checks every request against the botocore model of
