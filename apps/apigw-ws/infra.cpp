@@ -17,7 +17,8 @@ void add_control_plane_options(CLI::App* cmd, control_plane_cli& o) {
   cmd->add_option("--profile", o.profile, "AWS profile (default: AWS_PROFILE, else default)");
   auto* retries =
       cmd->add_option("--retries", o.retries,
-                      "Retries of a call answered 429 (TooManyRequestsException) or 5xx, 1 s, 2 s, 4 s, ... apart")
+                      "Retries of a call answered 429 (TooManyRequestsException) or 5xx, 1 s, 2 s, 4 s, ... apart "
+                      "(domain-name calls at least 30 s apart, AWS's quota)")
           ->check(CLI::Range(0, 10))
           ->capture_default_str();
   cmd->add_option("--attempts", o.attempts, "Attempts per call (retries + 1; use --retries)")

@@ -176,13 +176,22 @@ result<api_config> parse_api(const json::object& o, std::size_t index) {
   if (!stages || stages->empty()) return bad(where, "\"stages\" must list at least one stage");
   for (const auto& s : *stages) {
     if (!s.is_object()) return bad(where, "stages items must be objects");
-    if (auto r = check_members(s.get_object(), where, {"stageName", "stageVariables", "description"}); !r) {
+    if (auto r =
+            check_members(s.get_object(), where, {"stageName", "stageVariables", "description", "accessLogSettings"});
+        !r) {
       return r.error();
     }
     stage_config st;
     GW_TRY(st.name, required_string(s.get_object(), where, "stageName"));
     if (st.name == "$default") return bad(where, "the $default stage belongs to HTTP APIs");
     GW_TRY(st.variables, string_map(s.get_object(), where, "stageVariables"));
+    if (const auto* log = s.get_object().if_contains("accessLogSettings")) {
+      const auto format = log->is_object() ? get_string(log->get_object(), "format") : std::nullopt;
+      if (!log->is_object() || (log->get_object().contains("format") && !format)) {
+        return bad(where, fmt::format("stage {}: accessLogSettings must be {{\"format\": \"...\"}}", st.name));
+      }
+      st.access_log_format = std::string(format.value_or(""));
+    }
     const std::string name = st.name;
     if (!api.stages.emplace(name, std::move(st)).second) return bad(where, fmt::format("stage {} twice", name));
   }

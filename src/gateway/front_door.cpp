@@ -4,6 +4,7 @@
 #include "apigw/gateway/connections_path.hpp"
 #include "apigw/gateway/error.hpp"
 #include "apigw/net/http_server.hpp"
+#include "gateway/access_log.hpp"
 #include "gateway/aws_errors.hpp"
 
 #include <fmt/format.h>
@@ -220,27 +221,47 @@ struct front_door::doors : std::enable_shared_from_this<doors> {
 
     net::http_headers extra;  // copied into the 101
     const api_config& api = *conn->at_connect.api;
+    // The stage's access log: one CONNECT line with what the client was answered.
+    const std::string request_id = new_request_id();
+    const auto request_time = system_clock_source::instance().now();
+    const auto access_log = [&](int status, int integration_status, std::string_view error) {
+      const stage_config& stage = *conn->at_connect.stage;
+      if (stage.access_log_format.empty()) return;
+      auto e = access_event(*conn, api, stage, "CONNECT", request_time);
+      e.request_id = request_id;
+      e.route_key = "$connect";
+      e.status = status;
+      e.integration_status = integration_status;
+      e.error = error;
+      write_access_log(opts, stage.access_log_format, e);
+    };
     if (const route_config* route = api.find_route("$connect")) {
       auto outcome = co_await ctx->integrations.call(*conn, api, *conn->at_connect.stage, *route, event_kind::connect,
-                                                     "$connect", {}, {});
+                                                     "$connect", {}, request_id);
       if (outcome.timed_out) {
         ctx->log.warn("$connect timed out", "connection_id", conn->id);
+        access_log(opts.choices.connect_timeout_status, 0, "Endpoint request timed out");
         co_await refuse_connection(*conn, text_response(opts.choices.connect_timeout_status, "", ""));
         co_return;
       }
       if (!outcome.response) {
         ctx->log.warn("$connect failed", "connection_id", conn->id, "error", outcome.error);
+        access_log(opts.choices.connect_failure_status, 0, "Internal server error");
         co_await refuse_connection(*conn, text_response(opts.choices.connect_failure_status, "", ""));
         co_return;
       }
       if (outcome.response->status < 200 || outcome.response->status > 299) {
         ctx->log.info("$connect rejected", "connection_id", conn->id, "status", outcome.response->status);
+        access_log(outcome.response->status, outcome.response->status, "");
         co_await refuse_connection(*conn, text_response(outcome.response->status, "", ""));
         co_return;
       }
+      access_log(200, outcome.response->status, "");
       for (const auto& h : outcome.response->headers) {
         if (net::iequals(h.name, "Sec-WebSocket-Protocol") || net::iequals(h.name, "Set-Cookie")) extra.push_back(h);
       }
+    } else {
+      access_log(200, 0, "");
     }
 
     // Accept: no extensions (permessage-deflate stays off), masking required (Beast's server role).

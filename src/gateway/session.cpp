@@ -3,6 +3,7 @@
 #include "gateway/session.hpp"
 
 #include "apigw/core/json.hpp"
+#include "gateway/access_log.hpp"
 #include "gateway/aws_errors.hpp"
 #include "gateway/deadline.hpp"
 
@@ -307,9 +308,20 @@ asio::awaitable<void> sessions::fire_disconnect(connection& conn, const close_ca
   const route_config* route = view.api->find_route("$disconnect");
   if (route == nullptr) co_return;
   const disconnect_details details = details_of(cause);
+  const std::string request_id = new_request_id();
+  const auto request_time = system_clock_source::instance().now();
   auto outcome = co_await ctx_->integrations.call(conn, *view.api, *view.stage, *route, event_kind::disconnect,
-                                                  "$disconnect", {}, {}, &details);
+                                                  "$disconnect", {}, request_id, &details);
   if (!outcome.response) ctx_->log.warn("$disconnect failed", "connection_id", conn.id, "error", outcome.error);
+  if (!view.stage->access_log_format.empty()) {
+    auto e = access_event(conn, *view.api, *view.stage, "DISCONNECT", request_time);
+    e.request_id = request_id;
+    e.route_key = "$disconnect";
+    e.integration_status = outcome.response ? outcome.response->status : 0;
+    e.status = outcome.response ? outcome.response->status : (outcome.timed_out ? 504 : 500);
+    e.error = outcome.response ? "" : (outcome.timed_out ? "Endpoint request timed out" : "Internal server error");
+    write_access_log(opts_, view.stage->access_log_format, e);
+  }
 }
 
 // -- messages -------------------------------------------------------------------------------------
@@ -325,23 +337,46 @@ asio::awaitable<void> sessions::handle_message([[maybe_unused]] std::shared_ptr<
     auto choice = select_route(api.route_selection, message,
                                [&api](std::string_view key) { return api.find_route(key) != nullptr; });
     const std::string request_id = new_request_id();
+    // For the stage's access log (one MESSAGE line, written once the outcome is known; plain
+    // locals across the co_await, as apply.cpp explains for GCC 12).
+    const auto request_time = system_clock_source::instance().now();
+    int status = 0;
+    int integration_status = 0;
+    std::string_view error;
     if (!choice.route_key) {
       enqueue(*conn, error_frame("Forbidden", conn->id, request_id), false, false);
+      status = 403;
+      error = "Forbidden";
     } else {
       const route_config& route = *api.find_route(*choice.route_key);
       auto outcome = co_await ctx_->integrations.call(*conn, api, *view.stage, route, event_kind::message, route.key,
                                                       std::move(message), request_id);
+      integration_status = outcome.response ? outcome.response->status : 0;
+      status = integration_status;
       if (outcome.timed_out) {
         enqueue(*conn, error_frame("Endpoint request timed out", conn->id, request_id), false, false);
+        status = 504;
+        error = "Endpoint request timed out";
       } else if (!outcome.response || (opts_.choices.error_frame_on_5xx && outcome.response->status >= 500)) {
         ctx_->log.warn("integration failed", "connection_id", conn->id, "request_id", request_id, "route", route.key,
                        "error", outcome.response ? fmt::format("status {}", outcome.response->status) : outcome.error);
         enqueue(*conn, error_frame("Internal server error", conn->id, request_id), false, false);
+        status = outcome.response ? outcome.response->status : 500;
+        error = "Internal server error";
       } else if (route.two_way && !outcome.response->body.empty()) {
         auto& body = outcome.response->body;
         const bool binary = opts_.choices.binary_for_non_utf8_posts && !is_valid_utf8(body);
         enqueue(*conn, std::move(body), binary, false);
       }
+    }
+    if (!view.stage->access_log_format.empty()) {
+      auto e = access_event(*conn, api, *view.stage, "MESSAGE", request_time);
+      e.request_id = request_id;
+      e.route_key = choice.route_key ? std::string_view(*choice.route_key) : std::string_view{};
+      e.status = status;
+      e.integration_status = integration_status;
+      e.error = error;
+      write_access_log(opts_, view.stage->access_log_format, e);
     }
   } catch (const std::exception& e) {
     ctx_->log.error("message handling failed", "connection_id", conn->id, "error", e.what());

@@ -8,10 +8,13 @@
 #include "apigw/net/error.hpp"
 
 #include <fmt/format.h>
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
+
+#include <algorithm>
 
 namespace apigw::mgmt {
 
@@ -111,6 +114,14 @@ result<control_plane_client> control_plane_client::create(net::http_client_pool&
   return control_plane_client(pool, std::move(*ep), std::move(opts), std::move(region));
 }
 
+std::chrono::milliseconds retry_pause(const control_plane_options& opts, std::string_view operation, int retry) {
+  auto pause = opts.throttle_pause;
+  for (int i = 0; i < retry && pause < std::chrono::hours(1); ++i) pause *= 2;
+  const bool domain_operation =
+      operation == "CreateDomainName" || operation == "UpdateDomainName" || operation == "DeleteDomainName";
+  return domain_operation ? std::max(pause, opts.domain_pause) : pause;
+}
+
 asio::awaitable<result<json::object>> control_plane_client::call(std::string_view operation, std::string_view method,
                                                                  std::string path, std::string query,
                                                                  std::optional<object> body) {
@@ -125,7 +136,6 @@ asio::awaitable<result<json::object>> control_plane_client::call(std::string_vie
     req.headers.push_back({"Content-Type", "application/json"});
   }
   const clock& clk = opts_.clk != nullptr ? *opts_.clk : system_clock_source::instance();
-  std::chrono::milliseconds pause = opts_.throttle_pause;
   for (int attempt = 0;; ++attempt) {
     net::http_request attempt_req = req;
     // Looked up on every try: a long apply keeps signing with refreshed credentials.
@@ -171,9 +181,8 @@ asio::awaitable<result<json::object>> control_plane_client::call(std::string_vie
     const bool retryable =
         f.code == error::limit_exceeded || (opts_.retry_server_errors && resp->status >= 500 && resp->status <= 599);
     if (!retryable || attempt >= opts_.throttle_retries) co_return f;
-    asio::steady_timer timer(co_await asio::this_coro::executor, pause);
+    asio::steady_timer timer(co_await asio::this_coro::executor, retry_pause(opts_, operation, attempt));
     co_await timer.async_wait(asio::use_awaitable);
-    pause *= 2;
   }
 }
 

@@ -42,8 +42,18 @@ asio::awaitable<result<object>> call(mgmt::control_plane_client& client, const s
       co_return co_await client.create_stage(scope, o.body);
     case op::update_stage:
       co_return co_await client.update_stage(scope, o.target, o.body);
+    case op::delete_access_log_settings:
+      co_return co_await client.call(
+          "DeleteAccessLogSettings", "DELETE",
+          fmt::format("/v2/apis/{}/stages/{}/accesslogsettings", mgmt::control_plane_client::encode_label(scope),
+                      mgmt::control_plane_client::encode_label(o.target)));
     case op::create_deployment:
       co_return co_await client.create_deployment(scope, o.body);
+    case op::delete_stage:
+      co_return co_await client.call(
+          "DeleteStage", "DELETE",
+          fmt::format("/v2/apis/{}/stages/{}", mgmt::control_plane_client::encode_label(scope),
+                      mgmt::control_plane_client::encode_label(o.target)));
     case op::create_domain_name:
       co_return co_await client.create_domain_name(o.body);
     case op::update_domain_name:

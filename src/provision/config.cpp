@@ -102,6 +102,108 @@ result<void> check_url(std::string_view field, std::string_view text) {
   return ok();
 }
 
+// parse_access_log: stage_settings.access_log, checked as AWS checks AccessLogSettings (a log
+// group ARN; a one-line format of at most 1024 characters that includes $context.requestId).
+result<void> parse_access_log(const json::value& v, api_config& c) {
+  constexpr std::string_view where = "stage_settings.access_log";
+  if (!v.is_object()) return bad(where, "must be an object {\"destination_arn\", \"format\"}");
+  const auto& o = v.get_object();
+  if (auto r = only_keys(o, where, {"destination_arn", "format"}); !r) return r.error();
+  auto arn = string_field(o, "destination_arn", "stage_settings.access_log.destination_arn");
+  if (!arn) return arn.error();
+  // arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME[:*]
+  std::vector<std::string_view> parts;
+  for (std::size_t start = 0;;) {
+    const auto end = parts.size() == 6 ? std::string::npos : arn->find(':', start);
+    parts.push_back(std::string_view(*arn).substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  if (parts.size() != 7 || parts[0] != "arn" || !parts[1].starts_with("aws") || parts[2] != "logs" ||
+      parts[3].empty() || parts[4].empty() || parts[5] != "log-group" || parts[6].empty()) {
+    return bad("stage_settings.access_log.destination_arn", fmt::format("\"{}\" is not a CloudWatch Logs log group ARN "
+                                                                        "(arn:aws:logs:REGION:ACCOUNT:log-group:NAME)",
+                                                                        *arn));
+  }
+  auto format = string_field(o, "format", "stage_settings.access_log.format");
+  if (!format) return format.error();
+  if (format->empty() || format->size() > 1024) {
+    return bad("stage_settings.access_log.format", "must be 1-1024 characters");
+  }
+  if (format->find_first_of("\r\n") != std::string::npos) {
+    return bad("stage_settings.access_log.format", "must be a single line");
+  }
+  if (format->find("$context.requestId") == std::string::npos) {
+    return bad("stage_settings.access_log.format", "must include at least $context.requestId (AWS refuses it)");
+  }
+  c.access_log = access_log_config{*arn, *format};
+  return ok();
+}
+
+result<void> parse_throttling(const json::object& o, std::string_view where, std::string_view burst_key,
+                              std::string_view rate_key, api_config& c) {
+  if (const auto* b = o.if_contains(burst_key)) {
+    if (!b->is_int64() || b->get_int64() < 0 || b->get_int64() > 2147483647) {
+      return bad(fmt::format("{}.{}", where, burst_key), "must be a non-negative integer");
+    }
+    c.throttling_burst_limit = b->get_int64();
+  }
+  if (const auto* r = o.if_contains(rate_key)) {
+    if (!r->is_number() || r->to_number<double>() < 0) {
+      return bad(fmt::format("{}.{}", where, rate_key), "must be a non-negative number");
+    }
+    c.throttling_rate_limit = r->to_number<double>();
+  }
+  return ok();
+}
+
+// parse_stage_settings: "stage_settings" ({"access_log", "default_route_settings"}) and the older
+// "throttling" object (refused together with default_route_settings' throttling members).
+result<void> parse_stage_settings(const json::object& root, api_config& c) {
+  const auto* th = root.if_contains("throttling");
+  if (th != nullptr) {
+    if (!th->is_object()) return bad("throttling", "must be an object");
+    if (auto r = only_keys(th->get_object(), "throttling", {"burst_limit", "rate_limit"}); !r) return r.error();
+    if (auto r = parse_throttling(th->get_object(), "throttling", "burst_limit", "rate_limit", c); !r) return r;
+  }
+  const auto* ss = root.if_contains("stage_settings");
+  if (ss == nullptr) return ok();
+  if (!ss->is_object()) return bad("stage_settings", "must be an object {\"access_log\", \"default_route_settings\"}");
+  const auto& so = ss->get_object();
+  if (auto r = only_keys(so, "stage_settings", {"access_log", "default_route_settings"}); !r) return r.error();
+  if (const auto* al = so.if_contains("access_log")) {
+    if (auto r = parse_access_log(*al, c); !r) return r;
+  }
+  const auto* drs = so.if_contains("default_route_settings");
+  if (drs == nullptr) return ok();
+  constexpr std::string_view where = "stage_settings.default_route_settings";
+  if (!drs->is_object()) return bad(where, "must be an object");
+  const auto& d = drs->get_object();
+  if (auto r = only_keys(
+          d, where,
+          {"logging_level", "data_trace", "detailed_metrics", "throttling_burst_limit", "throttling_rate_limit"});
+      !r) {
+    return r.error();
+  }
+  if (th != nullptr && (d.contains("throttling_burst_limit") || d.contains("throttling_rate_limit"))) {
+    return bad(where, "throttling limits are given twice (here and in \"throttling\"); keep one");
+  }
+  if (const auto* l = d.if_contains("logging_level")) {
+    if (!l->is_string() || (l->get_string() != "INFO" && l->get_string() != "ERROR" && l->get_string() != "OFF")) {
+      return bad(fmt::format("{}.logging_level", where), "must be INFO, ERROR or OFF");
+    }
+    c.logging_level = std::string(l->get_string());
+  }
+  for (auto [key, into] :
+       {std::pair{"data_trace", &c.data_trace}, std::pair{"detailed_metrics", &c.detailed_metrics}}) {
+    if (const auto* b = d.if_contains(key)) {
+      if (!b->is_bool()) return bad(fmt::format("{}.{}", where, key), "must be true or false");
+      *into = b->get_bool();
+    }
+  }
+  return parse_throttling(d, where, "throttling_burst_limit", "throttling_rate_limit", c);
+}
+
 object string_object(const std::map<std::string, std::string>& m) {
   object o;
   for (const auto& [k, v] : m) o[k] = v;
@@ -114,10 +216,11 @@ result<api_config> parse_api_config(std::string_view text) {
   auto root = parse_json_object(text);
   if (!root) return failure{core::error::invalid_config, "not a JSON object: " + root.error().message};
   const auto& o = *root;
-  if (auto r = only_keys(o, "",
-                         {"name", "description", "route_selection_expression", "target_base", "stage",
-                          "stage_description", "stage_variables", "routes", "shared_secret_header", "shared_secret",
-                          "timeout_ms", "tags", "throttling", "default_channel", "domain"});
+  if (auto r =
+          only_keys(o, "",
+                    {"name", "description", "route_selection_expression", "target_base", "stage", "stage_description",
+                     "stage_variables", "routes", "shared_secret_header", "shared_secret", "timeout_ms", "tags",
+                     "throttling", "stage_settings", "keep_stages", "default_channel", "domain"});
       !r) {
     return r.error();
   }
@@ -184,18 +287,18 @@ result<api_config> parse_api_config(std::string_view text) {
   auto tags = string_map(o, "tags");
   if (!tags) return tags.error();
   c.tags = std::move(*tags);
-  if (const auto* th = o.if_contains("throttling")) {
-    if (!th->is_object()) return bad("throttling", "must be an object");
-    if (auto r = only_keys(th->get_object(), "throttling", {"burst_limit", "rate_limit"}); !r) return r.error();
-    if (const auto* b = th->get_object().if_contains("burst_limit")) {
-      if (!b->is_int64() || b->get_int64() < 0) return bad("throttling.burst_limit", "must be a non-negative integer");
-      c.throttling_burst_limit = b->get_int64();
-    }
-    if (const auto* r = th->get_object().if_contains("rate_limit")) {
-      if (!r->is_number() || r->to_number<double>() < 0) {
-        return bad("throttling.rate_limit", "must be a non-negative number");
+  if (auto r = parse_stage_settings(o, c); !r) return r.error();
+  if (const auto* keep = o.if_contains("keep_stages")) {
+    if (!keep->is_array()) return bad("keep_stages", "must be an array of stage names");
+    for (const auto& k : keep->get_array()) {
+      const std::string field = fmt::format("keep_stages[{}]", c.keep_stages.size());
+      if (!k.is_string()) return bad(field, "must be a string");
+      const std::string name(k.get_string());
+      if (name.empty() || name.size() > 128 || !all_of_chars(name, "-_")) {
+        return bad(field, fmt::format("\"{}\" is not a stage name (1-128 letters, digits, '-' or '_')", name));
       }
-      c.throttling_rate_limit = r->to_number<double>();
+      if (name == c.stage) return bad(field, fmt::format("\"{}\" is the stage itself", name));
+      c.keep_stages.push_back(name);
     }
   }
   if (const auto* routes = o.if_contains("routes")) {
@@ -262,15 +365,21 @@ result<api_config> parse_api_config(std::string_view text) {
     dom.base_path = *path;
     auto type = string_field(dobj, "endpoint_type", "domain.endpoint_type", std::string{});
     if (!type) return type.error();
-    if (!type->empty() && *type != "REGIONAL" && *type != "EDGE") {
-      return bad("domain.endpoint_type", "must be REGIONAL or EDGE");
+    if (*type == "EDGE") {
+      return bad("domain.endpoint_type",
+                 "EDGE is refused: custom domains of WebSocket APIs are REGIONAL only (AWS answers "
+                 "BadRequestException)");
     }
+    if (!type->empty() && *type != "REGIONAL") return bad("domain.endpoint_type", "must be REGIONAL");
     dom.endpoint_type = *type;
     auto policy = string_field(dobj, "security_policy", "domain.security_policy", std::string{});
     if (!policy) return policy.error();
-    if (!policy->empty() && *policy != "TLS_1_0" && *policy != "TLS_1_2") {
-      return bad("domain.security_policy", "must be TLS_1_0 or TLS_1_2");
+    if (*policy == "TLS_1_0") {
+      return bad("domain.security_policy",
+                 "TLS_1_0 is refused: custom domains of WebSocket APIs need TLS_1_2 (AWS answers "
+                 "BadRequestException)");
     }
+    if (!policy->empty() && *policy != "TLS_1_2") return bad("domain.security_policy", "must be TLS_1_2");
     dom.security_policy = *policy;
     c.domain = std::move(dom);
   }

@@ -8,6 +8,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <utility>
@@ -100,13 +101,42 @@ void plan_tags(std::vector<operation>& ops, const std::map<std::string, std::str
   }
 }
 
+// wanted_route_settings: the stage's defaultRouteSettings as the file wants them: `have` (the
+// live ones; AWS's defaults for a new stage) with the file's logging level, data trace and
+// detailed metrics, and its throttling limits when it sets them.
 object wanted_route_settings(const api_config& c, const object* have) {
-  object s = have != nullptr
-                 ? *have
-                 : object{{"dataTraceEnabled", false}, {"detailedMetricsEnabled", false}, {"loggingLevel", "OFF"}};
+  object s = have != nullptr ? *have : object{};
+  s["dataTraceEnabled"] = c.data_trace;
+  s["detailedMetricsEnabled"] = c.detailed_metrics;
+  s["loggingLevel"] = c.logging_level;
   if (c.throttling_burst_limit) s["throttlingBurstLimit"] = *c.throttling_burst_limit;
   if (c.throttling_rate_limit) s["throttlingRateLimit"] = *c.throttling_rate_limit;
   return s;
+}
+
+bool member_bool(const object* o, std::string_view key) {
+  const auto* v = o != nullptr ? o->if_contains(key) : nullptr;
+  return v != nullptr && v->is_bool() && v->get_bool();
+}
+
+// route_settings_differ: whether the live defaultRouteSettings (`have`, null when absent) differ
+// from the file's. Absent members are AWS's defaults (false, "OFF"); throttling counts only when
+// the file sets it.
+bool route_settings_differ(const api_config& c, const object* have) {
+  const std::string level = have != nullptr ? member_string(*have, "loggingLevel") : std::string{};
+  if ((level.empty() ? std::string("OFF") : level) != c.logging_level) return true;
+  if (member_bool(have, "dataTraceEnabled") != c.data_trace) return true;
+  if (member_bool(have, "detailedMetricsEnabled") != c.detailed_metrics) return true;
+  const auto number = [&](std::string_view key) { return have != nullptr ? have->if_contains(key) : nullptr; };
+  if (c.throttling_burst_limit &&
+      !same_number(number("throttlingBurstLimit"), static_cast<double>(*c.throttling_burst_limit))) {
+    return true;
+  }
+  return c.throttling_rate_limit && !same_number(number("throttlingRateLimit"), *c.throttling_rate_limit);
+}
+
+object access_log_body(const access_log_config& a) {
+  return object{{"destinationArn", a.destination_arn}, {"format", a.format}};
 }
 
 // plan_routes: integrations, routes and their record rows. Returns whether anything the
@@ -212,6 +242,7 @@ std::pair<std::string, bool> plan_stage(std::vector<operation>& ops, const api_c
     object body{{"stageName", c.stage},
                 {"stageVariables", string_object(c.stage_variables)},
                 {"defaultRouteSettings", wanted_route_settings(c, nullptr)}};
+    if (c.access_log) body["accessLogSettings"] = access_log_body(*c.access_log);
     if (!c.stage_description.empty()) body["description"] = c.stage_description;
     if (!c.tags.empty()) body["tags"] = string_object(c.tags);
     ops.push_back(make(op::create_stage, c.stage, {}, std::move(body), fmt::format("+ stage {}", c.stage)));
@@ -224,16 +255,21 @@ std::pair<std::string, bool> plan_stage(std::vector<operation>& ops, const api_c
   if (member_string(*stage, "description") != c.stage_description) changes["description"] = c.stage_description;
   const auto* drs_value = stage->if_contains("defaultRouteSettings");
   const object* drs = drs_value != nullptr && drs_value->is_object() ? &drs_value->get_object() : nullptr;
-  const bool burst_ok =
-      !c.throttling_burst_limit || (drs != nullptr && same_number(drs->if_contains("throttlingBurstLimit"),
-                                                                  static_cast<double>(*c.throttling_burst_limit)));
-  const bool rate_ok =
-      !c.throttling_rate_limit ||
-      (drs != nullptr && same_number(drs->if_contains("throttlingRateLimit"), *c.throttling_rate_limit));
-  if (!burst_ok || !rate_ok) changes["defaultRouteSettings"] = wanted_route_settings(c, drs);
+  if (route_settings_differ(c, drs)) changes["defaultRouteSettings"] = wanted_route_settings(c, drs);
+  const auto* log_value = stage->if_contains("accessLogSettings");
+  const object* log = log_value != nullptr && log_value->is_object() ? &log_value->get_object() : nullptr;
+  const bool has_log = log != nullptr && !member_string(*log, "destinationArn").empty();
+  if (c.access_log && (!has_log || member_string(*log, "destinationArn") != c.access_log->destination_arn ||
+                       member_string(*log, "format") != c.access_log->format)) {
+    changes["accessLogSettings"] = access_log_body(*c.access_log);
+  }
   if (!changes.empty()) {
     auto line = fmt::format("~ stage {}: {}", c.stage, json::serialize(changes));
     ops.push_back(make(op::update_stage, c.stage, {}, std::move(changes), std::move(line)));
+  }
+  if (!c.access_log && has_log) {
+    ops.push_back(make(op::delete_access_log_settings, c.stage, {}, {},
+                       fmt::format("- stage {} access log ({})", c.stage, member_string(*log, "destinationArn"))));
   }
   // The stage carries the file's tags too (given at CreateStage), kept in step like the API's.
   plan_tags(ops, c.tags, fmt::format("stage {}", c.stage),
@@ -281,8 +317,12 @@ std::string_view op_name(op kind) {
       return "CreateStage";
     case op::update_stage:
       return "UpdateStage";
+    case op::delete_access_log_settings:
+      return "DeleteAccessLogSettings";
     case op::create_deployment:
       return "CreateDeployment";
+    case op::delete_stage:
+      return "DeleteStage";
     case op::create_domain_name:
       return "CreateDomainName";
     case op::update_domain_name:
@@ -367,6 +407,16 @@ std::vector<operation> plan_api(const api_config& c, const live_api& live, std::
     if (!c.stage_description.empty()) body["description"] = c.stage_description;
     ops.push_back(
         make(op::create_deployment, c.stage, {}, std::move(body), fmt::format("+ deployment of stage {}", c.stage)));
+  }
+  // Stages the file no longer names go last, once the stage that replaces them serves.
+  for (const auto& s : live.stages) {
+    const std::string name = member_string(s, "stageName");
+    if (name.empty() || name == c.stage ||
+        std::find(c.keep_stages.begin(), c.keep_stages.end(), name) != c.keep_stages.end()) {
+      continue;
+    }
+    ops.push_back(make(op::delete_stage, name, {}, {},
+                       fmt::format("- stage {} (not in the file; list it in keep_stages to keep it)", name)));
   }
   return ops;
 }

@@ -378,6 +378,76 @@ class ControlPlaneTest(GatewayPeerTest):
         with self.assertRaises(v2.exceptions.NotFoundException):
             v2.get_api(ApiId=api_id)
 
+    def test_stage_settings_as_boto3_sends_and_reads_them(self):
+        v2 = self.v2()
+        api_id = v2.create_api(Name="settings", ProtocolType="WEBSOCKET",
+                               RouteSelectionExpression="$request.body.action")["ApiId"]
+        log = {"DestinationArn": "arn:aws:logs:us-east-1:123456789012:log-group:ws-access",
+               "Format": "$context.requestId $context.connectionId $context.status"}
+        stage = v2.create_stage(ApiId=api_id, StageName="settings", AccessLogSettings=log,
+                                DefaultRouteSettings={"LoggingLevel": "ERROR", "ThrottlingBurstLimit": 30})
+        self.assertEqual(stage["AccessLogSettings"], log)
+        self.assertEqual(stage["DefaultRouteSettings"], {"DataTraceEnabled": False, "DetailedMetricsEnabled": False,
+                                                         "LoggingLevel": "ERROR", "ThrottlingBurstLimit": 30})
+        v2.update_stage(ApiId=api_id, StageName="settings",
+                        DefaultRouteSettings={"DataTraceEnabled": True, "DetailedMetricsEnabled": True,
+                                              "LoggingLevel": "INFO", "ThrottlingRateLimit": 12.5})
+        got = v2.get_stage(ApiId=api_id, StageName="settings")
+        self.assertEqual(got["AccessLogSettings"], log)
+        self.assertEqual(got["DefaultRouteSettings"], {"DataTraceEnabled": True, "DetailedMetricsEnabled": True,
+                                                       "LoggingLevel": "INFO", "ThrottlingBurstLimit": 30,
+                                                       "ThrottlingRateLimit": 12.5})
+        self.assertIsInstance(got["DefaultRouteSettings"]["ThrottlingRateLimit"], float)
+        # A format without $context.requestId is refused, as the model's documentation says AWS does.
+        with self.assertRaises(v2.exceptions.BadRequestException):
+            v2.update_stage(ApiId=api_id, StageName="settings",
+                            AccessLogSettings={"DestinationArn": log["DestinationArn"], "Format": "$context.status"})
+        v2.delete_access_log_settings(ApiId=api_id, StageName="settings")
+        self.assertNotIn("AccessLogSettings", v2.get_stage(ApiId=api_id, StageName="settings"))
+        v2.delete_api(ApiId=api_id)
+
+    def test_access_log_lines_for_connect_message_and_disconnect(self):
+        """A stage with accessLogSettings gets one line per event in its format, on stderr."""
+        v2 = self.v2()
+        fmt = ("$context.requestId $context.eventType $context.routeKey $context.status $context.connectionId "
+               "$context.stage [$context.requestTime] ${context.identity.sourceIp} $context.nosuch")
+        v2.update_stage(ApiId="peerapi001", StageName="dev", AccessLogSettings={
+            "DestinationArn": "arn:aws:logs:us-east-1:123456789012:log-group:ws-access", "Format": fmt})
+        try:
+            async def body():
+                ws, cid = await self.connect()
+                await ws.send('{"action":"echo","n":1}')
+                self.assertEqual(await asyncio.wait_for(ws.recv(), 5), 'echo:{"action":"echo","n":1}')
+                await ws.close()
+                return cid
+            cid = run(body())
+            self.assertTrue(self.backend.wait("/ws/disconnect", 1, connection_id=cid))
+            line_re = re.compile(r"^(\S+) (CONNECT|MESSAGE|DISCONNECT) (\S+) (\d+) (\S+) dev "
+                                 r"\[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000\] 127\.0\.0\.1 -$")
+            deadline = time.monotonic() + 10
+            while True:
+                with open(self.gateway.log.name) as f:
+                    lines = [m.groups() for m in map(line_re.match, f.read().splitlines()) if m and m.group(5) == cid]
+                if len(lines) >= 3 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            self.assertEqual([(event, route, status) for _, event, route, status, _ in lines],
+                             [("CONNECT", "$connect", "200"), ("MESSAGE", "echo", "200"),
+                              ("DISCONNECT", "$disconnect", "200")])
+            self.assertEqual(len({request_id for request_id, *_ in lines}), 3)  # one request id per event
+        finally:
+            v2.delete_access_log_settings(ApiId="peerapi001", StageName="dev")
+
+    def test_edge_and_tls_1_0_custom_domains_refused(self):
+        v2 = self.v2()
+        for config in ({"EndpointType": "EDGE"}, {"SecurityPolicy": "TLS_1_0"}):
+            with self.assertRaises(v2.exceptions.BadRequestException) as e:
+                v2.create_domain_name(DomainName="ws.example.com", DomainNameConfigurations=[
+                    dict(CertificateArn="arn:aws:acm:us-east-1:123456789012:certificate/abc", **config)])
+            self.assertIn("not supported for WebSocket APIs", str(e.exception))
+        with self.assertRaises(v2.exceptions.NotFoundException):
+            v2.get_domain_name(DomainName="ws.example.com")
+
     def test_errors(self):
         v2 = self.v2()
         with self.assertRaises(v2.exceptions.BadRequestException):

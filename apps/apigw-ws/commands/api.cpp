@@ -386,8 +386,8 @@ void register_api(CLI::App& app, const globals& g, command_runner& run) {
 
   auto* apply_cmd = api->add_subcommand(
       "apply",
-      "Make the API match --config: create what is missing, update what differs, delete removed routes, "
-      "deploy once");
+      "Make the API match --config: create what is missing, update what differs (stage settings included), "
+      "delete removed routes, deploy once, then delete stages the file no longer names (unless in keep_stages)");
   apply_cmd->add_option("--config", o->config, "api.json (see docs/design/infra.md)")->required();
   apply_cmd->add_flag("--dry-run", o->dry_run, "Print the plan; change nothing");
   add_control_plane_options(apply_cmd, o->cp);

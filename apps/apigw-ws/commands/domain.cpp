@@ -173,7 +173,10 @@ void register_domain(CLI::App& app, const globals& g, command_runner& run) {
   domain->require_subcommand(1);
 
   auto* apply_cmd = domain->add_subcommand(
-      "apply", "Create the custom domain of --config (certificate ARN) and map it to the applied API's stage");
+      "apply",
+      "Create the custom domain of --config (certificate ARN; REGIONAL and TLS_1_2, the only ones WebSocket APIs "
+      "allow) and map it to the applied API's stage. A throttled domain call is retried no sooner than 30 s later "
+      "(AWS's quota: one per 30 s)");
   apply_cmd->add_option("--config", o->config, "api.json with a \"domain\" object")->required();
   apply_cmd->add_flag("--dry-run", o->dry_run, "Print the plan; change nothing");
   add_control_plane_options(apply_cmd, o->cp);

@@ -55,10 +55,12 @@ struct route_config {
   bool two_way = false;        // routeResponseSelectionExpression "$default" + a $default route response
 };
 
-// stage_config: a stage and its variables.
+// stage_config: a stage, its variables and its access-log format (accessLogSettings.format; empty:
+// no access log).
 struct stage_config {
   std::string name;
   std::map<std::string, std::string> variables;
+  std::string access_log_format;
 };
 
 // api_config: one WebSocket API.

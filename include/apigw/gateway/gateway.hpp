@@ -95,6 +95,10 @@ struct gateway_options {
   // format::json) writes JSON warnings and errors to stderr, and a plain callable taking the line
   // gets logfmt text at info. Default: no logging; below its level nothing is built.
   logging::logger log;
+  // access_log: receives the access-log lines of stages whose accessLogSettings has a format (one
+  // per $connect, message and $disconnect; docs/design/gateway.md); called from any thread. Empty:
+  // the lines go to standard error.
+  std::function<void(std::string_view line)> access_log;
 };
 
 // gateway_stats: a snapshot of the counters (also exported at /metrics).

@@ -50,7 +50,9 @@ struct control_plane_request {
 // control_plane_options: signing, the clock for signature times (system clock when null), how
 // often a throttled (429 or a throttling error type) or, with `retry_server_errors`, a 5xx request
 // is retried and the first pause between tries (doubled each time: 1, 2, 4, 8 s by default), and
-// an optional observer called before each request (each try) is sent.
+// an optional observer called before each request (each try) is sent. Domain-name operations
+// (Create/Update/DeleteDomainName), which AWS allows once per 30 s per account, wait at least
+// `domain_pause` before each retry.
 //
 // Signing: `signing.credentials` when set (fixed keys); else `signing_lookup`, asked before every
 // request (provider_signing over a credentials_provider, so refreshed credentials are used); else
@@ -66,9 +68,14 @@ struct control_plane_options {
   const clock* clk = nullptr;
   int throttle_retries = 4;
   std::chrono::milliseconds throttle_pause{1000};
+  std::chrono::milliseconds domain_pause{30000};
   bool retry_server_errors = true;
   std::function<void(const control_plane_request&)> observer;
 };
+
+// retry_pause: the pause before retry number `retry` (0 = the first) of `operation`:
+// throttle_pause doubled per retry, and at least domain_pause for the domain-name operations.
+std::chrono::milliseconds retry_pause(const control_plane_options& opts, std::string_view operation, int retry);
 
 // control_plane_error_from_response: the failure for a non-2xx response to `operation`; see the
 // file comment for the mapping.

@@ -29,8 +29,17 @@ struct domain_config {
   std::string certificate_arn;  // an ACM certificate in the API's region
   std::string hosted_zone_id;   // optional
   std::string base_path;        // the API mapping key; "" maps the domain's root
-  std::string endpoint_type;    // "REGIONAL" or "EDGE"; "" leaves it as it is (REGIONAL when created)
-  std::string security_policy;  // "TLS_1_0" or "TLS_1_2"; "" leaves it as it is (TLS_1_2 when created)
+  // WebSocket APIs take only REGIONAL custom domains with TLS 1.2: "EDGE" and "TLS_1_0" are refused
+  // when the file is read. "" leaves the value as it is (REGIONAL / TLS_1_2 when created).
+  std::string endpoint_type;    // "REGIONAL"
+  std::string security_policy;  // "TLS_1_2"
+};
+
+// access_log_config: the stage's access log (AccessLogSettings): a CloudWatch Logs log group and
+// a one-line format of $context variables that includes $context.requestId.
+struct access_log_config {
+  std::string destination_arn;
+  std::string format;
 };
 
 // api_config: a checked api.json.
@@ -47,8 +56,19 @@ struct api_config {
   std::string shared_secret;  // empty: no secret header is injected
   std::int64_t timeout_ms = 29000;
   std::map<std::string, std::string> tags;
+  // The stage's default route settings ("stage_settings.default_route_settings"; the throttling
+  // limits also as the older "throttling" object). Logging level, data trace and detailed metrics
+  // are AWS's defaults when not given and converge like the rest; throttling limits not given are
+  // left as the stage has them.
   std::optional<std::int64_t> throttling_burst_limit;
   std::optional<double> throttling_rate_limit;
+  std::string logging_level = "OFF";  // INFO, ERROR or OFF
+  bool data_trace = false;
+  bool detailed_metrics = false;
+  // The stage's access log; absent: the stage has none (apply removes one it has).
+  std::optional<access_log_config> access_log;
+  // Stages of the API that apply keeps although they are not `stage` (any other is deleted).
+  std::vector<std::string> keep_stages;
   std::string default_channel;
   std::optional<domain_config> domain;
 };

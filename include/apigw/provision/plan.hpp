@@ -41,7 +41,9 @@ enum class op {
   forget_route,
   create_stage,
   update_stage,
+  delete_access_log_settings,
   create_deployment,
+  delete_stage,
   create_domain_name,
   update_domain_name,
   create_api_mapping,
@@ -106,9 +108,12 @@ result<std::optional<boost::json::object>> pick_api(const api_config& c, const s
 // that matches, or create) and route (create, or update of the target) followed by its record
 // row; routes not in the file deleted (and their rows forgotten), rows of routes that exist
 // nowhere forgotten, integrations no route uses deleted; the stage (CreateStage, or UpdateStage
-// and its tags); one CreateDeployment when anything the deployment holds changed, a recorded route
-// is not deployed, or the stage does not serve the recorded deployment. `region` builds the ARNs
-// of the tagged resources. Empty when nothing differs. Never fails.
+// and its tags, with the stage settings: default route settings and access log, the access log
+// removed by DeleteAccessLogSettings when the file has none); one CreateDeployment when anything
+// the deployment holds changed, a recorded route is not deployed, or the stage does not serve the
+// recorded deployment; last, DeleteStage for each other stage of the API that `c.keep_stages`
+// does not name (a renamed stage stops serving once its successor is deployed). `region` builds
+// the ARNs of the tagged resources. Empty when nothing differs. Never fails.
 std::vector<operation> plan_api(const api_config& c, const live_api& live, std::string_view region);
 
 // map_update_body: the map to send in an Update* call so that, whether the control plane merges

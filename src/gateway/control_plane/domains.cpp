@@ -1,5 +1,6 @@
 // Control plane, custom domain names and their API mappings: Create/Get/Update/Delete DomainName
-// and ApiMapping, GetDomainNames, GetApiMappings. Recorded and echoed only: the local gateway does
+// and ApiMapping, GetDomainNames, GetApiMappings. EDGE endpoints and TLS_1_0 are refused, as AWS
+// refuses them for WebSocket APIs. Recorded and echoed only: the local gateway does
 // not serve traffic by host name (clients keep using ws://HOST:PORT/{stage}).
 #include "gateway/control_plane/errors.hpp"
 #include "gateway/control_plane/router.hpp"
@@ -15,6 +16,31 @@ json::object new_domain_configuration(std::string_view region) {
       {"endpointType", "REGIONAL"},
       {"hostedZoneId", "Z2FDTNDATAQYW2"},
       {"securityPolicy", "TLS_1_2"}};
+}
+
+// configuration_problem: why AWS would refuse a domain name configuration for a WebSocket API
+// (every API of the local control plane is one): only REGIONAL endpoints and TLS_1_2 are supported
+// (AWS's documentation); the message text is ours (AWS's exact wording is unconfirmed). Nullopt
+// when the configuration is acceptable.
+std::optional<std::string> configuration_problem(const json::object& c) {
+  for (std::string_view key : {"endpointType", "securityPolicy"}) {
+    if (c.contains(key) && !get_string(c, key)) return fmt::format("{} must be a string", key);
+  }
+  if (auto v = get_string(c, "endpointType"); v && *v != "REGIONAL") {
+    if (*v == "EDGE") {
+      return std::string(
+          "Endpoint type EDGE is not supported for WebSocket APIs; custom domain names of WebSocket APIs must be "
+          "REGIONAL");
+    }
+    return fmt::format("Invalid endpointType {}", *v);
+  }
+  if (auto v = get_string(c, "securityPolicy"); v && *v != "TLS_1_2") {
+    if (*v == "TLS_1_0") {
+      return std::string("Security policy TLS_1_0 is not supported for WebSocket APIs; use TLS_1_2");
+    }
+    return fmt::format("Invalid securityPolicy {}", *v);
+  }
+  return std::nullopt;
 }
 
 domain_model* find_domain(model& s, const std::string& name) {
@@ -37,6 +63,7 @@ answer create_domain(model& s, const request& r) {
   if (auto it = body.find("domainNameConfigurations"); it != body.end() && it->value().is_array()) {
     for (const auto& c : it->value().get_array()) {
       if (!c.is_object()) return bad_request("domainNameConfigurations items must be objects");
+      if (auto bad = configuration_problem(c.get_object())) return bad_request(*bad);
       json::object out = new_domain_configuration(s.region);
       copy_members(c.get_object(), out, {"certificateArn", "endpointType", "securityPolicy", "ipAddressType"});
       configs.push_back(std::move(out));
@@ -80,16 +107,7 @@ answer update_domain(model& s, const request& r) {
   for (std::size_t i = 0; i < given->get_array().size(); ++i) {
     const auto& c = given->get_array()[i];
     if (!c.is_object()) return bad_request("domainNameConfigurations items must be objects");
-    for (std::string_view key : {"endpointType", "securityPolicy"}) {
-      const auto v = get_string(c.get_object(), key);
-      if (c.get_object().contains(key) && !v) return bad_request(fmt::format("{} must be a string", key));
-      if (key == "endpointType" && v && *v != "REGIONAL" && *v != "EDGE") {
-        return bad_request(fmt::format("Invalid endpointType {}", *v));
-      }
-      if (key == "securityPolicy" && v && *v != "TLS_1_0" && *v != "TLS_1_2") {
-        return bad_request(fmt::format("Invalid securityPolicy {}", *v));
-      }
-    }
+    if (auto bad = configuration_problem(c.get_object())) return bad_request(*bad);
     json::object o = i < have.size() && have[i].is_object() ? have[i].get_object() : new_domain_configuration(s.region);
     copy_members(c.get_object(), o, {"certificateArn", "endpointType", "securityPolicy", "ipAddressType"});
     if (string_member(o, "certificateArn").empty()) return bad_request("certificateArn is required");

@@ -161,7 +161,7 @@ result<api_config> served_api(const api_model& m) {
   json::array stages;
   for (const auto& [name, o] : m.stages) {
     json::object s{{"stageName", name}};
-    copy_members(o, s, {"stageVariables"});
+    copy_members(o, s, {"stageVariables", "accessLogSettings"});
     stages.push_back(std::move(s));
   }
   if (stages.empty()) stages.push_back(json::object{{"stageName", "apigw-ws-validation-only"}});

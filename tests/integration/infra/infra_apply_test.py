@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """End-to-end tests of `apigw-ws api apply|show|delete` and `apigw-ws domain apply|show`.
 
+Over 600 lines on purpose: each test is one long scenario against one running gateway (the state
+each step leaves is what the next checks), and the proxy and model checker are shared by all.
+
 The real binary runs `apigw-ws gateway --port 0` (the local gateway's apigatewayv2 control plane)
 and applies api.json files to it through a recording proxy on loopback. The proxy counts the calls
 that change something (anything but GET), checks every request against the botocore model of
@@ -66,6 +69,8 @@ OPERATIONS = [
     ("DELETE", r"^/v2/apis/[^/]+/routes/[^/]+$", "DeleteRoute"),
     ("POST", r"^/v2/apis/[^/]+/stages$", "CreateStage"),
     ("PATCH", r"^/v2/apis/[^/]+/stages/[^/]+$", "UpdateStage"),
+    ("DELETE", r"^/v2/apis/[^/]+/stages/[^/]+$", "DeleteStage"),
+    ("DELETE", r"^/v2/apis/[^/]+/stages/[^/]+/accesslogsettings$", "DeleteAccessLogSettings"),
     ("POST", r"^/v2/apis/[^/]+/deployments$", "CreateDeployment"),
     ("POST", r"^/v2/domainnames$", "CreateDomainName"),
     ("POST", r"^/v2/domainnames/[^/]+/apimappings$", "CreateApiMapping"),
@@ -553,18 +558,28 @@ class InfraTest(unittest.TestCase):
         r = self.cli("domain", "apply", "--config", path, "--endpoint", self.endpoint)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(self.proxy.mutating(), [])
-        # A configured security policy is applied the same way.
-        cfg["domain"]["security_policy"] = "TLS_1_0"
-        path = self.write_config(cfg)
-        self.proxy.clear()
-        r = self.cli("domain", "apply", "--config", path, "--endpoint", self.endpoint)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(self.ops(), ["UpdateDomainName"])
+        # What AWS refuses for WebSocket APIs (EDGE, TLS_1_0) is refused when the file is read,
+        # before any call; the local control plane refuses it too, with AWS's error type.
+        for member, value in (("security_policy", "TLS_1_0"), ("endpoint_type", "EDGE")):
+            refused = json.loads(json.dumps(cfg))
+            refused["domain"][member] = value
+            self.proxy.clear()
+            r = self.cli("domain", "apply", "--config", self.write_config(refused, "refused.json"),
+                         "--endpoint", self.endpoint)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn(f"domain.{member}: {value} is refused", r.stderr)
+            self.assertEqual(self.proxy.requests, [])
+        for config in ({"endpointType": "EDGE"}, {"securityPolicy": "TLS_1_0"}):
+            conn = http.client.HTTPConnection("127.0.0.1", self.gateway.port, timeout=10)
+            conn.request("PATCH", "/v2/domainnames/ws.example.com", json.dumps(
+                {"domainNameConfigurations": [dict(certificateArn=cfg["domain"]["certificate_arn"], **config)]}))
+            resp = conn.getresponse()
+            body = json.loads(resp.read())
+            conn.close()
+            self.assertEqual((resp.status, resp.getheader("x-amzn-ErrorType")), (400, "BadRequestException"))
+            self.assertIn("not supported for WebSocket APIs", body["message"])
         self.assertEqual(self.gateway.get("/v2/domainnames/ws.example.com")[1]["domainNameConfigurations"][0]
-                         ["securityPolicy"], "TLS_1_0")
-        self.proxy.clear()
-        r = self.cli("domain", "apply", "--config", path, "--endpoint", self.endpoint)
-        self.assertEqual(self.proxy.mutating(), [])
+                         ["securityPolicy"], "TLS_1_2")
 
         # Delete: without --yes and without a terminal to ask on, it refuses (usage, 2) and calls
         # nothing; with --yes the API and its record go.
@@ -578,6 +593,84 @@ class InfraTest(unittest.TestCase):
         self.assertEqual(self.ops(), ["DeleteApi"])
         self.assertEqual(self.gateway.get(f"/v2/apis/{api_id}")[0], 404)
         self.assertNotEqual(self.cli("api", "show", "--name", "chat").returncode, 0)
+
+    def test_5_stage_settings_converge_and_a_renamed_stage_goes(self):
+        cfg = base_config()
+        cfg["name"] = "stages"
+        cfg["stage"] = "production5"
+        del cfg["throttling"]
+        access_log = {"destination_arn": "arn:aws:logs:us-east-1:123456789012:log-group:ws-access",
+                      "format": "$context.requestId $context.routeKey $context.status"}
+        cfg["stage_settings"] = {
+            "access_log": access_log,
+            "default_route_settings": {"logging_level": "ERROR", "data_trace": True, "detailed_metrics": True,
+                                       "throttling_burst_limit": 20, "throttling_rate_limit": 10.5}}
+        self.apply(cfg)
+        r = self.cli("api", "show", "--name", "stages")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        api_id = re.search(r"api id:\s+(\S+)", r.stdout).group(1)
+        stages = f"/v2/apis/{api_id}/stages"
+        stage = self.gateway.get(f"{stages}/production5")[1]
+        self.assertEqual(stage["accessLogSettings"], {"destinationArn": access_log["destination_arn"],
+                                                      "format": access_log["format"]})
+        self.assertEqual(stage["defaultRouteSettings"], {
+            "dataTraceEnabled": True, "detailedMetricsEnabled": True, "loggingLevel": "ERROR",
+            "throttlingBurstLimit": 20, "throttlingRateLimit": 10.5})
+        self.apply(cfg)
+        self.assertEqual(self.proxy.mutating(), [])
+
+        # A setting changed: UpdateStage alone (a stage setting needs no deployment).
+        cfg["stage_settings"]["default_route_settings"]["logging_level"] = "INFO"
+        self.apply(cfg)
+        self.assertEqual(self.ops(), ["UpdateStage"])
+        self.assertEqual(self.gateway.get(f"{stages}/production5")[1]["defaultRouteSettings"]["loggingLevel"], "INFO")
+        # The access log dropped from the file is removed from the stage.
+        del cfg["stage_settings"]["access_log"]
+        r = self.apply(cfg, "--dry-run")
+        self.assertIn("plan: - stage production5 access log (arn:aws:logs:us-east-1:123456789012:log-group:ws-access)",
+                      r.stdout)
+        self.apply(cfg)
+        self.assertEqual(self.ops(), ["DeleteAccessLogSettings"])
+        self.assertNotIn("accessLogSettings", self.gateway.get(f"{stages}/production5")[1])
+        self.apply(cfg)
+        self.assertEqual(self.proxy.mutating(), [])
+
+        # The stage renamed: the new one is made and deployed, then the old one deleted; only the
+        # new one is left, with the file's settings.
+        cfg["stage"] = "live5"
+        r = self.apply(cfg, "--dry-run")
+        self.assertIn("plan: - stage production5 (not in the file; list it in keep_stages to keep it)", r.stdout)
+        self.assertEqual(self.proxy.mutating(), [])
+        self.apply(cfg)
+        self.assertEqual([operation_name(m, p) for m, p, _, _ in self.proxy.mutating()],
+                         ["CreateStage", "CreateDeployment", "DeleteStage"])
+        self.assertEqual([st["stageName"] for st in self.gateway.get(stages)[1]["items"]], ["live5"])
+        self.assertEqual(self.gateway.get(f"{stages}/production5")[0], 404)
+        live = self.gateway.get(f"{stages}/live5")[1]
+        self.assertEqual(live["defaultRouteSettings"]["loggingLevel"], "INFO")
+        self.assertTrue(live["deploymentId"])
+        _, shown = self.api_id_of("stages")
+        self.assertIn("stage:       live5", shown)
+        self.apply(cfg)
+        self.assertEqual(self.proxy.mutating(), [])
+
+        # keep_stages keeps an old stage; dropped from keep_stages, it goes.
+        cfg["stage"] = "next5"
+        cfg["keep_stages"] = ["live5"]
+        self.apply(cfg)
+        self.assertEqual(self.ops(), ["CreateDeployment", "CreateStage"])
+        self.assertEqual(sorted(st["stageName"] for st in self.gateway.get(stages)[1]["items"]), ["live5", "next5"])
+        del cfg["keep_stages"]
+        self.apply(cfg)
+        self.assertEqual(self.ops(), ["DeleteStage"])
+        self.assertEqual([st["stageName"] for st in self.gateway.get(stages)[1]["items"]], ["next5"])
+        r = self.cli("api", "delete", "--name", "stages", "--endpoint", self.endpoint, "--yes")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def api_id_of(self, name):
+        r = self.cli("api", "show", "--name", name)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return re.search(r"api id:\s+(\S+)", r.stdout).group(1), r.stdout
 
     def test_4_maps_converge_when_the_control_plane_replaces_them(self):
         # Whether AWS merges or replaces these maps is settled by peers' evidence, not by this
@@ -626,6 +719,12 @@ class InfraTest(unittest.TestCase):
                          "security_policy": "TLS_1_3"}}, "domain.security_policy"),
             ({"domain": {"name": "ws.example.com", "certificate_arn": "arn:aws:acm:us-east-1:1:certificate/a",
                          "endpoint_type": "PRIVATE"}}, "domain.endpoint_type"),
+            ({"stage_settings": {"default_route_settings": {"logging_level": "DEBUG"}}},
+             "stage_settings.default_route_settings.logging_level"),
+            ({"stage_settings": {"access_log": {"destination_arn": "arn:aws:logs:us-east-1:1:log-group:g",
+                                                "format": "$context.status"}}},
+             "stage_settings.access_log.format: must include at least $context.requestId"),
+            ({"keep_stages": ["production"]}, "keep_stages[0]"),
         ]
         for change, field in cases:
             with self.subTest(field=field):

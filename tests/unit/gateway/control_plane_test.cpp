@@ -4,8 +4,10 @@
 
 #include "apigw/core/json.hpp"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 namespace apigw::gateway::detail {
 namespace {
@@ -231,16 +233,92 @@ TEST(ControlPlane, UpdateDomainNameChangesTheCertificateAndKeepsTheTarget) {
                   R"({"domainName":"ws.example.com","domainNameConfigurations":[{"certificateArn":"arn:c1"}]})", 201);
   const auto target = d.at("domainNameConfigurations").as_array()[0].as_object().at("apiGatewayDomainName");
   auto u = f.call("PATCH", "/v2/domainnames/ws.example.com",
-                  R"({"domainNameConfigurations":[{"certificateArn":"arn:c2","securityPolicy":"TLS_1_0"}]})", 200);
+                  R"({"domainNameConfigurations":[{"certificateArn":"arn:c2","securityPolicy":"TLS_1_2"}]})", 200);
   const auto& cfg = u.at("domainNameConfigurations").as_array()[0].as_object();
   EXPECT_EQ(cfg.at("certificateArn"), "arn:c2");
-  EXPECT_EQ(cfg.at("securityPolicy"), "TLS_1_0");
+  EXPECT_EQ(cfg.at("securityPolicy"), "TLS_1_2");
   EXPECT_EQ(cfg.at("endpointType"), "REGIONAL");
   EXPECT_EQ(cfg.at("apiGatewayDomainName"), target);
   EXPECT_EQ(f.call("GET", "/v2/domainnames/ws.example.com", "", 200), u);
   f.call("PATCH", "/v2/domainnames/ws.example.com",
          R"({"domainNameConfigurations":[{"certificateArn":"arn:c3","securityPolicy":"TLS_9"}]})", 400);
   f.call("PATCH", "/v2/domainnames/other.example.com", R"({"domainNameConfigurations":[]})", 404);
+}
+
+TEST(ControlPlane, EdgeEndpointsAndTls10AreRefusedForWebSocketApis) {
+  // AWS: custom domains of WebSocket APIs are REGIONAL only, with TLS 1.2 (BadRequestException).
+  cp_fixture f;
+  const auto refused = [&](std::string_view method, std::string_view target, std::string_view body,
+                           std::string_view says) {
+    auto a = f.cp.handle(method, target, body, k_now);
+    EXPECT_EQ(a.response.status, 400u) << body;
+    EXPECT_EQ(error_type(a.response), "BadRequestException") << body;
+    EXPECT_THAT(a.response.body, HasSubstr(says)) << body;
+  };
+  refused(
+      "POST", "/v2/domainnames",
+      R"({"domainName":"ws.example.com","domainNameConfigurations":[{"certificateArn":"arn:c","endpointType":"EDGE"}]})",
+      "EDGE is not supported for WebSocket APIs");
+  refused(
+      "POST", "/v2/domainnames",
+      R"({"domainName":"ws.example.com","domainNameConfigurations":[{"certificateArn":"arn:c","securityPolicy":"TLS_1_0"}]})",
+      "TLS_1_0 is not supported for WebSocket APIs");
+  f.call("GET", "/v2/domainnames/ws.example.com", "", 404);  // nothing was created
+  f.call(
+      "POST", "/v2/domainnames",
+      R"({"domainName":"ws.example.com","domainNameConfigurations":[{"certificateArn":"arn:c","endpointType":"REGIONAL","securityPolicy":"TLS_1_2"}]})",
+      201);
+  refused("PATCH", "/v2/domainnames/ws.example.com",
+          R"({"domainNameConfigurations":[{"certificateArn":"arn:c","endpointType":"EDGE"}]})", "EDGE");
+  refused("PATCH", "/v2/domainnames/ws.example.com",
+          R"({"domainNameConfigurations":[{"certificateArn":"arn:c","securityPolicy":"TLS_1_0"}]})", "TLS_1_0");
+  const auto d = f.call("GET", "/v2/domainnames/ws.example.com", "", 200);
+  const auto& cfg = d.at("domainNameConfigurations").as_array()[0].as_object();
+  EXPECT_EQ(cfg.at("endpointType"), "REGIONAL");
+  EXPECT_EQ(cfg.at("securityPolicy"), "TLS_1_2");
+}
+
+TEST(ControlPlane, StageSettingsAreCheckedStoredAndReturnedInTheWireShape) {
+  cp_fixture f;
+  auto api =
+      f.call("POST", "/v2/apis",
+             R"({"name":"chat","protocolType":"WEBSOCKET","routeSelectionExpression":"$request.body.action"})", 201);
+  const std::string stages = fmt::format("/v2/apis/{}/stages", api.at("apiId").as_string().c_str());
+  auto st = f.call("POST", stages, R"({"stageName":"s1","defaultRouteSettings":{"throttlingBurstLimit":5},
+      "accessLogSettings":{"destinationArn":"arn:aws:logs:us-east-1:1:log-group:g","format":"$context.requestId"}})",
+                   201);
+  // Members not given keep AWS's defaults.
+  EXPECT_EQ(
+      st.at("defaultRouteSettings"),
+      json::parse(
+          R"({"dataTraceEnabled":false,"detailedMetricsEnabled":false,"loggingLevel":"OFF","throttlingBurstLimit":5})"));
+  EXPECT_EQ(st.at("accessLogSettings"),
+            json::parse(R"({"destinationArn":"arn:aws:logs:us-east-1:1:log-group:g","format":"$context.requestId"})"));
+  // UpdateStage merges the route settings given over the stored ones.
+  auto u = f.call("PATCH", stages + "/s1",
+                  R"({"defaultRouteSettings":{"loggingLevel":"INFO","throttlingRateLimit":2.5}})", 200);
+  EXPECT_EQ(
+      u.at("defaultRouteSettings"),
+      json::parse(
+          R"({"dataTraceEnabled":false,"detailedMetricsEnabled":false,"loggingLevel":"INFO","throttlingBurstLimit":5,"throttlingRateLimit":2.5})"));
+  EXPECT_EQ(f.call("GET", stages + "/s1", "", 200), u);
+  for (
+      std::string_view bad : {
+          R"({"defaultRouteSettings":{"loggingLevel":"DEBUG"}})",
+          R"({"defaultRouteSettings":{"dataTraceEnabled":"yes"}})",
+          R"({"defaultRouteSettings":{"throttlingBurstLimit":-1}})",
+          R"({"defaultRouteSettings":{"colour":1}})",
+          R"({"routeSettings":{"$default":{"loggingLevel":"LOUD"}}})",
+          R"({"accessLogSettings":{"destinationArn":"arn:aws:s3:::b","format":"$context.requestId"}})",
+          R"({"accessLogSettings":{"destinationArn":"arn:aws:logs:us-east-1:1:log-group:g","format":"$context.status"}})",
+      }) {
+    f.call("PATCH", stages + "/s1", bad, 400);
+  }
+  EXPECT_EQ(f.call("GET", stages + "/s1", "", 200), u);  // nothing refused was stored
+  // DeleteAccessLogSettings: the stage keeps no access log.
+  f.call("DELETE", stages + "/s1/accesslogsettings", "", 204);
+  EXPECT_FALSE(f.call("GET", stages + "/s1", "", 200).contains("accessLogSettings"));
+  f.call("DELETE", stages + "/nope/accesslogsettings", "", 404);
 }
 
 TEST(ControlPlane, MapUpdatesMergeAndAnEmptyValueRemovesAKey) {

@@ -61,5 +61,23 @@ TEST(ControlPlaneClient, EndpointAndRegion) {
             "arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Fapis%2Fabc");
 }
 
+TEST(ControlPlaneClient, RetryPausesDoubleAndDomainOperationsWaitTheirQuota) {
+  using std::chrono::milliseconds;
+  const control_plane_options opts;  // 1 s doubled; domain operations at least 30 s
+  EXPECT_EQ(retry_pause(opts, "CreateRoute", 0), milliseconds(1000));
+  EXPECT_EQ(retry_pause(opts, "CreateRoute", 3), milliseconds(8000));
+  // AWS allows one CreateDomainName, UpdateDomainName or DeleteDomainName per 30 s per account.
+  for (std::string_view op : {"CreateDomainName", "UpdateDomainName", "DeleteDomainName"}) {
+    EXPECT_EQ(retry_pause(opts, op, 0), milliseconds(30000)) << op;
+    EXPECT_EQ(retry_pause(opts, op, 5), milliseconds(32000)) << op;
+  }
+  EXPECT_EQ(retry_pause(opts, "CreateApiMapping", 0), milliseconds(1000));
+  control_plane_options fast;
+  fast.throttle_pause = milliseconds(10);
+  fast.domain_pause = milliseconds(25);
+  EXPECT_EQ(retry_pause(fast, "CreateDomainName", 0), milliseconds(25));
+  EXPECT_EQ(retry_pause(fast, "CreateDomainName", 2), milliseconds(40));
+}
+
 }  // namespace
 }  // namespace apigw::mgmt
