@@ -22,6 +22,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -41,6 +43,20 @@ struct endpoint_context {
   endpoint ep;
   signing_config signing;
   std::string region;
+};
+
+// splitmix64: the jitter generator. Jitter needs no statistical strength, and a send that only
+// replies to one connection should not pay for seeding a 2.5 KB Mersenne Twister: one word of
+// state, seeded from the sender's counter, is enough for a uniform double.
+struct splitmix64 {
+  std::uint64_t state;
+  std::uint64_t next() {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30U)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27U)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31U);
+  }
+  double next01() { return static_cast<double>(next() >> 11U) * 0x1.0p-53; }  // [0, 1), 53 bits
 };
 }  // namespace
 
@@ -67,7 +83,7 @@ struct detail::sender_impl {
       bucket.emplace(opts.max_requests_per_second, burst, steady::now());
     }
     pool = std::make_unique<net::http_client_pool>(ex, opts.pool);
-    rng.seed(std::random_device{}());
+    seeds.store((std::uint64_t{std::random_device{}()} << 32U) | std::random_device{}());
     if (own_io) {
       work.emplace(own_io->get_executor());
       for (std::size_t i = 0; i < std::max<std::size_t>(1, opts.io_threads); ++i) {
@@ -94,10 +110,8 @@ struct detail::sender_impl {
     return false;
   }
 
-  std::uint64_t seed() {
-    std::lock_guard lock(rng_mu);
-    return rng();
-  }
+  // seed: a distinct jitter seed for each send (no lock: a counter run through splitmix64).
+  std::uint64_t seed() { return splitmix64{seeds.fetch_add(1, std::memory_order_relaxed)}.next(); }
 
   // rate_delay: how long the next request must wait for the requests-per-second cap.
   std::chrono::nanoseconds rate_delay() {
@@ -116,8 +130,7 @@ struct detail::sender_impl {
   std::vector<std::thread> threads;
   std::mutex rate_mu;
   std::optional<token_bucket> bucket;
-  std::mutex rng_mu;
-  std::mt19937_64 rng;
+  std::atomic<std::uint64_t> seeds{0};
 
   // default_signing: without a configured lookup, non-loopback endpoints are signed through the
   // default credentials chain (the process environment), resolved on first use and kept.
@@ -136,7 +149,7 @@ namespace {
 // send_state: one send's bookkeeping; touched only on the send's strand.
 struct send_state {
   send_state(detail::sender_impl& s, strand_type st, std::string m, gone_sink* g)
-      : owner(s), strand(std::move(st)), message(std::move(m)), gone(g), wake(strand), rng(s.seed()) {}
+      : owner(s), strand(std::move(st)), message(std::move(m)), gone(g), wake(strand), rng{s.seed()} {}
 
   // endpoint_for: the endpoint context of `url`, computed on first use.
   const result<endpoint_context>& endpoint_for(const std::string& url) {
@@ -180,7 +193,7 @@ struct send_state {
 
   double random01() {
     if (owner.opts.random) return owner.opts.random();
-    return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+    return rng.next01();
   }
 
   // wait: the driver sleeps until a worker takes the page's last recipient or exits (both
@@ -201,7 +214,7 @@ struct send_state {
   std::size_t workers = 0;  // running worker coroutines, at most max_in_flight
   asio::steady_timer wake;
   std::unordered_map<std::string, result<endpoint_context>> endpoints;
-  std::mt19937_64 rng;
+  splitmix64 rng;
 };
 
 // deliver_one: all attempts for one recipient; records the outcome.
