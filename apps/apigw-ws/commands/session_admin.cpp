@@ -19,6 +19,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_from.hpp>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 
@@ -209,6 +210,29 @@ boost::asio::awaitable<kick_outcome> kick_all(store::session_store& st, gateway_
   co_return out;
 }
 
+// print_failures: one line per distinct reason, in the order first seen, with its count and the
+// first few connection ids, so a reason shared by every connection (missing credentials, a gateway
+// that is down) is printed once, not once per connection.
+void print_failures(const std::vector<std::pair<std::string, std::string>>& failed) {
+  constexpr std::size_t k_ids = 5;
+  std::vector<std::pair<std::string_view, std::vector<std::string_view>>> groups;
+  for (const auto& [id, why] : failed) {
+    auto g = std::ranges::find(groups, std::string_view(why), [](const auto& e) { return e.first; });
+    if (g == groups.end()) g = groups.insert(groups.end(), {why, {}});
+    g->second.push_back(id);
+  }
+  for (const auto& [why, ids] : groups) {
+    if (ids.size() == 1) {
+      fmt::print(stderr, "apigw-ws: sessions kick: {}: {}\n", ids.front(), why);
+      continue;
+    }
+    const std::vector<std::string_view> shown(ids.begin(), ids.begin() + std::min(k_ids, ids.size()));
+    fmt::print(stderr, "apigw-ws: sessions kick: {} connections failed ({}{}): {}\n", ids.size(),
+               fmt::join(shown, ", "),
+               ids.size() > k_ids ? fmt::format(", ... and {} more", ids.size() - k_ids) : std::string{}, why);
+  }
+}
+
 int kick(const globals& g, const admin_options& o) {
   std::vector<std::string> ids = o.connection_ids;
   ids.insert(ids.end(), o.positional_ids.begin(), o.positional_ids.end());
@@ -226,7 +250,7 @@ int kick(const globals& g, const admin_options& o) {
   net::http_client_pool pool(io.get_executor());
   gateway_clients clients(**st, pool, o.endpoint, std::move(*sign));
   const auto out = run_io(io, kick_all(**st, clients, std::move(ids)));
-  for (const auto& [id, why] : out.failed) fmt::print(stderr, "apigw-ws: sessions kick: {}: {}\n", id, why);
+  print_failures(out.failed);
   if (o.format == "json") {
     json::array failed;
     for (const auto& [id, why] : out.failed) failed.push_back(json::object{{"connection_id", id}, {"reason", why}});

@@ -8,6 +8,7 @@
 #include "support/backdate.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -214,6 +215,28 @@ TEST_F(cli_test, kick_takes_connection_like_send_region_profile_and_asks_first) 
   r = run({"sessions", "reconcile", "--check", "--region", "eu-west-1", "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(boost::json::parse(r.out).at("marked_old").as_int64(), 0);
+}
+
+// A reason every connection shares (here: no credentials for an AWS endpoint, found before any
+// request) is printed once with the count, not once per connection.
+TEST_F(cli_test, kick_prints_a_shared_failure_once_with_the_count) {
+  const std::string aws = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod";  // never reached
+  std::vector<std::string> args{"sessions", "kick", "--yes"};
+  for (int i = 1; i <= 7; ++i) {
+    const auto id = fmt::format("AAAAAAAAAAAAA{:02}=", i);
+    add_session(id, "general", aws);
+    args.insert(args.end(), {"--connection", id});
+  }
+  const auto r = run(args);
+  EXPECT_EQ(r.exit_code, 1);
+  std::size_t times = 0;
+  for (auto at = r.err.find("looked in:"); at != std::string::npos; at = r.err.find("looked in:", at + 1)) ++times;
+  EXPECT_EQ(times, 1U) << r.err;
+  EXPECT_NE(r.err.find("7 connections failed (AAAAAAAAAAAAA01=, AAAAAAAAAAAAA02=, AAAAAAAAAAAAA03=, "
+                       "AAAAAAAAAAAAA04=, AAAAAAAAAAAAA05=, ... and 2 more): no AWS credentials"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(count({"--connected"}), "7\n");
 }
 
 TEST_F(cli_test, every_data_command_prints_json_with_format_json) {
