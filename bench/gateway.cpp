@@ -7,17 +7,18 @@
 // 2. Two-way route: `route_clients` of them send messages through the two-way `$default` route
 //    for `seconds`, `window` messages in flight each; every reply is counted. The same load sent
 //    straight to the backend over keep-alive HTTP gives the side-by-side reference: the share of
-//    the backend-only rate that survives the gateway.
+//    the backend-only rate that survives the gateway. The two alternate in `rounds` slices each.
 // 3. @connections: `posts` PostToConnection calls over `post_concurrency` keep-alive HTTP
 //    connections, spread over every open connection; the rate counts until every posted frame
 //    was received by its client.
 //
-// Options (KEY=VALUE): conns=10000 route_clients=64 window=4 seconds=3 posts=50000
+// Options (KEY=VALUE): conns=10000 route_clients=64 window=4 seconds=3 rounds=6 posts=50000
 // post_concurrency=64 gateway_threads=2 gateway=PATH (default: the apigw-ws built alongside).
 // The last line is machine-readable:
 //   RESULT gateway conns=<N> kib_per_conn=<x> route_msgs_per_s=<y> direct_req_per_s=<d> route_share=<y/d>
-//          post_per_s=<z>
-// (direct_req_per_s: the reference rate straight to the backend; route_share: the route rate over it.)
+//          gw_cpu_us_per_msg=<c> post_per_s=<z>
+// (direct_req_per_s: the reference rate straight to the backend; route_share: the route rate over it;
+// gw_cpu_us_per_msg: the gateway's user + system CPU time over the route slices per message.)
 #include "key_values.hpp"
 
 #include "apigw/net/http_client_pool.hpp"
@@ -48,7 +49,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,6 +75,7 @@ struct bench_config {
   std::size_t route_clients = 64;
   std::size_t window = 4;
   std::size_t seconds = 3;
+  std::size_t rounds = 6;  // route and direct slices, alternating
   std::size_t posts = 50000;
   std::size_t post_concurrency = 64;
   std::size_t gateway_threads = 2;
@@ -85,6 +89,7 @@ bench_config parse_args(int argc, char** argv) {
   bench::key_values keys;
   keys.counts = {{"conns", &c.conns},
                  {"route_clients", &c.route_clients},
+                 {"rounds", &c.rounds},
                  {"window", &c.window},
                  {"seconds", &c.seconds},
                  {"posts", &c.posts},
@@ -94,9 +99,10 @@ bench_config parse_args(int argc, char** argv) {
                  {"hold", &c.hold}};
   keys.may_be_zero = {"verbose", "hold"};
   keys.texts = {{"gateway", &c.gateway}};
-  bench::parse_key_values(argc, argv, keys,
-                          "apigw-bench-gateway [conns=N] [route_clients=N] [window=N] [seconds=N] [posts=N] "
-                          "[post_concurrency=N] [gateway_threads=N] [verbose=0|1] [hold=SECONDS] [gateway=PATH]");
+  bench::parse_key_values(
+      argc, argv, keys,
+      "apigw-bench-gateway [conns=N] [route_clients=N] [window=N] [seconds=N] [posts=N] "
+      "[rounds=N] [post_concurrency=N] [gateway_threads=N] [verbose=0|1] [hold=SECONDS] [gateway=PATH]");
   c.route_clients = std::min(c.route_clients, c.conns);
   return c;
 }
@@ -109,6 +115,21 @@ void raise_open_files() {
     rl.rlim_cur = rl.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &rl);
   }
+}
+
+// cpu_seconds: a process's user + system CPU time so far (/proc/PID/stat), or 0.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string skip;
+  for (int i = 3; i < 14; ++i) fields >> skip;  // state .. cmajflt: fields 3 to 13
+  unsigned long long utime = 0;
+  unsigned long long stime = 0;
+  fields >> utime >> stime;
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 // rss_kib: a process's resident set (VmRSS) in KiB, or -1.
@@ -488,28 +509,47 @@ int main(int argc, char** argv) {
   const long rss_used = rss_kib(kids.gateway);
   const double kib_per_used_conn = static_cast<double>(rss_used - rss_before) / static_cast<double>(cfg.conns);
 
-  // 2. The two-way route, then the same load straight to the backend.
+  // 2. The two-way route and the same load straight to the backend, in alternating slices
+  //    (`rounds` of each, `seconds` in all per side), so that a change in the machine's load hits
+  //    both sides alike. The gateway's CPU time over the route slices, per message, is the figure
+  //    that noise moves least.
   double route_per_s = 0;
   double direct_per_s = 0;
+  double gw_us_per_msg = 0;
   if (error.empty()) {
-    std::atomic<std::size_t> done{0};
-    const auto t0 = steady::now();
-    const auto until = t0 + std::chrono::seconds(cfg.seconds);
-    for (std::size_t i = 0; i < cfg.route_clients; ++i)
-      asio::co_spawn(io, router(st, cfg.window, until, done), asio::detached);
-    if (!wait_for([&] { return done.load() == cfg.route_clients; }, std::chrono::seconds(cfg.seconds + 60)))
-      error = "the route phase did not finish";
-    route_per_s = per_second(static_cast<double>(st.replies.load()), steady::now() - t0);
+    const auto slice =
+        std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(cfg.seconds) / cfg.rounds);
+    std::uint64_t replies = 0;
+    std::uint64_t direct_count = 0;
+    steady::duration route_time{};
+    steady::duration direct_time{};
+    double gw_cpu_s = 0;
+    for (std::size_t round = 0; error.empty() && round < cfg.rounds; ++round) {
+      std::atomic<std::size_t> done{0};
+      st.replies = 0;
+      const double cpu0 = cpu_seconds(kids.gateway);
+      const auto t0 = steady::now();
+      for (std::size_t i = 0; i < cfg.route_clients; ++i)
+        asio::co_spawn(io, router(st, cfg.window, t0 + slice, done), asio::detached);
+      if (!wait_for([&] { return done.load() == cfg.route_clients; }, std::chrono::seconds(cfg.seconds + 60)))
+        error = "the route phase did not finish";
+      route_time += steady::now() - t0;
+      gw_cpu_s += cpu_seconds(kids.gateway) - cpu0;
+      replies += st.replies.load();
 
-    std::atomic<std::size_t> ddone{0};
-    std::atomic<std::uint64_t> dcount{0};
-    const auto d0 = steady::now();
-    const auto duntil = d0 + std::chrono::seconds(cfg.seconds);
-    const std::size_t loops = cfg.route_clients * cfg.window;
-    for (std::size_t i = 0; i < loops; ++i)
-      asio::co_spawn(io, direct(pool, backend_port, duntil, dcount, ddone), asio::detached);
-    wait_for([&] { return ddone.load() == loops; }, std::chrono::seconds(cfg.seconds + 60));
-    direct_per_s = per_second(static_cast<double>(dcount.load()), steady::now() - d0);
+      std::atomic<std::size_t> ddone{0};
+      std::atomic<std::uint64_t> dcount{0};
+      const auto d0 = steady::now();
+      const std::size_t loops = cfg.route_clients * cfg.window;
+      for (std::size_t i = 0; i < loops; ++i)
+        asio::co_spawn(io, direct(pool, backend_port, d0 + slice, dcount, ddone), asio::detached);
+      wait_for([&] { return ddone.load() == loops; }, std::chrono::seconds(cfg.seconds + 60));
+      direct_time += steady::now() - d0;
+      direct_count += dcount.load();
+    }
+    route_per_s = per_second(static_cast<double>(replies), route_time);
+    direct_per_s = per_second(static_cast<double>(direct_count), direct_time);
+    gw_us_per_msg = replies > 0 ? gw_cpu_s * 1e6 / static_cast<double>(replies) : 0.0;
   }
 
   // 3. @connections posts, until every posted frame arrived.
@@ -540,8 +580,8 @@ int main(int argc, char** argv) {
       rss_before, rss_idle, cfg.conns, kib_per_conn, rss_used, kib_per_used_conn);
   std::printf(
       "two-way route: %.0f msg/s through the gateway vs %.0f req/s straight to the backend (%.2f of it), "
-      "%zu clients x %zu in flight\n",
-      route_per_s, direct_per_s, route_share, cfg.route_clients, cfg.window);
+      "%zu clients x %zu in flight, %zu alternating rounds; the gateway spent %.1f us of CPU per message\n",
+      route_per_s, direct_per_s, route_share, cfg.route_clients, cfg.window, cfg.rounds, gw_us_per_msg);
   std::printf("@connections: %.0f posts/s delivered (%llu of %zu), %zu concurrent callers\n", post_per_s,
               static_cast<unsigned long long>(st.posts_received.load()), cfg.posts, cfg.post_concurrency);
   if (!error.empty()) {
@@ -550,8 +590,8 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "RESULT gateway conns=%zu kib_per_conn=%.2f route_msgs_per_s=%.0f direct_req_per_s=%.0f route_share=%.3f "
-      "post_per_s=%.0f\n",
-      st.opened.load(), kib_per_conn, route_per_s, direct_per_s, route_share, post_per_s);
+      "gw_cpu_us_per_msg=%.1f post_per_s=%.0f\n",
+      st.opened.load(), kib_per_conn, route_per_s, direct_per_s, route_share, gw_us_per_msg, post_per_s);
   std::fflush(stdout);
 
   // Stop the gateway first (it sends every $disconnect, and the clients' reads end), then let the

@@ -267,7 +267,9 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
     while (!st.idle.empty()) {
       connection_ptr c = std::move(st.idle.back());
       st.idle.pop_back();
-      if (now - c->idle_since < opts.timeouts.idle && !c->peer_is_done()) return c;
+      const auto idle_for = now - c->idle_since;
+      const bool done = idle_for < opts.recheck_after ? c->buffer.size() != 0 : c->peer_is_done();
+      if (idle_for < opts.timeouts.idle && !done) return c;
       --st.open;
       stale_replaced.fetch_add(1, std::memory_order_relaxed);
       to_close.push_back(std::move(c));
@@ -490,11 +492,6 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
     parser.body_limit(opts.max_response_bytes);
     if (req.method() == http::verb::head) parser.skip(true);
     c.begin_step(cp, opts.timeouts.read);
-    if constexpr (std::is_same_v<Stream, tcp::socket>) {
-      // Wait until the answer is there before reading: a read started at once would first try
-      // the socket, find it empty (the server has not answered yet) and cost a failed recv.
-      if (c.buffer.size() == 0) co_await stream.async_wait(tcp::socket::wait_read, use_tuple);
-    }
     auto [rec, n] = co_await http::async_read(stream, c.buffer, parser, use_tuple);
     if (rec) {
       if (c.fired() && c.past_deadline()) {
