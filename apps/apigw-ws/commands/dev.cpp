@@ -35,6 +35,7 @@
 #include <map>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #ifndef APIGW_SOURCE_DIR
 #define APIGW_SOURCE_DIR "."
@@ -55,6 +56,9 @@ struct dev_options {
   // connect_limit: connection attempts per minute per client address and per user, and connect
   // tokens per minute per user (the library's defaults); 0: no limit.
   std::size_t connect_limit = 20;
+  // allow_origins: pages on other origins that may use the backend (CORS with credentials on the
+  // token, login and app endpoints) and open the WebSocket (the $connect Origin check).
+  std::vector<std::string> allow_origins;
   log_options log;
 };
 
@@ -146,6 +150,8 @@ int run_dev(const globals& g, const dev_options& o) {
   bopts.security.shared_secret = *gateway_secret;
   // The pages may be opened as http://127.0.0.1:PORT or http://localhost:PORT.
   bopts.security.allowed_origins = {fmt::format("http://127.0.0.1:{}", port), fmt::format("http://localhost:{}", port)};
+  bopts.security.allowed_origins.insert(bopts.security.allowed_origins.end(), o.allow_origins.begin(),
+                                        o.allow_origins.end());
   bopts.security.check_origin_host = false;
   bopts.workers = 8;
   // Every page on this machine connects from one address, so a busy session of tabs (or a test
@@ -168,7 +174,9 @@ int run_dev(const globals& g, const dev_options& o) {
   } catch (const std::exception& e) {
     return fail("dev: example apps", failure{core::error::invalid_argument, e.what()});
   }
-  server::backend_server http(app, {.address = o.host, .port = port, .io_threads = 2, .blocking_threads = 4}, &auth);
+  server::server_options sopts{.address = o.host, .port = port, .io_threads = 2, .blocking_threads = 4};
+  sopts.cors.allowed_origins = o.allow_origins;
+  server::backend_server http(app, sopts, &auth);
   site->mount(http);
   std::atomic<std::uint16_t> gateway_port{o.gateway_port};
   http.route("/api/ws-config/", [&](const dispatch::request& req) {
@@ -303,8 +311,12 @@ void register_dev(CLI::App& app, const globals& g, command_runner& run) {
       ->capture_default_str();
   cmd->add_option("--source-dir", o->source_dir, "The apigw-ws source tree (examples/ and web/ are served from it)")
       ->capture_default_str();
+  cmd->add_option("--allow-origin", o->allow_origins,
+                  "A page origin besides the backend's own that may use it from a browser (CORS with credentials, "
+                  "the WebSocket's Origin check), e.g. http://127.0.0.1:5173 (repeatable)");
   add_log_options(cmd, o->log, "warn");
   add_example(cmd, "apigw-ws dev --port 8000 --gateway-port 4510 --data-dir apigw-dev-data");
+  add_example(cmd, "apigw-ws dev --allow-origin http://127.0.0.1:5173   # a single-page app served elsewhere");
   add_example(cmd, "apigw-ws dev --log-level info --log-format json");
   cmd->callback([&g, &run, o] { run = [&g, o]() -> int { return run_dev(g, *o); }; });
 }
