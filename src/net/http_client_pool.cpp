@@ -267,9 +267,7 @@ struct http_client_pool::impl : std::enable_shared_from_this<impl> {
     while (!st.idle.empty()) {
       connection_ptr c = std::move(st.idle.back());
       st.idle.pop_back();
-      const auto idle_for = now - c->idle_since;
-      const bool done = idle_for < opts.recheck_after ? c->buffer.size() != 0 : c->peer_is_done();
-      if (idle_for < opts.timeouts.idle && !done) return c;
+      if (now - c->idle_since < opts.timeouts.idle && !c->peer_is_done()) return c;
       --st.open;
       stale_replaced.fetch_add(1, std::memory_order_relaxed);
       to_close.push_back(std::move(c));

@@ -9,8 +9,7 @@
 // a multi-threaded io_context, on a strand or not.
 //
 // A kept-alive connection the server has meanwhile closed is noticed before reuse (a
-// non-blocking peek sees the FIN) and replaced; a connection back from its last response for less
-// than `recheck_after` is reused without the peek (see there). If a reused connection still fails before a
+// non-blocking peek sees the FIN) and replaced. If a reused connection still fails before a
 // single byte of the request was written, the request is retried once on a new connection. A
 // request that was (partly) written is never repeated here: the caller decides (POSTs are not
 // idempotent).
@@ -54,14 +53,6 @@ struct client_pool_options {
   // opened); further requests wait in line for a free one.
   std::size_t max_connections_per_origin = 128;
   std::size_t max_response_bytes = 8 * 1024 * 1024;
-  // recheck_after: an idle connection is peeked (one non-blocking recv) before reuse only when its
-  // last response ended at least this long ago. On a busy path (the gateway's integrations, a
-  // broadcast) a connection comes back and is taken again within microseconds, and the peek was
-  // a system call per request that found nothing. A server that closes a kept-alive connection
-  // sooner than this after a response, without `Connection: close`, makes that one request fail
-  // as a network error (the caller's retry policy applies) instead of being sent on a new
-  // connection. Zero: always peek.
-  std::chrono::milliseconds recheck_after{100};
   client_timeouts timeouts;
   bool verify_peer = true;                  // verify the server certificate chain and host name (https)
   std::string extra_ca_pem;                 // PEM certificates trusted in addition to the system store

@@ -119,31 +119,6 @@ TEST(net_http_client_pool, replaces_a_kept_alive_connection_the_server_closed) {
   EXPECT_GE(pool.stats().stale_replaced, 1U);
 }
 
-// Within `recheck_after` of its last response a connection is reused without the peek: the
-// documented cost is that a server closing it that soon fails the one request (a network error,
-// never a hang); with the peek (the default after 100 ms, above) it would have been replaced.
-TEST(net_http_client_pool, reuses_a_connection_within_recheck_after_without_peeking) {
-  io_runner io;
-  counting_handler h;
-  http_server_options sopts;
-  sopts.read_timeout = 50ms;
-  http_server server(io.executor(), h.handler(), sopts);
-  ASSERT_TRUE(server.start());
-  client_pool_options po;
-  po.recheck_after = 10s;
-  http_client_pool pool(io.executor(), po);
-  ASSERT_TRUE(io.run(pool.request(get(server.port()))));
-  std::this_thread::sleep_for(200ms);
-  auto r = io.run(pool.request(get(server.port())));
-  ASSERT_FALSE(r);
-  EXPECT_EQ(pool.stats().stale_replaced, 0U);
-  EXPECT_EQ(pool.stats().connections_opened, 1U);
-  // The failed connection is dropped: the next request opens a new one and succeeds.
-  r = io.run(pool.request(get(server.port())));
-  ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ(pool.stats().connections_opened, 2U);
-}
-
 TEST(net_http_client_pool, read_timeout_is_a_timeout) {
   io_runner io;
   counting_handler h;
