@@ -320,8 +320,9 @@ front_door::front_door(asio::any_io_executor ex, std::shared_ptr<context> ctx, s
   so.error_response = server_error;
   so.drain_bytes = k_max_drain_bytes;
   so.drain_time = k_drain_time;
-  so.on_upgrade = [d = doors_](tcp::socket socket, net::incoming_request req) {
-    d->upgrade(std::move(socket), std::move(req));
+  so.on_upgrade = [d = doors_](net::upgraded_stream stream, net::incoming_request req) {
+    // The listener speaks plain HTTP (no options.tls), so the stream is a socket.
+    if (auto* socket = std::get_if<tcp::socket>(&stream)) d->upgrade(std::move(*socket), std::move(req));
   };
   server_ = std::make_unique<net::http_server>(
       ex, [d = doors_](net::incoming_request req) { return d->request(d, std::move(req)); }, std::move(so));
