@@ -232,10 +232,11 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         "{}\r\n\r\n{}",
         body.size(), body);
     conn.expires_after(opts.write_timeout);
-    co_await asio::async_write(conn.socket(), asio::buffer(answer), use_tuple);
+    auto [ec, n] = co_await asio::async_write(conn.socket(), asio::buffer(answer), use_tuple);
     conn.expires_never();
-    boost::system::error_code ignored;
-    conn.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    // The rest of the request may still be unread: drop it for a moment, so that closing does
+    // not reset the connection before the client has read the answer.
+    if (!ec) co_await drain(conn);
   }
 
   // serve: requests on one connection until it ends; true when the stream was handed to

@@ -15,6 +15,9 @@
 
 #include <fmt/format.h>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <fstream>
 #include <random>
 #include <stdexcept>
@@ -96,6 +99,9 @@ boost::system::error_code tls_probe::handshake() {
   boost::system::error_code ec;
   stream_->next_layer().connect({asio::ip::make_address("127.0.0.1"), port_}, ec);
   if (ec) return ec;
+  // A server that never answers fails the test instead of hanging it.
+  timeval tv{20, 0};
+  ::setsockopt(stream_->next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   stream_->handshake(asio::ssl::stream_base::client, ec);
   return ec;
 }
