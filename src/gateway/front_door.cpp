@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -24,6 +26,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 
 namespace apigw::gateway::detail {
 
@@ -136,26 +139,33 @@ struct front_door::doors : std::enable_shared_from_this<doors> {
 
   // -- WebSocket upgrades --
 
-  // upgrade: takes over the socket of an upgrade request (on the listener's strand): the
-  // handshake runs on the strand the connection will live on.
-  void upgrade(tcp::socket socket, net::incoming_request req) {
-    boost::system::error_code ec;
-    const auto protocol = socket.local_endpoint(ec).protocol();
-    if (ec) return;
-    const auto native = socket.release(ec);
-    if (ec) return;
+  // upgrade: takes over the stream of an upgrade request (on the listener's strand): the
+  // handshake runs on the strand the connection will live on. A plain socket moves onto that
+  // strand; a TLS stream stays on the listener's executor and is driven from the strand (see
+  // gateway/client_stream.hpp).
+  void upgrade(net::upgraded_stream stream, net::incoming_request req) {
     auto strand = conns->next_strand();
-    socket_t own(strand);
-    own.assign(protocol, native, ec);
-    if (ec) return;
-    asio::co_spawn(strand, handshake(shared_from_this(), std::move(own), std::move(req), strand),
+    std::optional<client_stream> own;
+    if (auto* socket = std::get_if<tcp::socket>(&stream)) {
+      boost::system::error_code ec;
+      const auto protocol = socket->local_endpoint(ec).protocol();
+      if (ec) return;
+      const auto native = socket->release(ec);
+      if (ec) return;
+      socket_t moved(strand);
+      moved.assign(protocol, native, ec);
+      if (ec) return;
+      own.emplace(std::move(moved));
+    } else {
+      own.emplace(socket_t(strand), std::move(std::get<std::unique_ptr<net::tls_connection>>(stream)));
+    }
+    asio::co_spawn(strand, handshake(shared_from_this(), std::move(*own), std::move(req), strand),
                    [](const std::exception_ptr&) {});
   }
 
   // refuse: answers a handshake with `resp` and ends the connection.
-  asio::awaitable<void> refuse(socket_t socket, net::http_response resp) {
+  asio::awaitable<void> refuse(client_stream stream, net::http_response resp) {
     ctx->counters.connections_rejected.fetch_add(1);
-    http_stream stream(std::move(socket));
     http::response<http::string_body> msg;
     msg.result(resp.status);
     msg.version(11);
@@ -163,15 +173,31 @@ struct front_door::doors : std::enable_shared_from_this<doors> {
     msg.body() = std::move(resp.body);
     msg.keep_alive(false);
     msg.prepare_payload();
-    stream.expires_after(ctx->opts.limits.write_timeout);
-    co_await http::async_write(stream, msg, use_tuple);
     boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (!stream.is_tls()) {
+      http_stream plain(std::move(stream.plain_socket()));
+      plain.expires_after(ctx->opts.limits.write_timeout);
+      co_await http::async_write(plain, msg, use_tuple);
+      plain.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      co_return;
+    }
+    // TLS: written through the TLS stream; a timer on this strand cuts a write that stalls.
+    auto& tls = stream.tls_stream();
+    auto done = std::make_shared<bool>(false);
+    asio::steady_timer stall(co_await asio::this_coro::executor, ctx->opts.limits.write_timeout);
+    stall.async_wait([done, socket = &tls.next_layer()](const boost::system::error_code& ec) {
+      boost::system::error_code ignored_close;
+      if (!ec && !*done) socket->close(ignored_close);
+    });
+    co_await http::async_write(tls, msg, use_tuple);
+    *done = true;
+    stall.cancel();
+    tls.next_layer().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
   // handshake: checks the upgrade, runs $connect (the handshake waits for it, spec §1.2), sends
   // the 101 and starts the session.
-  asio::awaitable<void> handshake([[maybe_unused]] std::shared_ptr<doors> self, socket_t socket,
+  asio::awaitable<void> handshake([[maybe_unused]] std::shared_ptr<doors> self, client_stream socket,
                                   net::incoming_request req, strand_t strand) {
     const auto q = req.target.find('?');
     const std::string_view path = std::string_view(req.target).substr(0, q);
@@ -320,25 +346,29 @@ front_door::front_door(asio::any_io_executor ex, std::shared_ptr<context> ctx, s
   so.error_response = server_error;
   so.drain_bytes = k_max_drain_bytes;
   so.drain_time = k_drain_time;
-  so.on_upgrade = [d = doors_](tcp::socket socket, net::incoming_request req) {
-    d->upgrade(std::move(socket), std::move(req));
+  so.on_upgrade = [d = doors_](net::upgraded_stream stream, net::incoming_request req) {
+    d->upgrade(std::move(stream), std::move(req));
   };
-  server_ = std::make_unique<net::http_server>(
-      ex, [d = doors_](net::incoming_request req) { return d->request(d, std::move(req)); }, std::move(so));
+  ex_ = std::move(ex);
+  options_ = std::move(so);
 }
 
 front_door::~front_door() = default;
 
-result<void> front_door::start() {
+result<void> front_door::start(std::shared_ptr<net::server_tls> tls) {
+  auto so = options_;
+  so.tls = std::move(tls);
+  server_ = std::make_unique<net::http_server>(
+      ex_, [d = doors_](net::incoming_request req) { return d->request(d, std::move(req)); }, std::move(so));
   return server_->start();
 }
 
 std::uint16_t front_door::port() const noexcept {
-  return server_->port();
+  return server_ ? server_->port() : 0;
 }
 
 void front_door::stop_accepting() {
-  server_->stop_accepting();
+  if (server_) server_->stop_accepting();
 }
 
 }  // namespace apigw::gateway::detail

@@ -6,6 +6,8 @@
 #pragma once
 
 #include "apigw/core/error.hpp"
+#include "apigw/net/http_server.hpp"
+#include "apigw/net/tls.hpp"
 #include "gateway/context.hpp"
 #include "gateway/management_api.hpp"
 #include "gateway/session.hpp"
@@ -14,10 +16,6 @@
 
 #include <cstdint>
 #include <memory>
-
-namespace apigw::net {
-class http_server;
-}
 
 namespace apigw::gateway::detail {
 
@@ -29,8 +27,9 @@ class front_door {
   front_door(const front_door&) = delete;
   front_door& operator=(const front_door&) = delete;
 
-  // start: binds and listens (net::error::bind_failed / invalid_url as net::http_server says).
-  result<void> start();
+  // start: binds and listens (net::error::bind_failed / invalid_url as net::http_server says);
+  // with `tls`, every connection is TLS (wss://, https://).
+  result<void> start(std::shared_ptr<net::server_tls> tls = nullptr);
   // port: the bound port.
   std::uint16_t port() const noexcept;
   // stop_accepting: no new connections; kept-alive HTTP connections close after their next answer.
@@ -39,6 +38,8 @@ class front_door {
  private:
   struct doors;  // what the listener's callbacks run (shared with them)
   std::shared_ptr<doors> doors_;
+  boost::asio::any_io_executor ex_;
+  net::http_server_options options_;  // the listener's, but for TLS (see start)
   std::unique_ptr<net::http_server> server_;
 };
 

@@ -9,6 +9,9 @@
 // This file owns them and runs start and shutdown.
 #include "apigw/gateway/gateway.hpp"
 
+#include "apigw/gateway/error.hpp"
+#include "apigw/net/error.hpp"
+#include "apigw/net/tls.hpp"
 #include "gateway/context.hpp"
 #include "gateway/front_door.hpp"
 #include "gateway/management_api.hpp"
@@ -73,6 +76,7 @@ struct gateway::impl {
   std::shared_ptr<detail::sessions> conns;
   std::shared_ptr<detail::management_api> mgmt;
   detail::front_door door;
+  std::shared_ptr<net::server_tls> tls;  // set when the gateway speaks TLS
 };
 
 gateway::gateway(asio::any_io_executor ex, gateway_config config, gateway_options options)
@@ -85,17 +89,38 @@ gateway::~gateway() {
 }
 
 result<void> gateway::start() {
-  if (auto r = impl_->ctx->served.load_state(); !r) return r;
-  if (auto r = impl_->door.start(); !r) return r;
   const auto& opts = impl_->ctx->opts;
-  impl_->ctx->log.info("listening", "address", opts.address, "port", impl_->door.port(), "auth",
-                       opts.auth == auth_mode::sigv4 ? "sigv4" : "none");
+  if (!opts.integration_ca_pem.empty()) {
+    if (auto ca = net::certificate_sha256(opts.integration_ca_pem); !ca) {
+      return failure{error::invalid_config, "gateway_options::integration_ca_pem: " + ca.error().message};
+    }
+  }
+  if (opts.tls_certificate.empty() != opts.tls_key.empty()) {
+    return failure{error::invalid_config,
+                   "gateway_options: tls_certificate and tls_key go together (both set for TLS, neither without)"};
+  }
+  if (!opts.tls_certificate.empty()) {
+    auto tls = net::server_tls::from_files({opts.tls_certificate, opts.tls_key});
+    if (!tls) return tls.error();
+    impl_->tls = std::move(*tls);
+  }
+  if (auto r = impl_->ctx->served.load_state(); !r) return r;
+  if (auto r = impl_->door.start(impl_->tls); !r) return r;
+  impl_->ctx->log.info("listening", "address", opts.address, "port", impl_->door.port(), "tls",
+                       impl_->tls ? "on" : "off", "auth", opts.auth == auth_mode::sigv4 ? "sigv4" : "none");
   impl_->conns->start_sweeper();
   return ok();
 }
 
 std::uint16_t gateway::port() const noexcept {
   return impl_->door.port();
+}
+
+result<void> gateway::reload_tls() {
+  if (!impl_->tls) return failure{net::error::tls_config_invalid, "the gateway does not speak TLS; nothing to reload"};
+  auto r = impl_->tls->reload();
+  if (r) impl_->ctx->log.info("TLS certificate reloaded", "certificate", impl_->ctx->opts.tls_certificate.string());
+  return r;
 }
 
 asio::awaitable<void> gateway::shutdown(std::chrono::milliseconds grace) {

@@ -35,6 +35,7 @@ net::client_pool_options pool_options(const gateway_options& opts) {
   po.timeouts.write = std::chrono::milliseconds(30000);
   po.max_response_bytes = 10 * 1024 * 1024;
   po.max_connections_per_origin = opts.limits.integration_connections_per_origin;
+  po.extra_ca_pem = opts.integration_ca_pem;  // https:// endpoints: the system store plus these
   return po;
 }
 

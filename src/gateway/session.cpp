@@ -204,6 +204,9 @@ void sessions::start_read(const connection_ptr& conn) {
 // a frame boundary, and every complete frame (the messages handed over, the control frames
 // processed) is accounted for.
 bool sessions::nothing_buffered(const connection& conn) {
+  // A TLS stream may hold decrypted bytes (or whole records) its socket no longer shows: a wss://
+  // connection always keeps a Beast read pending instead.
+  if (conn.ws.next_layer().next_layer().is_tls()) return false;
   const auto& sc = conn.ws.next_layer().scanner();
   return sc.at_boundary() && sc.open_fragments() == 0 && sc.messages() == conn.delivered &&
          sc.controls() == conn.controls_consumed;

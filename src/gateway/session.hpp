@@ -12,6 +12,7 @@
 #pragma once
 
 #include "apigw/core/clock.hpp"
+#include "gateway/client_stream.hpp"
 #include "gateway/context.hpp"
 #include "gateway/frame_guard.hpp"
 #include "gateway/integration_client.hpp"
@@ -50,9 +51,11 @@ using io_executor = boost::asio::io_context::executor_type;
 using strand_t = boost::asio::strand<io_executor>;
 using socket_t = boost::asio::basic_stream_socket<boost::asio::ip::tcp, strand_t>;
 using timer_t = boost::asio::basic_waitable_timer<steady, boost::asio::wait_traits<steady>, strand_t>;
-// The WebSocket stream sits on the bare socket (no beast::tcp_stream: the watchdog owns every
-// deadline) without permessage-deflate support compiled in: an idle connection is mostly this.
-using ws_stream = boost::beast::websocket::stream<frame_guard_stream<socket_t>, false>;
+// The WebSocket stream sits on the bare socket or a TLS stream (gateway/client_stream.hpp; no
+// beast::tcp_stream: the watchdog owns every deadline) without permessage-deflate support compiled
+// in: an idle connection is mostly this.
+using client_stream = basic_client_stream<socket_t>;
+using ws_stream = boost::beast::websocket::stream<frame_guard_stream<client_stream>, false>;
 
 // A `due` time that never comes.
 inline constexpr std::int64_t k_never = std::numeric_limits<std::int64_t>::max();
@@ -67,8 +70,8 @@ struct close_cause {
 
 // connection: one accepted WebSocket client (see the file comment).
 struct connection : connection_identity, std::enable_shared_from_this<connection> {
-  connection(strand_t s, std::uint64_t max_frame, socket_t&& socket)
-      : strand(std::move(s)), ws(max_frame, std::move(socket)) {}
+  connection(strand_t s, std::uint64_t max_frame, client_stream&& stream)
+      : strand(std::move(s)), ws(max_frame, std::move(stream)) {}
 
   // enqueue result for PostToConnection.
   enum class post_status { queued, full, closed };

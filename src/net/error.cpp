@@ -29,12 +29,15 @@ class category_impl final : public boost::system::error_category {
         return "client pool closed";
       case error::bind_failed:
         return "cannot listen";
+      case error::tls_config_invalid:
+        return "invalid TLS certificate or key";
     }
     return "unknown net error";
   }
   boost::system::error_condition default_error_condition(int ev) const noexcept override {
     switch (static_cast<error>(ev)) {
       case error::invalid_url:
+      case error::tls_config_invalid:
         return condition::invalid_argument;
       case error::timeout:
         return condition::timeout;

@@ -1,6 +1,7 @@
 // The HTTP/1.1 server helper: an accept loop on its own strand, and per connection one coroutine
 // on a strand of its own that reads a request, awaits the handler, writes the response, and loops
-// while the connection is kept alive. Every read and write has a deadline (Beast tcp_stream).
+// while the connection is kept alive. Every read and write has a deadline (Beast tcp_stream; for TLS
+// connections a timer of their own, see tls_io).
 #include "apigw/net/http_server.hpp"
 
 #include "net/beast_convert.hpp"
@@ -11,16 +12,21 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <algorithm>
 #include <atomic>
@@ -64,6 +70,72 @@ http::response<http::string_body> to_beast(http_response&& r, unsigned version, 
 
 http_response plain_error(unsigned status, std::string_view text) {
   return http_response{status, {{"Content-Type", "text/plain"}}, std::string(text)};
+}
+
+// plain_io: a plain connection; Beast's tcp_stream keeps the deadlines.
+class plain_io {
+ public:
+  explicit plain_io(tcp::socket s) : stream_(std::move(s)) {}
+  beast::tcp_stream& io() { return stream_; }
+  tcp::socket& socket() { return stream_.socket(); }
+  void expires_after(std::chrono::milliseconds d) { stream_.expires_after(d); }
+  void expires_never() { stream_.expires_never(); }
+  auto read_raw(asio::mutable_buffer b) { return stream_.async_read_some(b, use_tuple); }
+  upgraded_stream release() { return stream_.release_socket(); }
+
+ private:
+  beast::tcp_stream stream_;
+};
+
+// tls_io: a TLS connection (Asio's ssl::stream on the bare socket, so that it can be handed over
+// as it is) and a timer that closes the socket when a step's deadline passes. Used on the
+// connection's strand only; a wake-up acts only if no later deadline was set since (generation).
+class tls_io {
+ public:
+  tls_io(std::unique_ptr<tls_connection> c, const asio::strand<asio::any_io_executor>& strand)
+      : conn_(std::move(c)), timer_(strand), guard_(std::make_shared<guard>()) {
+    guard_->socket = &conn_->stream.next_layer();
+  }
+  ~tls_io() { guard_->socket = nullptr; }
+  tls_io(const tls_io&) = delete;
+  tls_io& operator=(const tls_io&) = delete;
+
+  tls_stream& io() { return conn_->stream; }
+  tcp::socket& socket() { return conn_->stream.next_layer(); }
+  void expires_after(std::chrono::milliseconds d) {
+    const std::uint64_t gen = ++guard_->generation;
+    timer_.expires_after(d);
+    timer_.async_wait([g = guard_, gen](const boost::system::error_code& ec) {
+      if (ec || g->socket == nullptr || g->generation != gen) return;
+      boost::system::error_code ignored;
+      g->socket->close(ignored);
+    });
+  }
+  void expires_never() {
+    ++guard_->generation;
+    timer_.cancel();
+  }
+  auto read_raw(asio::mutable_buffer b) { return socket().async_read_some(b, use_tuple); }
+  upgraded_stream release() {
+    expires_never();
+    guard_->socket = nullptr;
+    return std::move(conn_);
+  }
+
+ private:
+  struct guard {
+    tcp::socket* socket = nullptr;
+    std::uint64_t generation = 0;
+  };
+  std::unique_ptr<tls_connection> conn_;
+  asio::steady_timer timer_;
+  std::shared_ptr<guard> guard_;
+};
+
+// plain_http_on_tls: the TLS handshake failed because the client sent a plain HTTP request.
+bool plain_http_on_tls(const boost::system::error_code& ec) {
+  return ec.category() == asio::error::get_ssl_category() &&
+         ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_HTTP_REQUEST;
 }
 
 }  // namespace
@@ -118,26 +190,31 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     }
     try {
       if (opts.tls) {
-        beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *opts.tls);
-        control->socket = &beast::get_lowest_layer(stream).socket();
+        tls_io conn(std::make_unique<tls_connection>(opts.tls->current(), std::move(socket)), strand);
+        control->socket = &conn.socket();
         if (!stopped.load()) {
-          beast::get_lowest_layer(stream).expires_after(opts.read_timeout);
-          auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, use_tuple);
+          conn.expires_after(opts.handshake_timeout);
+          auto [hec] = co_await conn.io().async_handshake(ssl::stream_base::server, use_tuple);
+          conn.expires_never();
           if (!hec) {
-            co_await serve(stream, beast::get_lowest_layer(stream), remote);
-            beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(1));
-            co_await stream.async_shutdown(use_tuple);
+            if (!co_await serve(conn, remote)) {
+              conn.expires_after(std::chrono::seconds(1));
+              co_await conn.io().async_shutdown(use_tuple);
+              conn.expires_never();
+            }
+          } else if (plain_http_on_tls(hec)) {
+            co_await answer_plain_http(conn);
           }
         }
         control->socket = nullptr;
       } else {
-        beast::tcp_stream stream(std::move(socket));
-        control->socket = &stream.socket();
-        const bool handed_off = !stopped.load() && co_await serve(stream, stream, remote);
+        plain_io conn(std::move(socket));
+        control->socket = &conn.socket();
+        const bool handed_off = !stopped.load() && co_await serve(conn, remote);
         control->socket = nullptr;
         if (!handed_off) {
           boost::system::error_code ignored;
-          stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+          conn.socket().shutdown(tcp::socket::shutdown_send, ignored);
         }
       }
     } catch (const std::exception&) {
@@ -146,10 +223,26 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     unregister_session(id);
   }
 
-  // serve: requests on one connection until it ends; true when the socket was handed to
+  // answer_plain_http: a plain HTTP request arrived where a TLS handshake was expected: a 400 in
+  // clear text says so (what curl and browsers then show), then the connection ends.
+  asio::awaitable<void> answer_plain_http(tls_io& conn) {
+    static constexpr std::string_view body = "This port speaks TLS: use https:// (or wss://).\n";
+    const std::string answer = fmt::format(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: "
+        "{}\r\n\r\n{}",
+        body.size(), body);
+    conn.expires_after(opts.write_timeout);
+    auto [ec, n] = co_await asio::async_write(conn.socket(), asio::buffer(answer), use_tuple);
+    conn.expires_never();
+    // The rest of the request may still be unread: drop it for a moment, so that closing does
+    // not reset the connection before the client has read the answer.
+    if (!ec) co_await drain(conn);
+  }
+
+  // serve: requests on one connection until it ends; true when the stream was handed to
   // on_upgrade (then the caller must leave it alone).
-  template <class Stream>
-  asio::awaitable<bool> serve(Stream& stream, beast::tcp_stream& lowest, const std::string& remote) {
+  template <class Conn>
+  asio::awaitable<bool> serve(Conn& conn, const std::string& remote) {
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
@@ -158,26 +251,26 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       parser.body_limit(opts.max_body_bytes);
       // Waiting for the request to start and reading all of it share the read_timeout (a slow
       // sender gets no more time than an idle one).
-      lowest.expires_after(opts.read_timeout);
-      const auto ec = co_await read_request(stream, buffer, parser);
+      conn.expires_after(opts.read_timeout);
+      const auto ec = co_await read_request(conn.io(), buffer, parser);
       if (ec) {
         if (ec == http::error::body_limit || ec == http::error::header_limit) {
           // A named local, not a temporary inside the co_await (GCC 12).
           auto answer = error_answer(ec == http::error::body_limit ? 413 : 431);
-          const bool sent = co_await respond(stream, lowest, std::move(answer), 11, false);
-          if (sent) co_await drain(lowest);
+          const bool sent = co_await respond(conn, std::move(answer), 11, false);
+          if (sent) co_await drain(conn);
         } else if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
                    ec != http::error::end_of_stream && ec != http::error::partial_message) {
-          co_await respond(stream, lowest, error_answer(400), 11, false);
+          co_await respond(conn, error_answer(400), 11, false);
         }
         co_return false;
       }
-      lowest.expires_never();
+      conn.expires_never();
       auto& msg = parser.get();
       const bool keep_alive = msg.keep_alive() && accepting.load();
       const unsigned version = msg.version();
       const bool head = msg.method() == http::verb::head;
-      const bool upgrade = opts.on_upgrade && !opts.tls && beast::websocket::is_upgrade(msg);
+      const bool upgrade = opts.on_upgrade && beast::websocket::is_upgrade(msg);
       incoming_request req;
       req.method = std::string(msg.method_string());
       req.target = std::string(msg.target());
@@ -186,7 +279,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       req.remote_address = remote;
       if (upgrade) {
         if (stopped.load()) co_return false;
-        opts.on_upgrade(lowest.release_socket(), std::move(req));
+        opts.on_upgrade(conn.release(), std::move(req));
         co_return true;
       }
 
@@ -197,7 +290,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         resp = plain_error(500, "internal error\n");
       }
       if (!resp || stopped.load()) co_return false;
-      if (!co_await respond(stream, lowest, std::move(*resp), version, keep_alive, head)) co_return false;
+      if (!co_await respond(conn, std::move(*resp), version, keep_alive, head)) co_return false;
       if (!keep_alive) co_return false;
     }
   }
@@ -237,36 +330,36 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
 
   // respond: writes one response; for a HEAD request only its header (with the Content-Length
   // the body would have), since the client reads no body after it.
-  template <class Stream>
-  asio::awaitable<bool> respond(Stream& stream, beast::tcp_stream& lowest, http_response&& r, unsigned version,
-                                bool keep_alive, bool head = false) {
+  template <class Conn>
+  asio::awaitable<bool> respond(Conn& conn, http_response&& r, unsigned version, bool keep_alive, bool head = false) {
     auto msg = to_beast(std::move(r), version, keep_alive);
-    lowest.expires_after(opts.write_timeout);
+    conn.expires_after(opts.write_timeout);
     boost::system::error_code ec;
     if (head) {
       http::response_serializer<http::string_body> sr(msg);
-      std::tie(ec, std::ignore) = co_await http::async_write_header(stream, sr, use_tuple);
+      std::tie(ec, std::ignore) = co_await http::async_write_header(conn.io(), sr, use_tuple);
     } else {
-      std::tie(ec, std::ignore) = co_await http::async_write(stream, msg, use_tuple);
+      std::tie(ec, std::ignore) = co_await http::async_write(conn.io(), msg, use_tuple);
     }
-    lowest.expires_never();
+    conn.expires_never();
     co_return !ec;
   }
 
   // drain: after an error response to a request that was not read to its end, stop sending and
   // read (and drop) what the client still sends, for a moment (drain_bytes, drain_time): closing a socket with unread
   // data sends a reset, which can destroy the response before the client reads it.
-  asio::awaitable<void> drain(beast::tcp_stream& lowest) {
+  template <class Conn>
+  asio::awaitable<void> drain(Conn& conn) {
     boost::system::error_code ignored;
-    lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    lowest.expires_after(opts.drain_time);
+    conn.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    conn.expires_after(opts.drain_time);
     std::vector<char> sink(16 * 1024);
     for (std::size_t total = 0; total < opts.drain_bytes;) {
-      auto [ec, n] = co_await lowest.async_read_some(asio::buffer(sink), use_tuple);
+      auto [ec, n] = co_await conn.read_raw(asio::buffer(sink));
       if (ec) break;
       total += n;
     }
-    lowest.expires_never();
+    conn.expires_never();
   }
 
   std::uint64_t register_session(const std::shared_ptr<session_control>& c) {

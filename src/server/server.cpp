@@ -5,22 +5,27 @@
 #include "apigw/core/json.hpp"
 #include "apigw/dispatch/error.hpp"
 #include "apigw/dispatch/http.hpp"
+#include "apigw/net/error.hpp"
 #include "apigw/net/http_server.hpp"
+#include "apigw/net/tls.hpp"
 #include "server/cors.hpp"
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <csignal>
 #include <exception>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <iterator>
 #include <sstream>
 #include <thread>
@@ -178,7 +183,24 @@ struct backend_server::impl {
     }
     return find_route(path) != nullptr;
   }
+  // watch_sighup: reloads the certificate on every SIGHUP until shutdown.
+  void watch_sighup() {
+    sighup->async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec || draining.load()) return;
+      if (auto r = tls->reload(); r) {
+        app.options().log.info("TLS certificate reloaded", "signal", "SIGHUP", "certificate",
+                               opts.tls_certificate.string());
+      } else {
+        app.options().log.error("TLS certificate not reloaded; the previous one stays in use", "signal", "SIGHUP",
+                                "error", r.error().message);
+      }
+      watch_sighup();
+    });
+  }
+
   asio::io_context io;
+  std::shared_ptr<net::server_tls> tls;  // set when the server speaks HTTPS
+  std::optional<asio::signal_set> sighup;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::unique_ptr<net::http_server> http;
   std::vector<std::thread> threads;
@@ -331,7 +353,17 @@ result<void> backend_server::start() {
   if (i.login != nullptr) {
     if (auto a = dispatch::check_auth_options(i.login->options()); !a) return a.error();
   }
+  if (i.opts.tls_certificate.empty() != i.opts.tls_key.empty()) {
+    return failure{net::error::tls_config_invalid,
+                   "server_options: tls_certificate and tls_key go together (both set for HTTPS, neither for HTTP)"};
+  }
+  if (!i.opts.tls_certificate.empty()) {
+    auto tls = net::server_tls::from_files({i.opts.tls_certificate, i.opts.tls_key});
+    if (!tls) return tls.error();
+    i.tls = std::move(*tls);
+  }
   net::http_server_options o;
+  o.tls = i.tls;
   o.address = i.opts.address;
   o.port = i.opts.port;
   o.read_timeout = i.opts.read_timeout;
@@ -342,6 +374,10 @@ result<void> backend_server::start() {
   i.http = std::make_unique<net::http_server>(
       i.io.get_executor(), [p = impl_.get()](net::incoming_request in) { return p->serve(std::move(in)); }, o);
   if (auto started = i.http->start(); !started) return started.error();
+  if (i.tls && i.opts.tls_reload_on_sighup) {
+    i.sighup.emplace(i.io, SIGHUP);
+    i.watch_sighup();
+  }
   i.work.emplace(i.io.get_executor());
   const auto n = i.opts.io_threads == 0 ? 1 : i.opts.io_threads;
   for (std::size_t t = 0; t < n; ++t) i.threads.emplace_back([p = impl_.get()] { p->io.run(); });
@@ -350,6 +386,11 @@ result<void> backend_server::start() {
 
 std::uint16_t backend_server::port() const noexcept {
   return impl_->http ? impl_->http->port() : 0;
+}
+
+result<void> backend_server::reload_tls() {
+  if (!impl_->tls) return failure{net::error::tls_config_invalid, "the server does not speak TLS; nothing to reload"};
+  return impl_->tls->reload();
 }
 
 void backend_server::shutdown() {
@@ -365,6 +406,17 @@ void backend_server::shutdown() {
     std::this_thread::sleep_for(std::chrono::milliseconds{5});
   }
   if (i.http) i.http->stop();
+  if (i.sighup) {
+    // The pending wait would keep io.run() going; cancelled on the I/O threads (signal_set is not
+    // thread-safe).
+    std::promise<void> cancelled;
+    asio::post(i.io, [&] {
+      boost::system::error_code ignored;
+      i.sighup->cancel(ignored);
+      cancelled.set_value();
+    });
+    cancelled.get_future().wait();
+  }
   i.work.reset();
   for (auto& t : i.threads) {
     if (t.joinable()) t.join();

@@ -56,14 +56,14 @@ export async function startDev(args = []) {
 }
 
 // launch: headless chromium with the flags this machine needs (no background networking: the
-// network is closed). playwright gives every launch a fresh, empty profile of its own.
-export async function launch() {
+// network is closed), plus `extraArgs`. playwright gives every launch a fresh, empty profile of its own.
+export async function launch(extraArgs = []) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh (Debian package chromium)`);
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync', ...extraArgs],
   });
 }
 

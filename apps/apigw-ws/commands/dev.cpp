@@ -3,7 +3,9 @@
 // in one process on separate io_contexts and ports, and the gateway reaches the backend only over
 // HTTP on loopback, exactly as API Gateway would. SIGINT/SIGTERM stop both cleanly (the gateway
 // first, so every open socket's $disconnect still reaches the backend); SIGUSR1 restarts the
-// gateway on the same port, to watch clients reconnect by themselves.
+// gateway on the same port, to watch clients reconnect by themselves. With --tls both serve TLS
+// (https://, wss://) with a certificate from a local CA made once in the data folder, and the
+// command prints how to trust that CA; SIGHUP re-reads the certificate files.
 //
 // The gateway proves itself to the backend as on AWS: a shared secret, new on every run, that the
 // backend requires (backend_options::security.shared_secret) and the gateway's integrations inject
@@ -18,6 +20,7 @@
 #include "apigw/gateway/config.hpp"
 #include "apigw/gateway/gateway.hpp"
 #include "apigw/mgmt/sender.hpp"
+#include "apigw/net/tls.hpp"
 #include "apigw/server/server.hpp"
 
 #include <fmt/format.h>
@@ -28,12 +31,15 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -59,8 +65,84 @@ struct dev_options {
   // allow_origins: pages on other origins that may use the backend (CORS with credentials on the
   // token, login and app endpoints) and open the WebSocket (the $connect Origin check).
   std::vector<std::string> allow_origins;
+  // TLS: --tls makes a local CA and a certificate once (in <data>/tls); --tls-cert/--tls-key use
+  // the given ones instead (--tls-ca: the CA the gateway trusts for the backend besides the system's).
+  bool tls = false;
+  std::optional<std::string> tls_cert;
+  std::optional<std::string> tls_key;
+  std::optional<std::string> tls_ca;
   log_options log;
 };
+
+// dev_tls: the certificate both servers use and the CA the gateway and the sender trust.
+struct dev_tls {
+  fs::path certificate;
+  fs::path key;
+  std::string ca_pem;  // may be empty: the system store only
+  fs::path ca_file;    // what to tell the user to trust (--tls)
+  bool created = false;
+};
+
+// write_private: writes `content` to `file`, readable by the owner only.
+void write_private(const fs::path& file, const std::string& content) {
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << content;
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+}
+
+std::string read_whole(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// local_tls: <data>/tls/{ca.pem, ca-key.pem, cert.pem, key.pem}, made on the first --tls run (a CA
+// of this data folder only, and a certificate for localhost, 127.0.0.1, ::1 and --host) and
+// reused after, so the browser's trust in the CA lasts. Delete the folder for new ones.
+result<dev_tls> local_tls(const fs::path& data, const std::string& host) {
+  const fs::path dir = data / "tls";
+  dev_tls out{dir / "cert.pem", dir / "key.pem", {}, dir / "ca.pem", false};
+  if (fs::exists(out.ca_file) && fs::exists(out.certificate) && fs::exists(out.key)) {
+    out.ca_pem = read_whole(out.ca_file);
+    return out;
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return failure{core::error::io_error, fmt::format("cannot create {}: {}", dir.string(), ec.message())};
+  auto ca = net::make_local_ca(fmt::format("apigw-ws dev CA ({})", data.string()));
+  if (!ca) return ca.error();
+  std::vector<std::string> names{"localhost", "127.0.0.1", "::1"};
+  if (std::find(names.begin(), names.end(), host) == names.end() && host != "0.0.0.0" && host != "::") {
+    names.push_back(host);
+  }
+  auto leaf = net::issue_server_certificate(*ca, names);
+  if (!leaf) return leaf.error();
+  write_private(dir / "ca-key.pem", ca->key);
+  write_private(out.ca_file, ca->certificate);
+  write_private(out.key, leaf->key);
+  write_private(out.certificate, leaf->certificate);
+  out.ca_pem = ca->certificate;
+  out.created = true;
+  return out;
+}
+
+// trust_instructions: how to make browsers and tools on this machine trust the dev CA.
+std::string trust_instructions(const dev_tls& t) {
+  const auto spki = net::spki_sha256_base64(read_whole(t.certificate));
+  const auto ca = shell_quote(t.ca_file.string());
+  return fmt::format(
+      "  TLS            certificate {} (CA {}{})\n"
+      "  Trust the CA, one of:\n"
+      "    Chromium/Chrome (this user, NSS):  certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n apigw-ws-dev -i {}\n"
+      "    Firefox: Settings > Privacy & Security > Certificates > View Certificates > Authorities > Import {}\n"
+      "    Debian/Ubuntu system store:        sudo cp {} /usr/local/share/ca-certificates/apigw-ws-dev.crt && "
+      "sudo update-ca-certificates\n"
+      "    macOS:  sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain {}\n"
+      "    One Chromium run, no install:      chromium --ignore-certificate-errors-spki-list={}\n"
+      "    curl / apigw-ws send:              SSL_CERT_FILE={} (or curl --cacert {})\n",
+      shell_quote(t.certificate.string()), ca, t.created ? ", made now" : "", ca, ca, ca, ca,
+      spki ? *spki : std::string("?"), ca, ca);
+}
 
 // read_or_create: the file's first line, or `make()` written to it (mode 0600) when it is missing.
 std::string read_or_create(const fs::path& file, const std::function<std::string()>& make) {
@@ -134,22 +216,43 @@ int run_dev(const globals& g, const dev_options& o) {
   auto& store = **db;
   auto& clock = system_clock_source::instance();
 
+  std::optional<dev_tls> tls;
+  if (o.tls) {
+    auto made = local_tls(data, o.host);
+    if (!made) return fail("dev --tls", made.error());
+    tls = std::move(*made);
+  } else if (o.tls_cert) {
+    tls = dev_tls{*o.tls_cert, *o.tls_key, {}, {}, false};
+    if (o.tls_ca) {
+      tls->ca_pem = read_whole(*o.tls_ca);
+      if (tls->ca_pem.empty()) {
+        return fail("dev --tls-ca", failure{core::error::invalid_argument, "cannot read " + *o.tls_ca});
+      }
+    }
+  }
+  const std::string http_scheme = tls ? "https" : "http";
+  const std::string ws_scheme = tls ? "wss" : "ws";
+
   const auto secret = read_or_create(data / "cookie-secret", [] { return new_token_hex().value(); });
-  dispatch::builtin_authenticator auth(store, clock, secret, {.secure_cookie = false});
+  // Over https the session cookie is Secure, as in production.
+  dispatch::builtin_authenticator auth(store, clock, secret, {.secure_cookie = tls.has_value()});
   auto logins = demo_users(auth, store, data);
   if (!logins) return fail("dev: demo users", logins.error());
 
   // The allowed origins name the backend's port, so port 0 (tests) is resolved here, up front.
   const std::uint16_t port = o.port != 0 ? o.port : free_port(o.host);
-  mgmt::sender sender;
+  mgmt::sender_options sender_opts;
+  if (tls) sender_opts.pool.extra_ca_pem = tls->ca_pem;  // @connections of the local gateway, over https
+  mgmt::sender sender(sender_opts);
   dispatch::sender_delivery delivery(sender, store);
   dispatch::backend_options bopts;
   // A new secret on every run: nothing to store, and a leaked one dies with the process.
   auto gateway_secret = new_token_hex();
   if (!gateway_secret) return fail("dev: gateway secret", gateway_secret.error());
   bopts.security.shared_secret = *gateway_secret;
-  // The pages may be opened as http://127.0.0.1:PORT or http://localhost:PORT.
-  bopts.security.allowed_origins = {fmt::format("http://127.0.0.1:{}", port), fmt::format("http://localhost:{}", port)};
+  // The pages may be opened as http(s)://127.0.0.1:PORT or http(s)://localhost:PORT.
+  bopts.security.allowed_origins = {fmt::format("{}://127.0.0.1:{}", http_scheme, port),
+                                    fmt::format("{}://localhost:{}", http_scheme, port)};
   bopts.security.allowed_origins.insert(bopts.security.allowed_origins.end(), o.allow_origins.begin(),
                                         o.allow_origins.end());
   bopts.security.check_origin_host = false;
@@ -176,6 +279,11 @@ int run_dev(const globals& g, const dev_options& o) {
   }
   server::server_options sopts{.address = o.host, .port = port, .io_threads = 2, .blocking_threads = 4};
   sopts.cors.allowed_origins = o.allow_origins;
+  if (tls) {
+    // SIGHUP re-reads the files (the backend server watches for it).
+    sopts.tls_certificate = tls->certificate;
+    sopts.tls_key = tls->key;
+  }
   server::backend_server http(app, sopts, &auth);
   site->mount(http);
   std::atomic<std::uint16_t> gateway_port{o.gateway_port};
@@ -183,10 +291,11 @@ int run_dev(const globals& g, const dev_options& o) {
     // The socket's host is the page's own host name, so the browser sends its cookie with it.
     std::string host{req.header_value("Host").value_or(o.host)};
     if (auto colon = host.rfind(':'); colon != std::string::npos) host.resize(colon);
-    return response::json(200, json::object{{"url", fmt::format("ws://{}:{}/dev", host, gateway_port.load())}});
+    return response::json(200,
+                          json::object{{"url", fmt::format("{}://{}:{}/dev", ws_scheme, host, gateway_port.load())}});
   });
   if (auto started = http.start(); !started) return fail("dev: backend", started.error());
-  const auto backend_base = fmt::format("http://{}:{}/ws/", o.host, http.port());
+  const auto backend_base = fmt::format("{}://{}:{}/ws/", http_scheme, o.host, http.port());
 
   // Each gateway instance gets its own io_context, so a restart also closes the old instance's
   // keep-alive @connections sockets (the sender then reconnects to the new one).
@@ -195,6 +304,11 @@ int run_dev(const globals& g, const dev_options& o) {
   gopts.address = o.host;
   gopts.port = o.gateway_port;
   gopts.log = log.with("component", "gateway");
+  if (tls) {
+    gopts.tls_certificate = tls->certificate;
+    gopts.tls_key = tls->key;
+    gopts.integration_ca_pem = tls->ca_pem;  // the backend's certificate
+  }
   std::optional<gateway::gateway> gw;
   auto gateway_config = gateway::default_dev_config(backend_base);
   add_request_id_header(gateway_config);
@@ -226,7 +340,7 @@ int run_dev(const globals& g, const dev_options& o) {
   row.name = "local";
   row.api_id = "devapi0001";
   row.stage = "dev";
-  row.endpoint = fmt::format("http://{}:{}/dev", o.host, gateway_port.load());
+  row.endpoint = fmt::format("{}://{}:{}/dev", http_scheme, o.host, gateway_port.load());
   row.target_base = backend_base;
   if (auto r = store.upsert_gateway(row); !r) {
     stop_gateway();
@@ -234,7 +348,7 @@ int run_dev(const globals& g, const dev_options& o) {
     return fail("dev: register the gateway", r.error());
   }
 
-  const auto url = fmt::format("http://{}:{}/", o.host, http.port());
+  const auto url = fmt::format("{}://{}:{}/", http_scheme, o.host, http.port());
   // The commands below are for pasting into another shell: they name this binary by its path when
   // `apigw-ws` on PATH is not this binary (a build folder), and quote the database path.
   const auto self = self_command();
@@ -244,24 +358,39 @@ int run_dev(const globals& g, const dev_options& o) {
       "  Open           %s\n"
       "  Log in as      alice / %s   (admin: may notify everyone)\n"
       "                 bob   / %s\n"
-      "  Gateway        ws://%s:%u/dev   (@connections at http://%s:%u/dev/@connections/{id})\n"
+      "  Gateway        %s://%s:%u/dev   (@connections at %s://%s:%u/dev/@connections/{id})\n"
       "  Backend        %s{connect,disconnect,default}\n"
-      "  Data           %s\n\n"
+      "  Data           %s\n%s\n"
       "  From another shell:\n"
       "    %s --db %s send --all --json "
       "'{\"type\":\"system\",\"level\":\"warning\",\"message\":\"Maintenance at 18:00\"}'\n"
       "    %s --db %s sessions list\n\n"
-      "Ctrl-C stops both; kill -USR1 %d restarts the gateway.\n"
-      "ready url=%s gateway=ws://%s:%u/dev\n",
-      url.c_str(), (*logins)["alice"].c_str(), (*logins)["bob"].c_str(), o.host.c_str(), gateway_port.load(),
-      o.host.c_str(), gateway_port.load(), backend_base.c_str(), data.c_str(), self.c_str(), db_arg.c_str(),
-      self.c_str(), db_arg.c_str(), static_cast<int>(::getpid()), url.c_str(), o.host.c_str(), gateway_port.load());
+      "Ctrl-C stops both; kill -USR1 %d restarts the gateway%s.\n"
+      "ready url=%s gateway=%s://%s:%u/dev\n",
+      url.c_str(), (*logins)["alice"].c_str(), (*logins)["bob"].c_str(), ws_scheme.c_str(), o.host.c_str(),
+      gateway_port.load(), http_scheme.c_str(), o.host.c_str(), gateway_port.load(), backend_base.c_str(), data.c_str(),
+      tls && !tls->ca_file.empty() ? trust_instructions(*tls).c_str() : "", self.c_str(), db_arg.c_str(), self.c_str(),
+      db_arg.c_str(), static_cast<int>(::getpid()), tls ? "; kill -HUP re-reads the certificate" : "", url.c_str(),
+      ws_scheme.c_str(), o.host.c_str(), gateway_port.load());
   std::fflush(stdout);
 
   // The main thread waits for signals; everything else runs on the other threads.
   boost::asio::io_context control;
   boost::asio::signal_set stop_signals(control, SIGINT, SIGTERM);
   boost::asio::signal_set restart_signal(control, SIGUSR1);
+  boost::asio::signal_set reload_signal(control);
+  std::function<void(const boost::system::error_code&, int)> on_reload = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    // The backend server reloads on its own; the gateway's is reloaded here.
+    if (gw) {
+      if (auto r = gw->reload_tls(); !r) log.error("gateway TLS certificate not reloaded", "error", r.error().message);
+    }
+    reload_signal.async_wait(on_reload);
+  };
+  if (tls) {
+    reload_signal.add(SIGHUP);
+    reload_signal.async_wait(on_reload);
+  }
   stop_signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (!ec) control.stop();
   });
@@ -288,6 +417,7 @@ int run_dev(const globals& g, const dev_options& o) {
   app.stop();
   boost::system::error_code ignored;
   stop_signals.clear(ignored);
+  reload_signal.clear(ignored);
   ignore_stop_signals();
   return k_exit_ok;
 }
@@ -314,10 +444,26 @@ void register_dev(CLI::App& app, const globals& g, command_runner& run) {
   cmd->add_option("--allow-origin", o->allow_origins,
                   "A page origin besides the backend's own that may use it from a browser (CORS with credentials, "
                   "the WebSocket's Origin check), e.g. http://127.0.0.1:5173 (repeatable)");
+  auto* tls = cmd->add_flag("--tls", o->tls,
+                            "Serve https:// and wss:// with a local CA and certificate made once in <data-dir>/tls; "
+                            "prints how to trust the CA");
+  auto* cert = cmd->add_option("--tls-cert", o->tls_cert,
+                               "Serve https:// and wss:// with this PEM certificate chain instead (re-read on SIGHUP)")
+                   ->check(CLI::ExistingFile);
+  auto* key = cmd->add_option("--tls-key", o->tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
+  auto* ca = cmd->add_option("--tls-ca", o->tls_ca,
+                             "PEM CA the gateway trusts for the backend's --tls-cert besides the system store")
+                 ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
+  ca->needs(cert);
+  tls->excludes(cert);
   add_log_options(cmd, o->log, "warn");
   add_example(cmd, "apigw-ws dev --port 8000 --gateway-port 4510 --data-dir apigw-dev-data");
   add_example(cmd, "apigw-ws dev --allow-origin http://127.0.0.1:5173   # a single-page app served elsewhere");
   add_example(cmd, "apigw-ws dev --log-level info --log-format json");
+  add_example(cmd, "apigw-ws dev --tls   # https://127.0.0.1:8000/ and wss://; prints how to trust the local CA");
+  add_example(cmd, "apigw-ws dev --tls-cert cert.pem --tls-key key.pem --tls-ca ca.pem");
   cmd->callback([&g, &run, o] { run = [&g, o]() -> int { return run_dev(g, *o); }; });
 }
 

@@ -1,5 +1,6 @@
 // apigw-ws gateway: runs the local API Gateway (WebSocket APIs, @connections, /metrics) in the
 // foreground until SIGINT or SIGTERM, then closes every connection and sends its $disconnect.
+// With --tls-cert/--tls-key it serves wss:// and https:// and re-reads the files on SIGHUP.
 #include "cli_common.hpp"
 
 #include "apigw/gateway/config.hpp"
@@ -10,9 +11,14 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <fmt/format.h>
+
 #include <csignal>
 #include <cstdio>
+#include <fstream>
+#include <functional>
 #include <optional>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -41,8 +47,20 @@ struct gateway_cli_options {
   unsigned delete_close_code = 1000;
   bool ping_resets_idle = false;
   std::string control_plane_maps = "merge";
+  std::optional<std::string> tls_cert;
+  std::optional<std::string> tls_key;
+  std::optional<std::string> integration_ca;
   log_options log;
 };
+
+// read_pem_file: the whole of a (small) PEM file, or an error naming it.
+result<std::string> read_pem_file(const std::string& path, std::string_view option) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return failure{core::error::invalid_argument, fmt::format("{}: cannot read {}", option, path)};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 int run_gateway(const globals& g, const gateway_cli_options& o) {
   gateway::gateway_config config;
@@ -87,15 +105,24 @@ int run_gateway(const globals& g, const gateway_cli_options& o) {
   opts.choices.max_duration_close_code = static_cast<std::uint16_t>(o.idle_close_code);
   opts.choices.delete_close_code = static_cast<std::uint16_t>(o.delete_close_code);
   opts.choices.ping_resets_idle = o.ping_resets_idle;
-  opts.log = make_logger(g, o.log);
+  const auto log = make_logger(g, o.log);
+  opts.log = log;
   if (o.state_file) opts.state_file = *o.state_file;
+  if (o.tls_cert) opts.tls_certificate = *o.tls_cert;
+  if (o.tls_key) opts.tls_key = *o.tls_key;
+  if (o.integration_ca) {
+    auto pem = read_pem_file(*o.integration_ca, "--integration-ca");
+    if (!pem) return fail("gateway", pem.error());
+    opts.integration_ca_pem = std::move(*pem);
+  }
+  const bool tls = o.tls_cert.has_value();
 
   boost::asio::io_context io;
   gateway::gateway gw(io.get_executor(), std::move(config), std::move(opts));
   if (auto r = gw.start(); !r) return fail("gateway", r.error());
   if (!g.quiet) {
-    std::printf("apigw-ws gateway listening on ws://%s:%u (@connections at http://%s:%u/{stage}/@connections)\n",
-                o.host.c_str(), gw.port(), o.host.c_str(), gw.port());
+    std::printf("apigw-ws gateway listening on %s://%s:%u (@connections at %s://%s:%u/{stage}/@connections)\n",
+                tls ? "wss" : "ws", o.host.c_str(), gw.port(), tls ? "https" : "http", o.host.c_str(), gw.port());
     std::fflush(stdout);
   }
 
@@ -104,12 +131,27 @@ int run_gateway(const globals& g, const gateway_cli_options& o) {
     if (ec) return;
     boost::asio::co_spawn(io, gw.shutdown(*grace), [&io](const std::exception_ptr&) { io.stop(); });
   });
+  // SIGHUP: read the certificate files again (renewed certificates without a restart).
+  boost::asio::signal_set reload_signal(io);
+  std::function<void(const boost::system::error_code&, int)> on_reload = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (auto r = gw.reload_tls(); !r) {
+      log.error("TLS certificate not reloaded; the previous one stays in use", "signal", "SIGHUP", "error",
+                r.error().message);
+    }
+    reload_signal.async_wait(on_reload);
+  };
+  if (tls) {
+    reload_signal.add(SIGHUP);
+    reload_signal.async_wait(on_reload);
+  }
   std::vector<std::thread> workers;
   for (std::size_t i = 1; i < o.threads; ++i) workers.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : workers) t.join();
   boost::system::error_code ignored;
   signals.clear(ignored);
+  reload_signal.clear(ignored);
   ignore_stop_signals();
   return k_exit_ok;
 }
@@ -182,8 +224,23 @@ void register_gateway(CLI::App& app, const globals& g, command_runner& run) {
   cmd->add_option("--shutdown-grace", o->shutdown_grace, "How long shutdown waits for $disconnect calls")
       ->check(duration_check())
       ->capture_default_str();
+  auto* cert = cmd->add_option("--tls-cert", o->tls_cert,
+                               "PEM certificate chain (the gateway's certificate first): serve wss:// and https:// "
+                               "(@connections, /metrics) only, TLS 1.2+; re-read on SIGHUP")
+                   ->check(CLI::ExistingFile);
+  auto* key =
+      cmd->add_option("--tls-key", o->tls_key, "PEM private key (unencrypted) of --tls-cert")->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
+  cmd->add_option("--integration-ca", o->integration_ca,
+                  "PEM CA certificates trusted for https:// integration endpoints besides the system store (a "
+                  "local CA); integration certificates are always verified")
+      ->check(CLI::ExistingFile);
   add_log_options(cmd, o->log);
   add_example(cmd, "apigw-ws gateway --port 4510 --backend http://127.0.0.1:8000/ws/");
+  add_example(cmd,
+              "apigw-ws gateway --tls-cert gw-cert.pem --tls-key gw-key.pem --backend https://localhost:8443/ws/ "
+              "--integration-ca ca.pem   # kill -HUP <pid> re-reads the certificate");
   add_example(cmd, "apigw-ws gateway --log-format json --log-level debug 2> gateway.log");
   add_example(cmd, "apigw-ws gateway --config apis.json --auth sigv4 --state-file gw-state.json");
   cmd->callback([&g, &run, o] { run = [&g, o]() -> int { return run_gateway(g, *o); }; });

@@ -1,6 +1,7 @@
 // apigw/gateway/gateway.hpp: the local API Gateway: one port serving WebSocket clients at
 // `ws://HOST:PORT/{stage}[?query]`, the `@connections` Management API at
-// `/{stage}/@connections/{id}` and Prometheus metrics at `/metrics`.
+// `/{stage}/@connections/{id}` and Prometheus metrics at `/metrics` (with a certificate:
+// `wss://` and `https://`, gateway_options::tls_certificate).
 //
 // Each WebSocket connection lives on a strand (shared from a fixed set), driven by completion
 // handlers: an idle one is a pending wait for its socket and nothing else (about 3.7 KiB, most of
@@ -85,6 +86,17 @@ struct gateway_options {
   unverified_choices choices;
   auth_mode auth = auth_mode::none;
   std::chrono::milliseconds backend_connect_timeout{5000};
+  // TLS for clients: with both set, the port speaks TLS only (1.2 and 1.3): wss:// for WebSocket
+  // clients, https:// for @connections, the control plane and /metrics. tls_certificate is the
+  // PEM chain (the gateway's certificate first), tls_key its unencrypted PEM key; start() fails
+  // naming a file that cannot be used; reload_tls() reads them again (new connections get the new
+  // certificate, open ones keep theirs).
+  std::filesystem::path tls_certificate;
+  std::filesystem::path tls_key;
+  // integration_ca_pem: PEM CA certificates trusted for https:// integration endpoints besides the
+  // system store (a local CA such as `apigw-ws dev --tls` makes). start() fails when it is set and
+  // holds no certificate. Integration certificates are always verified (chain and host name).
+  std::string integration_ca_pem;
   // state_file: where control-plane changes are kept (empty: in memory only). When it exists at
   // start it replaces the configuration's APIs; every change rewrites it (temporary file + rename).
   std::filesystem::path state_file;
@@ -128,6 +140,11 @@ class gateway {
 
   // port: the bound port (after start).
   std::uint16_t port() const noexcept;
+
+  // reload_tls: reads gateway_options::tls_certificate and tls_key again. Fails with
+  // invalid_argument when the gateway has no TLS, or naming the file that cannot be used (the
+  // certificate in use then stays).
+  result<void> reload_tls();
 
   // shutdown: stops accepting, closes every WebSocket with the shutdown close code, and completes
   // once every accepted connection's $disconnect has been sent (or `grace` has passed).

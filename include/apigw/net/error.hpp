@@ -12,16 +12,17 @@ namespace apigw::net {
 
 // error: what the net module reports.
 enum class error {
-  invalid_url = 1,  // the URL could not be parsed or uses an unsupported scheme
-  resolve_failed,   // DNS lookup failed
-  connect_failed,   // TCP connect refused or unreachable
-  tls_failed,       // TLS handshake or certificate verification failed
-  write_failed,     // the request could not be written
-  read_failed,      // the response could not be read (reset, EOF, ...)
-  timeout,          // an operation ran out of time
-  bad_response,     // the peer sent something that is not HTTP/1.1, or too large
-  pool_closed,      // the client pool was closed
-  bind_failed,      // the server could not bind or listen
+  invalid_url = 1,     // the URL could not be parsed or uses an unsupported scheme
+  resolve_failed,      // DNS lookup failed
+  connect_failed,      // TCP connect refused or unreachable
+  tls_failed,          // TLS handshake or certificate verification failed
+  write_failed,        // the request could not be written
+  read_failed,         // the response could not be read (reset, EOF, ...)
+  timeout,             // an operation ran out of time
+  bad_response,        // the peer sent something that is not HTTP/1.1, or too large
+  pool_closed,         // the client pool was closed
+  bind_failed,         // the server could not bind or listen
+  tls_config_invalid,  // a certificate or key file is missing, unreadable or does not match
 };
 
 }  // namespace apigw::net

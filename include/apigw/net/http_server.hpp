@@ -6,6 +6,7 @@
 
 #include "apigw/core/error.hpp"
 #include "apigw/net/http_message.hpp"
+#include "apigw/net/tls.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -18,10 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
-
-namespace boost::asio::ssl {
-class context;
-}
+#include <variant>
 
 namespace apigw::net {
 
@@ -29,13 +27,20 @@ namespace apigw::net {
 // answer (a peer that drops the connection). An exception thrown by the handler becomes a 500.
 using request_handler = std::function<boost::asio::awaitable<std::optional<http_response>>(incoming_request)>;
 
+// upgraded_stream: the connection an upgrade handler takes over: the socket of a plain
+// connection, or a TLS connection (handshake done) with the context it was made with.
+using upgraded_stream = std::variant<boost::asio::ip::tcp::socket, std::unique_ptr<tls_connection>>;
+
 // upgrade_handler: takes over a connection whose request asks for a protocol upgrade (a
-// WebSocket handshake: `Connection: upgrade` with an `Upgrade` header). It receives the socket,
+// WebSocket handshake: `Connection: upgrade` with an `Upgrade` header). It receives the stream,
 // positioned right after the request, and the request itself; the server no longer touches
 // either. Called on the connection's strand; it must not block (start the owner's own work and
 // return). Bytes the client sent after the upgrade request, before any answer, are dropped (a
-// WebSocket client waits for the 101 before sending frames).
-using upgrade_handler = std::function<void(boost::asio::ip::tcp::socket, incoming_request)>;
+// WebSocket client waits for the 101 before sending frames). The socket's executor is the
+// server's; the owner may move a plain socket's descriptor onto an executor of its own, while a
+// TLS connection's stream stays on it (completion handlers run on the executor associated with
+// them, so an owner binds its strand to every operation it starts).
+using upgrade_handler = std::function<void(upgraded_stream, incoming_request)>;
 
 // http_server_options: where to listen and the limits.
 struct http_server_options {
@@ -46,7 +51,12 @@ struct http_server_options {
   std::size_t max_body_bytes = 1024 * 1024;        // larger requests get 413 and the connection is closed
   std::size_t max_header_bytes = 64 * 1024;        // request line + headers; larger: 431 and the connection is closed
   std::size_t max_connections = 4096;              // further connections are accepted and closed at once
-  std::shared_ptr<boost::asio::ssl::context> tls;  // when set, every connection is TLS (https)
+  // tls: when set, every connection is TLS (https/wss) with the holder's current context at accept
+  // time (net/tls.hpp: replace or reload it while the server runs). A connection whose TLS
+  // handshake is not done within handshake_timeout is closed; a plain HTTP request gets a 400
+  // saying the port speaks TLS.
+  std::shared_ptr<server_tls> tls;
+  std::chrono::milliseconds handshake_timeout{10000};
   // error_response: shapes the answers the server gives by itself: 400 to a request it cannot
   // parse, 413 to a body over max_body_bytes, 431 to a header over max_header_bytes. Unset: a
   // short text/plain answer.
@@ -55,8 +65,7 @@ struct http_server_options {
   // up to drain_time, is read and dropped, so that the client reads the answer instead of a reset.
   std::size_t drain_bytes = 4 * 1024 * 1024;
   std::chrono::milliseconds drain_time{500};
-  // on_upgrade: when set (and tls is not), upgrade requests are handed to it instead of the
-  // request handler.
+  // on_upgrade: when set, upgrade requests are handed to it instead of the request handler.
   upgrade_handler on_upgrade;
 };
 

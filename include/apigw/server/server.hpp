@@ -8,6 +8,8 @@
 //   ...
 //   http.shutdown();                  // graceful: new requests get 503, in-flight ones finish
 //
+//   server_options tls{.port = 8443, .tls_certificate = "cert.pem", .tls_key = "key.pem"};  // HTTPS
+//
 // Built on net::http_server (keep-alive, a timeout on every read and write, the `max_header_bytes`
 // header limit (431 above it) and the `max_body_bytes` body limit (413)). View requests run on the backend's bounded
 // worker pool (a full queue is answered 503); the token and logout endpoints, which block on the store, run on a
@@ -84,6 +86,15 @@ struct server_options {
   std::size_t max_connections = 4096;  // further connections are accepted and closed at once
   std::chrono::milliseconds shutdown_grace{5000};
   cors_options cors;  // cross-origin browser access; off by default
+  // TLS: with both files set the server speaks HTTPS only (TLS 1.2 and 1.3): tls_certificate is
+  // the PEM chain (the server's certificate first, then intermediates), tls_key its unencrypted PEM
+  // key. start() fails naming the file when either cannot be used. reload_tls() reads them again
+  // (and so does SIGHUP, unless tls_reload_on_sighup is false): new connections get the new
+  // certificate, open ones keep theirs, and a broken file leaves the old certificate in use.
+  // Behind a load balancer that terminates TLS, leave them empty (docs/deploy-to-aws.md).
+  std::filesystem::path tls_certificate;
+  std::filesystem::path tls_key;
+  bool tls_reload_on_sighup = true;
 };
 
 // http_handler: one of the application's own HTTP endpoints (the JSON API its pages call beside
@@ -117,6 +128,10 @@ class backend_server {
   result<void> start();
   // port: the bound port (after start).
   std::uint16_t port() const noexcept;
+  // reload_tls: reads server_options::tls_certificate and tls_key again (see there). Fails with
+  // invalid_argument when the server has no TLS, or naming the file that cannot be used (the
+  // certificate in use then stays).
+  result<void> reload_tls();
   // shutdown: stops taking requests (new ones get 503), waits up to shutdown_grace for the ones in
   // flight, then closes every connection and joins the threads. Idempotent.
   void shutdown();

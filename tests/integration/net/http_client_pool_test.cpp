@@ -368,9 +368,9 @@ test_certificate make_certificate(const char* san) {
 struct tls_site {
   explicit tls_site(const char* san) : cert(make_certificate(san)) {
     http_server_options sopts;
-    sopts.tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
-    sopts.tls->use_certificate_chain(asio::buffer(cert.cert_pem));
-    sopts.tls->use_private_key(asio::buffer(cert.key_pem), asio::ssl::context::pem);
+    auto ctx = server_context_from_pem(cert.cert_pem, cert.key_pem);
+    EXPECT_TRUE(ctx) << ctx.error().message;
+    if (ctx) sopts.tls = std::make_shared<server_tls>(std::move(*ctx));
     server = std::make_unique<http_server>(io.executor(), handler.handler(), sopts);
     EXPECT_TRUE(server->start());
   }

@@ -204,8 +204,9 @@ TEST(net_http_server, upgrade_requests_are_handed_to_the_owner_with_their_socket
   io_runner io;
   std::promise<std::pair<std::string, std::string>> seen;
   http_server_options opts;
-  opts.on_upgrade = [&seen](asio::ip::tcp::socket s, incoming_request req) {
+  opts.on_upgrade = [&seen](upgraded_stream stream, incoming_request req) {
     // The owner writes on the socket itself: the server no longer reads or writes it.
+    auto& s = std::get<asio::ip::tcp::socket>(stream);
     const std::string answer = "HTTP/1.1 101 Switching Protocols\r\n\r\nmine";
     boost::system::error_code ec;
     asio::write(s, asio::buffer(answer), ec);
