@@ -349,6 +349,16 @@ gateway_config default_dev_config(std::string_view backend_base) {
     api.routes.emplace(key, route_config{key, integ.id, false});
     api.integrations.emplace(integ.id, std::move(integ));
   }
+  // The browser client's heartbeat ({"action":"heartbeat"}), answered by the gateway itself: a
+  // one-way MOCK route, so idle clients cost the backend nothing.
+  integration_config heartbeat;
+  heartbeat.id = "hbt0000";
+  heartbeat.type = "MOCK";
+  heartbeat.request_templates.emplace("$default", R"({"statusCode": 200})");
+  heartbeat.template_selection = "\\$default";
+  heartbeat.responses.push_back(integration_response_config{"$default", {}, {}});
+  api.routes.emplace("heartbeat", route_config{"heartbeat", heartbeat.id, false});
+  api.integrations.emplace(heartbeat.id, std::move(heartbeat));
   cfg.apis.push_back(std::move(api));
   return cfg;
 }

@@ -137,7 +137,9 @@ result<gateway_config> load_gateway_config(const std::filesystem::path& file);
 
 // default_dev_config: one API ("devapi0001", stage "dev") whose $connect, $disconnect and $default
 // routes go to `{backend_base}connect`, `disconnect` and `default` (backend_base defaults to
-// "http://127.0.0.1:8000/ws/"), each mapping context.connectionId into the connectionId header.
+// "http://127.0.0.1:8000/ws/"), each mapping context.connectionId into the connectionId header,
+// and a one-way `heartbeat` route to a MOCK integration (the browser client's heartbeat, answered
+// by the gateway with no backend call and nothing sent back).
 gateway_config default_dev_config(std::string_view backend_base = "http://127.0.0.1:8000/ws/");
 
 }  // namespace apigw::gateway

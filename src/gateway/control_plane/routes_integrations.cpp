@@ -200,10 +200,14 @@ answer update_integration_response(model& s, const request& r) {
         }
       }
     }
-    if (auto bad = check_string_map(r.body, "responseTemplates")) return bad_request(*bad);
-    copy_members(r.body, *found,
-                 {"contentHandlingStrategy", "integrationResponseKey", "responseParameters", "responseTemplates",
-                  "templateSelectionExpression"});
+    // responseTemplates: merged key by key, "" removing a key (or replaced whole; see map_update).
+    if (auto bad = update_map(*found, r.body, "responseTemplates", s.maps)) return bad_request(*bad);
+    if (const auto* t = found->if_contains("responseTemplates"); t != nullptr && t->as_object().empty()) {
+      found->erase("responseTemplates");
+    }
+    copy_members(
+        r.body, *found,
+        {"contentHandlingStrategy", "integrationResponseKey", "responseParameters", "templateSelectionExpression"});
     return json_answer(200, *found, true);
   });
 }

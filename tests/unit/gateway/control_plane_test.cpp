@@ -38,7 +38,7 @@ TEST(ControlPlane, InitialConfigIsListed) {
   ASSERT_EQ(apis["items"].as_array().size(), 1u);
   EXPECT_EQ(apis["items"].as_array()[0].as_object().at("apiId"), "devapi0001");
   auto routes = f.call("GET", "/v2/apis/devapi0001/routes", "", 200);
-  EXPECT_EQ(routes["items"].as_array().size(), 3u);
+  EXPECT_EQ(routes["items"].as_array().size(), 4u);  // $connect, $disconnect, $default, heartbeat (MOCK)
 }
 
 TEST(ControlPlane, InitialApisAreDatedWithTheTimeGiven) {
@@ -121,7 +121,7 @@ TEST(ControlPlane, Errors) {
   r = f.cp.handle("POST", "/v2/apis/devapi0001/integrations",
                   R"({"integrationType":"HTTP_PROXY","integrationUri":"ftp://x/"})", k_now);
   EXPECT_EQ(r.response.status, 400u);  // refused by the served-configuration check, rolled back
-  EXPECT_EQ(f.call("GET", "/v2/apis/devapi0001/integrations", "", 200)["items"].as_array().size(), 3u);
+  EXPECT_EQ(f.call("GET", "/v2/apis/devapi0001/integrations", "", 200)["items"].as_array().size(), 4u);
 }
 
 TEST(ControlPlane, SaveAndLoadRoundTrip) {
