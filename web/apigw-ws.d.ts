@@ -117,7 +117,17 @@ export interface ClientOptions {
   csrfHeader?: string;
   /** Default 5 minutes (half of API Gateway's idle timeout). */
   heartbeatMs?: number;
-  /** The handler name of the heartbeat message. Default 'heartbeat'. */
+  /**
+   * The heartbeat frame, sent as JSON. Default {action: 'heartbeat'}: the route key "heartbeat"
+   * under the route selection expression $request.body.action, which an API answers itself when
+   * that route has a MOCK integration (no backend request), and which otherwise reaches the
+   * backend's "heartbeat" handler through $default.
+   */
+  heartbeatMessage?: Record<string, unknown>;
+  /**
+   * @deprecated Use heartbeatMessage. When given without heartbeatMessage, the heartbeat is
+   * {handler: heartbeatHandler} (0.1.0's frame), which always reaches the backend.
+   */
   heartbeatHandler?: string;
   /** Reconnect backoff: first delay (default 500 ms) and cap (default 30 s). */
   initialDelayMs?: number;

@@ -12,7 +12,10 @@
 //   one connect only) and opens `url?channel=...&ws_token=...`;
 // - reconnects after any close it did not ask for, with exponential backoff and jitter, until
 //   close(); a 401/403 from the token endpoint stops it (state 'unauthorized': log in again);
-// - sends a heartbeat message well inside API Gateway's 10-minute idle limit;
+// - sends a heartbeat message well inside API Gateway's 10-minute idle limit: {"action":"heartbeat"},
+//   which an API with a MOCK "heartbeat" route answers without calling the backend (the api.json
+//   of docs/design/infra.md and `apigw-ws dev` have one), and which otherwise reaches the backend's
+//   "heartbeat" handler through $default;
 // - dispatches each message to the handlers registered for its "type" ('*' gets every message);
 // - queues sends made while disconnected (bounded: the oldest are dropped beyond maxQueue) and
 //   flushes them once open.
@@ -29,7 +32,10 @@ const DEFAULTS = {
   csrfToken: '',
   csrfHeader: 'X-CSRF-Token',
   heartbeatMs: 5 * 60 * 1000, // half of API Gateway's 10-minute idle timeout
-  heartbeatHandler: 'heartbeat',
+  // The heartbeat frame's JSON. Its "action" is the route key under the route selection expression
+  // $request.body.action: the MOCK "heartbeat" route when the API has one (no backend request),
+  // else $default and the backend's handler of that name (it reads "handler", then "action").
+  heartbeatMessage: { action: 'heartbeat' },
   initialDelayMs: 500,
   maxDelayMs: 30000,
   maxQueue: 100,
@@ -48,13 +54,19 @@ export class ApigwClient {
   /**
    * @param {object} options url (ws:// or wss:// of the API stage) or urlProvider (async () => url);
    *   tokenUrl (absolute for a backend on another origin), credentials (fetch mode of the token
-   *   request), channel, csrfToken, csrfHeader, heartbeatMs, heartbeatHandler, initialDelayMs,
+   *   request), channel, csrfToken, csrfHeader, heartbeatMs, heartbeatMessage (heartbeatHandler:
+   *   the older option, sends {handler} instead when heartbeatMessage is not given), initialDelayMs,
    *   maxDelayMs, maxQueue; for tests: fetch, WebSocket, random, setTimeout, clearTimeout.
    *   Types: apigw-ws.d.ts.
    */
   constructor(options) {
     this.options = { ...DEFAULTS, ...options };
     const o = this.options;
+    // heartbeatHandler (0.1.0 sent {"handler":"heartbeat"}) still works when it is the only
+    // heartbeat option given.
+    if (options?.heartbeatHandler !== undefined && options?.heartbeatMessage === undefined) {
+      o.heartbeatMessage = { handler: options.heartbeatHandler };
+    }
     this._fetch = o.fetch ?? globalThis.fetch.bind(globalThis);
     this._WebSocket = o.WebSocket ?? globalThis.WebSocket;
     this._random = o.random ?? Math.random;
@@ -212,7 +224,7 @@ export class ApigwClient {
   _startHeartbeat() {
     this._stopHeartbeat();
     const beat = () => {
-      if (this._ws && this._state === 'open') this._ws.send(JSON.stringify({ handler: this.options.heartbeatHandler }));
+      if (this._ws && this._state === 'open') this._ws.send(JSON.stringify(this.options.heartbeatMessage));
       this._heartbeat = this._setTimeout(beat, this.options.heartbeatMs);
     };
     this._heartbeat = this._setTimeout(beat, this.options.heartbeatMs);

@@ -199,6 +199,7 @@ logging::logger make_logger(const globals& g, const log_options& o) {
 void add_request_id_header(gateway::gateway_config& config) {
   for (auto& api : config.apis) {
     for (auto& [id, integration] : api.integrations) {
+      if (integration.is_mock()) continue;  // no request to carry it
       integration.request_parameters.try_emplace("integration.request.header.X-Request-Id", "context.requestId");
     }
   }

@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <set>
 
 // GW_TRY(lhs, expr): evaluates the result `expr`; returns its failure, or assigns its value to
@@ -21,6 +22,18 @@
   lhs = std::move(*GW_CONCAT(gw_try_, __LINE__))
 
 namespace apigw::gateway {
+
+bool valid_integration_response_key(std::string_view key) {
+  if (key == "$default") return true;
+  if (key.size() < 3 || key.front() != '/' || key.back() != '/') return false;
+  try {
+    std::regex re(std::string(key.substr(1, key.size() - 2)));
+  } catch (const std::regex_error&) {
+    return false;
+  }
+  return true;
+}
+
 namespace {
 
 failure bad(std::string_view where, std::string_view why) {
@@ -84,19 +97,58 @@ bool valid_parameter_source(std::string_view s) {
   return false;
 }
 
+// parse_integration_responses: a MOCK integration's "integrationResponses" (keys "$default" or
+// "/regex/", each once).
+result<std::vector<integration_response_config>> parse_integration_responses(const json::object& o,
+                                                                             std::string_view w) {
+  std::vector<integration_response_config> out;
+  GW_TRY(auto items, optional_array(o, w, "integrationResponses"));
+  if (items == nullptr) return out;
+  for (const auto& item : *items) {
+    if (!item.is_object()) return bad(w, "integrationResponses items must be objects");
+    const auto& r = item.get_object();
+    if (auto c = check_members(r, w,
+                               {"integrationResponseKey", "integrationResponseId", "responseTemplates",
+                                "templateSelectionExpression", "responseParameters", "contentHandlingStrategy"});
+        !c)
+      return c.error();
+    integration_response_config ir;
+    GW_TRY(ir.key, required_string(r, w, "integrationResponseKey"));
+    if (!valid_integration_response_key(ir.key)) {
+      return bad(w, fmt::format("integrationResponseKey \"{}\" must be $default or /regex/", ir.key));
+    }
+    for (const auto& other : out) {
+      if (other.key == ir.key) return bad(w, fmt::format("integrationResponseKey {} twice", ir.key));
+    }
+    GW_TRY(ir.templates, string_map(r, w, "responseTemplates"));
+    ir.template_selection = std::string(get_string(r, "templateSelectionExpression").value_or(""));
+    out.push_back(std::move(ir));
+  }
+  return out;
+}
+
 result<integration_config> parse_integration(const json::object& o, std::string_view where) {
-  if (auto r = check_members(
-          o, where,
-          {"integrationId", "integrationType", "integrationMethod", "integrationUri", "requestParameters",
-           "timeoutInMillis", "description", "payloadFormatVersion", "connectionType", "passthroughBehavior"});
+  if (auto r =
+          check_members(o, where,
+                        {"integrationId", "integrationType", "integrationMethod", "integrationUri", "requestParameters",
+                         "timeoutInMillis", "description", "payloadFormatVersion", "connectionType",
+                         "passthroughBehavior", "requestTemplates", "templateSelectionExpression",
+                         "integrationResponseSelectionExpression", "integrationResponses"});
       !r)
     return r.error();
   integration_config out;
   GW_TRY(out.id, required_string(o, where, "integrationId"));
   const std::string w = fmt::format("{}, integration {}", where, out.id);
   out.type = std::string(get_string(o, "integrationType").value_or("HTTP_PROXY"));
+  if (out.type == "MOCK") {
+    GW_TRY(out.request_templates, string_map(o, w, "requestTemplates"));
+    out.template_selection = std::string(get_string(o, "templateSelectionExpression").value_or(""));
+    GW_TRY(out.responses, parse_integration_responses(o, w));
+    return out;
+  }
   if (out.type != "HTTP_PROXY")
-    return bad(w, fmt::format("integrationType {} is not served (only HTTP_PROXY)", out.type));
+    return bad(w, fmt::format("integrationType {} is not served (only HTTP_PROXY and MOCK)", out.type));
+  if (o.contains("integrationResponses")) return bad(w, "integrationResponses belong to MOCK integrations");
   out.method = std::string(get_string(o, "integrationMethod").value_or("POST"));
   GW_TRY(out.uri, required_string(o, w, "integrationUri"));
   if (!out.uri.starts_with("http://") && !out.uri.starts_with("https://")) {
@@ -297,6 +349,16 @@ gateway_config default_dev_config(std::string_view backend_base) {
     api.routes.emplace(key, route_config{key, integ.id, false});
     api.integrations.emplace(integ.id, std::move(integ));
   }
+  // The browser client's heartbeat ({"action":"heartbeat"}), answered by the gateway itself: a
+  // one-way MOCK route, so idle clients cost the backend nothing.
+  integration_config heartbeat;
+  heartbeat.id = "hbt0000";
+  heartbeat.type = "MOCK";
+  heartbeat.request_templates.emplace("$default", R"({"statusCode": 200})");
+  heartbeat.template_selection = "\\$default";
+  heartbeat.responses.push_back(integration_response_config{"$default", {}, {}});
+  api.routes.emplace("heartbeat", route_config{"heartbeat", heartbeat.id, false});
+  api.integrations.emplace(heartbeat.id, std::move(heartbeat));
   cfg.apis.push_back(std::move(api));
   return cfg;
 }

@@ -3,6 +3,7 @@
 #include "apigw/core/error.hpp"
 #include "gateway/aws_errors.hpp"
 #include "gateway/integration_log.hpp"
+#include "gateway/mock.hpp"
 
 #include <chrono>
 #include <utility>
@@ -26,6 +27,34 @@ integration_outcome outcome_answered(net::http_response r) {
   integration_outcome o;
   o.response = std::move(r);
   return o;
+}
+
+std::string_view event_type_name(event_kind k) {
+  return k == event_kind::connect ? "CONNECT" : (k == event_kind::disconnect ? "DISCONNECT" : "MESSAGE");
+}
+
+// mock_outcome: a MOCK integration's answer, made here with no backend call: the status the
+// request template chose and the response template's body, as if a backend had answered them.
+integration_outcome mock_outcome(const integration_config& integ, const integration_call& call,
+                                 const connection_identity& who) {
+  mock_context ctx;
+  ctx.connection_id = call.connection_id;
+  ctx.request_id = call.request_id;
+  ctx.message_id = call.message_id;
+  ctx.route_key = call.route_key;
+  ctx.event_type = event_type_name(call.kind);
+  ctx.api_id = call.api->id;
+  ctx.stage = call.stage->name;
+  ctx.domain_name = call.domain_name;
+  ctx.source_ip = who.handshake.source_ip;
+  ctx.connected_at_ms = call.connected_at_ms;
+  ctx.request_time_ms = call.request_time_ms;
+  auto answer = answer_mock(integ, call.body, ctx);
+  if (!answer.error.empty()) return outcome_failed(std::move(answer.error), false);
+  net::http_response r;
+  r.status = answer.status;
+  r.body = std::move(answer.body);
+  return outcome_answered(std::move(r));
 }
 
 net::client_pool_options pool_options(const gateway_options& opts) {
@@ -79,6 +108,7 @@ asio::awaitable<integration_outcome> integration_client::call(const connection_i
     call.disconnect_status_code = disconnect->code;
     call.disconnect_reason = disconnect->reason;
   }
+  if (integ->is_mock()) co_return mock_outcome(*integ, call, who);
   auto req = build_integration_request(call, req_opts_);
   if (!req) co_return outcome_failed(req.error().message, false);
 

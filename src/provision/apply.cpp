@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <utility>
 
 namespace apigw::provision {
@@ -13,6 +14,17 @@ namespace {
 
 namespace asio = boost::asio;
 using object = boost::json::object;
+
+// responses_path: /v2/apis/{api}/{parent_kind}/{parent}/{kind}[/{id}], labels encoded as botocore
+// encodes them (integration and route responses have no method on the client).
+std::string responses_path(std::string_view api_id, std::string_view parent_kind, std::string_view parent,
+                           std::string_view kind, std::string_view id) {
+  using mgmt::control_plane_client;
+  std::string path = fmt::format("/v2/apis/{}/{}/{}/{}", control_plane_client::encode_label(api_id), parent_kind,
+                                 control_plane_client::encode_label(parent), kind);
+  if (!id.empty()) path += "/" + control_plane_client::encode_label(id);
+  return path;
+}
 
 // call: the control-plane call of `o`. `scope` is the API id (API operations) or the domain name
 // (domain operations). Record operations are not calls.
@@ -38,6 +50,23 @@ asio::awaitable<result<object>> call(mgmt::control_plane_client& client, const s
       co_return co_await client.update_route(scope, o.target, o.body);
     case op::delete_route:
       co_return co_await client.delete_route(scope, o.target);
+    case op::create_integration_response:
+      co_return co_await client.call("CreateIntegrationResponse", "POST",
+                                     responses_path(scope, "integrations", o.target, "integrationresponses", {}), {},
+                                     o.body);
+    case op::update_integration_response:
+      co_return co_await client.call("UpdateIntegrationResponse", "PATCH",
+                                     responses_path(scope, "integrations", o.target, "integrationresponses", o.child),
+                                     {}, o.body);
+    case op::delete_integration_response:
+      co_return co_await client.call("DeleteIntegrationResponse", "DELETE",
+                                     responses_path(scope, "integrations", o.target, "integrationresponses", o.child));
+    case op::create_route_response:
+      co_return co_await client.call("CreateRouteResponse", "POST",
+                                     responses_path(scope, "routes", o.target, "routeresponses", {}), {}, o.body);
+    case op::delete_route_response:
+      co_return co_await client.call("DeleteRouteResponse", "DELETE",
+                                     responses_path(scope, "routes", o.target, "routeresponses", o.child));
     case op::create_stage:
       co_return co_await client.create_stage(scope, o.body);
     case op::update_stage:
@@ -78,11 +107,28 @@ bool undeploys(op kind) {
     case op::create_route:
     case op::update_route:
     case op::delete_route:
+    case op::create_integration_response:
+    case op::update_integration_response:
+    case op::delete_integration_response:
+    case op::create_route_response:
+    case op::delete_route_response:
     case op::create_stage:
       return true;
     default:
       return false;
   }
+}
+
+// resolve_new_ids: an integration (route) response operation on the integration (route) created
+// earlier in the run for its route key gets that one's real id.
+void resolve_new_ids(operation& o, const std::map<std::string, std::string>& integrations,
+                     const std::map<std::string, std::string>& routes) {
+  if (o.target != k_new_id) return;
+  const bool on_integration = o.kind == op::create_integration_response;
+  const bool on_route = o.kind == op::create_route_response;
+  if (!on_integration && !on_route) return;
+  const auto& created = on_integration ? integrations : routes;
+  if (auto it = created.find(o.route_key); it != created.end()) o.target = it->second;
 }
 
 // resolve_new_integration: a route operation targeting the integration created earlier in the
@@ -151,6 +197,37 @@ class api_run {
     auto stages = co_await client_.get_stages(out_.api_id);
     if (!stages) co_return stages.error();
     live_.stages = std::move(*stages);
+    co_return co_await read_responses();
+  }
+
+  // read_responses: the integration responses of MOCK integrations and the route responses of the
+  // routes the file makes MOCK routes (nothing else is planned from them).
+  asio::awaitable<result<void>> read_responses() {
+    using mgmt::control_plane_client;
+    for (const auto& i : live_.integrations) {
+      if (member_string(i, "integrationType") != "MOCK") continue;
+      const std::string id = member_string(i, "integrationId");
+      auto items = co_await client_.list(
+          "GetIntegrationResponses",
+          fmt::format("/v2/apis/{}/integrations/{}/integrationresponses",
+                      control_plane_client::encode_label(out_.api_id), control_plane_client::encode_label(id)));
+      if (!items) co_return items.error();
+      live_.integration_responses[id] = std::move(*items);
+    }
+    std::set<std::string> mock_keys;
+    for (const auto& d : desired_routes(c_)) {
+      if (d.is_mock()) mock_keys.insert(d.key);
+    }
+    for (const auto& r : live_.routes) {
+      if (!mock_keys.contains(member_string(r, "routeKey"))) continue;
+      const std::string id = member_string(r, "routeId");
+      auto items =
+          co_await client_.list("GetRouteResponses", fmt::format("/v2/apis/{}/routes/{}/routeresponses",
+                                                                 control_plane_client::encode_label(out_.api_id),
+                                                                 control_plane_client::encode_label(id)));
+      if (!items) co_return items.error();
+      live_.route_responses[id] = std::move(*items);
+    }
     co_return ok();
   }
 
@@ -165,6 +242,7 @@ class api_run {
         continue;
       }
       resolve_new_integration(o, created_);
+      resolve_new_ids(o, created_, created_routes_);
       hooks_.step(o);
       if (dry_run_) continue;
       if (undeploys(o.kind)) {
@@ -189,6 +267,9 @@ class api_run {
       case op::create_integration:
         created_[o.route_key] = member_string(answer, "integrationId");
         return ok();
+      case op::create_route:
+        created_routes_[o.route_key] = member_string(answer, "routeId");
+        return ok();
       case op::create_deployment: {
         out_.deployment_id = member_string(answer, "deploymentId");
         if (auto r = hooks_.record_deployed(out_.deployment_id); !r) return r.error();
@@ -207,7 +288,8 @@ class api_run {
   api_hooks& hooks_;
   live_api live_;
   std::vector<operation> ops_;
-  std::map<std::string, std::string> created_;  // integration id by route key
+  std::map<std::string, std::string> created_;         // integration id by route key
+  std::map<std::string, std::string> created_routes_;  // route id by route key
   api_outcome out_;
 };
 

@@ -309,7 +309,9 @@ result<api_config> parse_api_config(std::string_view text) {
       const std::string field = fmt::format("routes[{}]", i++);
       if (!item.is_object()) return bad(field, "must be an object");
       const auto& r = item.get_object();
-      if (auto k = only_keys(r, field, {"route_key", "url", "name"}); !k) return k.error();
+      if (auto k = only_keys(r, field, {"route_key", "url", "name", "integration", "response"}); !k) {
+        return k.error();
+      }
       auto key = string_field(r, "route_key", field + ".route_key");
       if (!key) return key.error();
       if (key->empty() || key->size() > 128) return bad(field + ".route_key", "must be 1-128 characters");
@@ -318,11 +320,30 @@ result<api_config> parse_api_config(std::string_view text) {
                    fmt::format("\"{}\": $connect, $disconnect and $default come from target_base", *key));
       }
       if (!seen.insert(*key).second) return bad(field + ".route_key", fmt::format("\"{}\" appears twice", *key));
+      auto rname = string_field(r, "name", field + ".name", std::string{});
+      if (!rname) return rname.error();
+      auto kind = string_field(r, "integration", field + ".integration", std::string("http_proxy"));
+      if (!kind) return kind.error();
+      if (*kind == "mock") {
+        if (r.contains("url")) {
+          return bad(field + ".url", fmt::format("route \"{}\" is answered by API Gateway (mock): no URL", *key));
+        }
+        route_config route{*key, {}, *rname, true, std::nullopt};
+        if (r.contains("response")) {
+          auto response = string_field(r, "response", field + ".response");
+          if (!response) return response.error();
+          route.response = *response;
+        }
+        c.routes.push_back(std::move(route));
+        continue;
+      }
+      if (*kind != "http_proxy") return bad(field + ".integration", "must be \"http_proxy\" (the default) or \"mock\"");
+      if (r.contains("response")) {
+        return bad(field + ".response", "only a mock route has a response (a backend answers its own)");
+      }
       auto url = string_field(r, "url", field + ".url");
       if (!url) return bad(field + ".url", fmt::format("route \"{}\" has no URL", *key));
       if (auto u = check_url(field + ".url", *url); !u) return u.error();
-      auto rname = string_field(r, "name", field + ".name", std::string{});
-      if (!rname) return rname.error();
       c.routes.push_back(route_config{*key, *url, *rname});
     }
   }
@@ -414,7 +435,21 @@ std::vector<desired_route> desired_routes(const api_config& c) {
   for (std::string_view k : {"connect", "disconnect", "default"}) {
     out.push_back({"$" + std::string(k), std::string(k), integration(c.target_base + std::string(k))});
   }
-  for (const auto& r : c.routes) out.push_back({r.route_key, r.name, integration(r.url)});
+  for (const auto& r : c.routes) {
+    if (!r.mock) {
+      out.push_back({r.route_key, r.name, integration(r.url)});
+      continue;
+    }
+    desired_route d{r.route_key, r.name,
+                    object{{"integrationType", "MOCK"},
+                           {"requestTemplates", object{{"$default", k_mock_request_template}}},
+                           {"templateSelectionExpression", "\\$default"}}};
+    object response{{"integrationResponseKey", "$default"}};
+    if (r.response) response["responseTemplates"] = object{{"$default", *r.response}};
+    d.integration_response = std::move(response);
+    d.two_way = r.response.has_value();
+    out.push_back(std::move(d));
+  }
   return out;
 }
 

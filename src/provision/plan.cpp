@@ -139,6 +139,86 @@ object access_log_body(const access_log_config& a) {
   return object{{"destinationArn", a.destination_arn}, {"format", a.format}};
 }
 
+// responses_of: the live responses listed under `id` (none when not listed).
+const std::vector<object>& responses_of(const std::map<std::string, std::vector<object>>& by_id,
+                                        const std::string& id) {
+  static const std::vector<object> none;
+  auto it = by_id.find(id);
+  return it == by_id.end() ? none : it->second;
+}
+
+// plan_integration_response: a MOCK route's integration (`integration_id`, k_new_id when created
+// in this plan) gets exactly the file's $default integration response: created when missing, its
+// response templates updated when they differ, any other key deleted (it would answer first).
+// Returns whether anything changed.
+bool plan_integration_response(std::vector<operation>& ops, const desired_route& d, const std::string& integration_id,
+                               const live_api& live) {
+  const object& want = *d.integration_response;
+  const std::string key = member_string(want, "integrationResponseKey");
+  const object* have = nullptr;
+  bool changed = false;
+  if (integration_id != k_new_id) {
+    for (const auto& ir : responses_of(live.integration_responses, integration_id)) {
+      const std::string ir_key = member_string(ir, "integrationResponseKey");
+      if (ir_key == key) {
+        have = &ir;
+        continue;
+      }
+      auto o = make(
+          op::delete_integration_response, integration_id, d.key, {},
+          fmt::format("- integration response {} ({}) {}", member_string(ir, "integrationResponseId"), d.key, ir_key));
+      o.child = member_string(ir, "integrationResponseId");
+      ops.push_back(std::move(o));
+      changed = true;
+    }
+  }
+  if (have == nullptr) {
+    ops.push_back(make(op::create_integration_response, integration_id, d.key, want,
+                       fmt::format("+ integration response {} {}", d.key, key)));
+    return true;
+  }
+  auto templates =
+      map_update_body(object_strings(want, "responseTemplates"), object_strings(*have, "responseTemplates"));
+  if (!templates.empty()) {
+    object body{{"responseTemplates", std::move(templates)}};
+    const std::string id = member_string(*have, "integrationResponseId");
+    auto line = fmt::format("~ integration response {} ({}): {}", id, d.key, json::serialize(body));
+    auto o = make(op::update_integration_response, integration_id, d.key, std::move(body), std::move(line));
+    o.child = id;
+    ops.push_back(std::move(o));
+    changed = true;
+  }
+  return changed;
+}
+
+// plan_route_response: a two-way MOCK route gets a $default route response when it has none; a
+// one-way one loses the route responses it has. Returns whether anything changed.
+bool plan_route_response(std::vector<operation>& ops, const desired_route& d, const std::string& route_id,
+                         const live_api& live) {
+  static const std::vector<object> none;
+  const auto& have = route_id == k_new_id ? none : responses_of(live.route_responses, route_id);
+  bool changed = false;
+  if (d.two_way) {
+    const bool has_default = std::any_of(
+        have.begin(), have.end(), [](const object& rr) { return member_string(rr, "routeResponseKey") == "$default"; });
+    if (!has_default) {
+      ops.push_back(make(op::create_route_response, route_id, d.key, object{{"routeResponseKey", "$default"}},
+                         fmt::format("+ route response {} $default", d.key)));
+      changed = true;
+    }
+    return changed;
+  }
+  for (const auto& rr : have) {
+    const std::string id = member_string(rr, "routeResponseId");
+    auto o = make(op::delete_route_response, route_id, d.key, {},
+                  fmt::format("- route response {} ({}) {}", id, d.key, member_string(rr, "routeResponseKey")));
+    o.child = id;
+    ops.push_back(std::move(o));
+    changed = true;
+  }
+  return changed;
+}
+
 // plan_routes: integrations, routes and their record rows. Returns whether anything the
 // deployment holds changed (or a recorded route is not deployed).
 bool plan_routes(std::vector<operation>& ops, const api_config& c, const live_api& live) {
@@ -157,12 +237,23 @@ bool plan_routes(std::vector<operation>& ops, const api_config& c, const live_ap
   }
   for (const auto& d : desired_routes(c)) {
     wanted_keys.insert(d.key);
-    const std::string url = member_string(d.integration, "integrationUri");
+    // The record row's URL; MOCK routes have none.
+    const std::string url = d.is_mock() ? std::string("MOCK") : member_string(d.integration, "integrationUri");
     bool changed = false;
     std::string integration_id;
     auto route = routes.find(d.key);
     if (route != routes.end()) {
-      if (auto id = integration_of(route->second); integrations.contains(id)) integration_id = id;
+      // An integration of another type (a route made MOCK, or no longer MOCK) is replaced, not
+      // changed in place.
+      if (auto id = integration_of(route->second); integrations.contains(id)) {
+        if (member_string(integrations.at(id), "integrationType") == member_string(d.integration, "integrationType")) {
+          integration_id = id;
+        } else if (std::none_of(routes.begin(), routes.end(), [&](const auto& other) {
+                     return other.first != d.key && integration_of(other.second) == id;
+                   })) {
+          used_integrations.erase(id);  // deleted once the route targets its replacement
+        }
+      }
     }
     if (!integration_id.empty()) {
       auto diff = integration_changes(d.integration, integrations.at(integration_id));
@@ -188,18 +279,31 @@ bool plan_routes(std::vector<operation>& ops, const api_config& c, const live_ap
       used_integrations.insert(integration_id);
       changed = true;
     }
+    if (d.is_mock() && plan_integration_response(ops, d, integration_id, live)) changed = true;
     const std::string target = "integrations/" + integration_id;
+    std::string route_id(k_new_id);
     if (route == routes.end()) {
       object body{{"routeKey", d.key}, {"target", target}, {"authorizationType", "NONE"}, {"apiKeyRequired", false}};
+      if (d.two_way) body["routeResponseSelectionExpression"] = "$default";
       ops.push_back(make(op::create_route, {}, d.key, std::move(body), fmt::format("+ route {}", d.key)));
       changed = true;
-    } else if (member_string(route->second, "target") != target) {
+    } else {
+      route_id = member_string(route->second, "routeId");
       object body;
-      body["target"] = target;
-      ops.push_back(make(op::update_route, member_string(route->second, "routeId"), d.key, std::move(body),
-                         fmt::format("~ route {} -> {}", d.key, target)));
-      changed = true;
+      if (member_string(route->second, "target") != target) body["target"] = target;
+      // A one-way route keeps its expression: without route responses it sends nothing back.
+      if (d.two_way && member_string(route->second, "routeResponseSelectionExpression") != "$default") {
+        body["routeResponseSelectionExpression"] = "$default";
+      }
+      if (!body.empty()) {
+        auto line = body.size() == 1 && body.contains("target")
+                        ? fmt::format("~ route {} -> {}", d.key, target)
+                        : fmt::format("~ route {}: {}", d.key, json::serialize(body));
+        ops.push_back(make(op::update_route, route_id, d.key, std::move(body), std::move(line)));
+        changed = true;
+      }
     }
+    if (d.is_mock() && plan_route_response(ops, d, route_id, live)) changed = true;
     auto rec = recorded.find(d.key);
     const bool record_differs =
         rec == recorded.end() || rec->second.integration_url != url || rec->second.name != d.name;
@@ -224,8 +328,10 @@ bool plan_routes(std::vector<operation>& ops, const api_config& c, const live_ap
   }
   for (const auto& [id, i] : integrations) {
     if (used_integrations.contains(id)) continue;
-    ops.push_back(make(op::delete_integration, id, {}, {},
-                       fmt::format("- integration {} ({})", id, member_string(i, "integrationUri"))));
+    const std::string uri = member_string(i, "integrationUri");
+    ops.push_back(
+        make(op::delete_integration, id, {}, {},
+             fmt::format("- integration {} ({})", id, uri.empty() ? member_string(i, "integrationType") : uri)));
   }
   return stale;
 }
@@ -309,6 +415,16 @@ std::string_view op_name(op kind) {
       return "UpdateRoute";
     case op::delete_route:
       return "DeleteRoute";
+    case op::create_integration_response:
+      return "CreateIntegrationResponse";
+    case op::update_integration_response:
+      return "UpdateIntegrationResponse";
+    case op::delete_integration_response:
+      return "DeleteIntegrationResponse";
+    case op::create_route_response:
+      return "CreateRouteResponse";
+    case op::delete_route_response:
+      return "DeleteRouteResponse";
     case op::record_route:
       return "record route";
     case op::forget_route:

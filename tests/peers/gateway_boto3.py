@@ -378,6 +378,82 @@ class ControlPlaneTest(GatewayPeerTest):
         with self.assertRaises(v2.exceptions.NotFoundException):
             v2.get_api(ApiId=api_id)
 
+    def test_mock_integration_answers_without_the_backend(self):
+        """MOCK integration + integration response + route response, as against AWS: the gateway
+        answers the route itself with the response template and the backend sees nothing."""
+        v2 = self.v2()
+        api_id = v2.create_api(Name="mock", ProtocolType="WEBSOCKET",
+                               RouteSelectionExpression="$request.body.action")["ApiId"]
+        mock = v2.create_integration(ApiId=api_id, IntegrationType="MOCK",
+                                     RequestTemplates={"$default": '{"statusCode": 200}'},
+                                     TemplateSelectionExpression="\\$default")
+        self.assertEqual(mock["IntegrationType"], "MOCK")
+        self.assertNotIn("IntegrationUri", mock)
+        self.assertEqual(mock["PassthroughBehavior"], "WHEN_NO_MATCH")
+        self.assertEqual(mock["IntegrationResponseSelectionExpression"], "${integration.response.statuscode}")
+        self.assertEqual(mock["RequestTemplates"], {"$default": '{"statusCode": 200}'})
+        mock_id = mock["IntegrationId"]
+        template = '{"type":"heartbeat","connectionId":"$context.connectionId"}'
+        ir = v2.create_integration_response(ApiId=api_id, IntegrationId=mock_id, IntegrationResponseKey="$default",
+                                            ResponseTemplates={"$default": template},
+                                            TemplateSelectionExpression="\\$default")
+        self.assertEqual(ir["ResponseMetadata"]["HTTPStatusCode"], 201)
+        self.assertEqual(ir["IntegrationResponseKey"], "$default")
+        self.assertEqual(ir["ResponseTemplates"], {"$default": template})
+        self.assertEqual(v2.get_integration_response(ApiId=api_id, IntegrationId=mock_id,
+                                                     IntegrationResponseId=ir["IntegrationResponseId"])
+                         ["ResponseTemplates"], {"$default": template})
+        other = v2.create_integration_response(ApiId=api_id, IntegrationId=mock_id, IntegrationResponseKey="/4\\d\\d/")
+        self.assertEqual([i["IntegrationResponseKey"] for i in
+                          v2.get_integration_responses(ApiId=api_id, IntegrationId=mock_id)["Items"]],
+                         ["$default", "/4\\d\\d/"])
+        v2.delete_integration_response(ApiId=api_id, IntegrationId=mock_id,
+                                       IntegrationResponseId=other["IntegrationResponseId"])
+        with self.assertRaises(v2.exceptions.NotFoundException):
+            v2.get_integration_response(ApiId=api_id, IntegrationId=mock_id,
+                                        IntegrationResponseId=other["IntegrationResponseId"])
+        with self.assertRaises(v2.exceptions.ConflictException):
+            v2.create_integration_response(ApiId=api_id, IntegrationId=mock_id, IntegrationResponseKey="$default")
+        with self.assertRaises(v2.exceptions.BadRequestException):
+            v2.create_integration_response(ApiId=api_id, IntegrationId=mock_id, IntegrationResponseKey="200")
+
+        route = v2.create_route(ApiId=api_id, RouteKey="heartbeat", Target=f"integrations/{mock_id}",
+                                RouteResponseSelectionExpression="$default")
+        self.assertEqual(route["RouteResponseSelectionExpression"], "$default")
+        rr = v2.create_route_response(ApiId=api_id, RouteId=route["RouteId"], RouteResponseKey="$default")
+        self.assertEqual(v2.get_route_response(ApiId=api_id, RouteId=route["RouteId"],
+                                               RouteResponseId=rr["RouteResponseId"])["RouteResponseKey"], "$default")
+        self.assertEqual(len(v2.get_route_responses(ApiId=api_id, RouteId=route["RouteId"])["Items"]), 1)
+        quiet = v2.create_route(ApiId=api_id, RouteKey="quiet", Target=f"integrations/{mock_id}")
+        quiet_rr = v2.create_route_response(ApiId=api_id, RouteId=quiet["RouteId"], RouteResponseKey="$default")
+        v2.delete_route_response(ApiId=api_id, RouteId=quiet["RouteId"], RouteResponseId=quiet_rr["RouteResponseId"])
+        self.assertEqual(v2.get_route_responses(ApiId=api_id, RouteId=quiet["RouteId"])["Items"], [])
+        echo = v2.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="POST",
+                                     IntegrationUri=f"http://127.0.0.1:{self.backend.port}/ws/echo")
+        v2.create_route(ApiId=api_id, RouteKey="echo", Target=f"integrations/{echo['IntegrationId']}",
+                        RouteResponseSelectionExpression="$default")
+        v2.create_stage(ApiId=api_id, StageName="mock")
+        v2.create_deployment(ApiId=api_id, StageName="mock")
+
+        async def use_it():
+            before = len(self.backend.wait("/", 0, 0))
+            async with websockets.connect(f"ws://127.0.0.1:{self.gateway.port}/mock") as ws:
+                for _ in range(5):
+                    await ws.send('{"action":"heartbeat"}')
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                    self.assertEqual(frame["type"], "heartbeat")
+                    self.assertRegex(frame["connectionId"], ID_RE)
+                await ws.send('{"action":"quiet"}')  # one-way: no frame
+                await ws.send('{"action":"echo"}')  # no route response on echo either: no frame
+                self.assertEqual(len(self.backend.wait("/", before + 1)), before + 1)
+                time.sleep(0.2)  # a request for a MOCK route would have arrived by now
+                got = self.backend.wait("/", 0, 0)[before:]
+                self.assertEqual([path for path, *_ in got], ["/ws/echo"])  # only the echo
+                with self.assertRaises(asyncio.TimeoutError):
+                    await asyncio.wait_for(ws.recv(), 0.3)
+        run(use_it())
+        v2.delete_api(ApiId=api_id)
+
     def test_stage_settings_as_boto3_sends_and_reads_them(self):
         v2 = self.v2()
         api_id = v2.create_api(Name="settings", ProtocolType="WEBSOCKET",

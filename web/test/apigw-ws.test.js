@@ -162,8 +162,26 @@ test('sends a heartbeat while open', async (t) => {
   c.start();
   const conn = await connected;
   await until(() => conn.messages.length >= 2);
-  assert.deepEqual(conn.messages[0], { handler: 'heartbeat' });
+  assert.deepEqual(conn.messages[0], { action: 'heartbeat' });
   c.close();
+});
+
+test('the heartbeat frame is configurable, and heartbeatHandler alone keeps the old frame', async (t) => {
+  const s = await server();
+  t.after(() => s.close());
+  for (const [options, frame] of [
+    [{ heartbeatMessage: { action: 'ping', n: 1 } }, { action: 'ping', n: 1 }],
+    [{ heartbeatHandler: 'beat' }, { handler: 'beat' }],
+    [{ heartbeatHandler: 'beat', heartbeatMessage: { action: 'beat' } }, { action: 'beat' }],
+  ]) {
+    const c = client(s, { heartbeatMs: 20, ...options });
+    const connected = s.nextConnection();
+    c.start();
+    const conn = await connected;
+    await until(() => conn.messages.length >= 1);
+    assert.deepEqual(conn.messages[0], frame);
+    c.close();
+  }
 });
 
 test('stops with state "unauthorized" when the token endpoint refuses', async (t) => {

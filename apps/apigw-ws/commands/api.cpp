@@ -237,7 +237,11 @@ asio::awaitable<result<live_state>> read_live(mgmt::control_plane_client& client
   auto ints = co_await client.get_integrations(api_id);
   if (!ints) co_return ints.error();
   std::map<std::string, std::string> uri;
-  for (const auto& i : *ints) uri.emplace(member_string(i, "integrationId"), member_string(i, "integrationUri"));
+  for (const auto& i : *ints) {
+    // A MOCK integration has no URI: shown as MOCK, as its record row is.
+    const bool mock = member_string(i, "integrationType") == "MOCK";
+    uri.emplace(member_string(i, "integrationId"), mock ? std::string("MOCK") : member_string(i, "integrationUri"));
+  }
   live_state live;
   for (const auto& r : *routes) {
     const std::string t = member_string(r, "target");

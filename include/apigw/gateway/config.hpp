@@ -11,7 +11,12 @@
 //                                "integrationUri": "http://${stageVariables.backend}/ws/default",
 //                                "requestParameters": {"integration.request.header.connectionId":
 //                                                      "context.connectionId"},
-//                                "timeoutInMillis": 29000}],
+//                                "timeoutInMillis": 29000},
+//                               {"integrationId": "hbt0000", "integrationType": "MOCK",
+//                                "requestTemplates": {"$default": "{\"statusCode\": 200}"},
+//                                "templateSelectionExpression": "\\$default",
+//                                "integrationResponses": [{"integrationResponseKey": "$default",
+//                                  "responseTemplates": {"$default": "{\"type\": \"heartbeat\"}"}}]}],
 //              "routes": [{"routeKey": "$default", "target": "integrations/abc1234",
 //                          "routeResponseSelectionExpression": "$default",
 //                          "routeResponses": [{"routeResponseKey": "$default"}]}]}],
@@ -36,16 +41,33 @@
 
 namespace apigw::gateway {
 
-// integration_config: an HTTP_PROXY integration (the only type served so far).
+// integration_response_config: an integration response of a MOCK integration: its key
+// ("$default", or "/regex/" matched against the status code the request template chose) and its
+// response templates (selection key -> template), chosen by `template_selection`.
+struct integration_response_config {
+  std::string key;
+  std::map<std::string, std::string> templates;
+  std::string template_selection;  // templateSelectionExpression as written ("" when absent)
+};
+
+// integration_config: an HTTP_PROXY integration, or a MOCK one answered by the gateway itself
+// (docs/design/gateway.md, "MOCK integrations").
 struct integration_config {
   std::string id;
-  std::string type = "HTTP_PROXY";
+  std::string type = "HTTP_PROXY";  // or "MOCK"
   std::string method = "POST";
-  std::string uri;  // may contain ${stageVariables.NAME}
+  std::string uri;  // may contain ${stageVariables.NAME}; empty for MOCK
   // request_parameters: target ("integration.request.header.X", ".querystring.X", ".path.X") ->
   // source ("context.connectionId", "route.request.header.X", "stageVariables.X", "'static'").
   std::map<std::string, std::string> request_parameters;
   std::chrono::milliseconds timeout{29000};  // 50 ms .. 29 s
+  // MOCK only: the request templates (selection key -> template such as {"statusCode": 200}), the
+  // expression choosing one, and the integration responses.
+  std::map<std::string, std::string> request_templates;
+  std::string template_selection;  // templateSelectionExpression as written ("" when absent)
+  std::vector<integration_response_config> responses;
+
+  bool is_mock() const noexcept { return type == "MOCK"; }
 };
 
 // route_config: a route key and the integration it targets.
@@ -100,6 +122,10 @@ struct gateway_config {
 // APIs, a malformed route selection expression or integration URI.
 result<gateway_config> parse_gateway_config(std::string_view json_text);
 
+// valid_integration_response_key: "$default", or "/regex/" with a regular expression that compiles
+// (ECMAScript syntax here; AWS documents Java's).
+bool valid_integration_response_key(std::string_view key);
+
 // read_api_config: one item of a configuration's "apis", already parsed, with the same checks
 // (named apis[index] in messages until its apiId is read). For callers that hold the JSON
 // objects, such as the control plane, so nothing is printed and parsed again.
@@ -111,7 +137,9 @@ result<gateway_config> load_gateway_config(const std::filesystem::path& file);
 
 // default_dev_config: one API ("devapi0001", stage "dev") whose $connect, $disconnect and $default
 // routes go to `{backend_base}connect`, `disconnect` and `default` (backend_base defaults to
-// "http://127.0.0.1:8000/ws/"), each mapping context.connectionId into the connectionId header.
+// "http://127.0.0.1:8000/ws/"), each mapping context.connectionId into the connectionId header,
+// and a one-way `heartbeat` route to a MOCK integration (the browser client's heartbeat, answered
+// by the gateway with no backend call and nothing sent back).
 gateway_config default_dev_config(std::string_view backend_base = "http://127.0.0.1:8000/ws/");
 
 }  // namespace apigw::gateway

@@ -16,11 +16,15 @@
 
 namespace apigw::provision {
 
-// route_config: an additional route: its key and the URL API Gateway calls for it.
+// route_config: an additional route: its key and the URL API Gateway calls for it, or, with
+// "integration": "mock", a MOCK integration API Gateway answers itself (no backend call): with a
+// "response" template the client gets it back (a two-way route), without one nothing.
 struct route_config {
   std::string route_key;
-  std::string url;
+  std::string url;  // empty for a MOCK route
   std::string name;
+  bool mock = false;
+  std::optional<std::string> response;  // MOCK routes only
 };
 
 // domain_config: the custom domain of the API (the "domain" object of api.json).
@@ -82,16 +86,29 @@ result<api_config> parse_api_config(std::string_view text);
 // message of any failure starts with the path).
 result<api_config> load_api_config(const std::string& path);
 
-// desired_route: a route key, its name in the record, and the integration it should have.
+// desired_route: a route key, its name in the record, and the integration it should have; for a
+// MOCK route also its integration response and whether it is two-way.
 struct desired_route {
   std::string key;
   std::string name;
   boost::json::object integration;  // the CreateIntegration body
+  // MOCK routes: the CreateIntegrationResponse body ($default, with the response template as its
+  // $default responseTemplates when the file gives one), and two_way when it does (the route then
+  // has routeResponseSelectionExpression $default and a $default route response).
+  std::optional<boost::json::object> integration_response;
+  bool two_way = false;
+
+  bool is_mock() const noexcept { return integration_response.has_value(); }
 };
+
+// k_mock_request_template: the request template of every MOCK integration apply makes: status 200,
+// which the $default integration response answers.
+inline constexpr std::string_view k_mock_request_template = R"({"statusCode": 200})";
 
 // desired_routes: $connect, $disconnect and $default (calling {target_base}connect, ...) then the
 // file's routes, each with its HTTP_PROXY POST integration (connectionId header, and the shared
-// secret header when one is configured). Never fails.
+// secret header when one is configured), or its MOCK integration (request template
+// k_mock_request_template under "$default", templateSelectionExpression "\$default"). Never fails.
 std::vector<desired_route> desired_routes(const api_config& c);
 
 }  // namespace apigw::provision

@@ -14,6 +14,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,11 @@ enum class op {
   create_route,
   update_route,
   delete_route,
+  create_integration_response,
+  update_integration_response,
+  delete_integration_response,
+  create_route_response,
+  delete_route_response,
   record_route,
   forget_route,
   create_stage,
@@ -68,6 +74,9 @@ struct operation {
   // plan), the route id, the stage name, the tagged resource's ARN, the domain name, the API
   // mapping id; empty for creations.
   std::string target;
+  // child: integration and route response operations: the response id (empty for creations);
+  // their `target` is the integration or route id (k_new_id for one created earlier in the plan).
+  std::string child;
   std::string route_key;              // integration, route and record operations: the route concerned
   boost::json::object body;           // the request body (empty for deletions)
   std::vector<std::string> tag_keys;  // untag_resource: the keys removed
@@ -96,6 +105,11 @@ struct live_api {
   std::vector<boost::json::object> integrations;
   std::vector<boost::json::object> routes;
   std::vector<boost::json::object> stages;
+  // The integration responses of MOCK integrations (GetIntegrationResponses, by integration id)
+  // and the route responses of the routes the file makes MOCK routes (GetRouteResponses, by route
+  // id); what is not listed counts as having none.
+  std::map<std::string, std::vector<boost::json::object>> integration_responses;
+  std::map<std::string, std::vector<boost::json::object>> route_responses;
   api_record record;
 };
 

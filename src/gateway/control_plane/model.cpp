@@ -80,7 +80,31 @@ api_model api_from_config(const api_config& api, std::string_view region, clock:
                        {"name", api.name},
                        {"protocolType", "WEBSOCKET"},
                        {"routeSelectionExpression", api.route_selection.text}};
+  const auto string_object = [](const std::map<std::string, std::string>& from) {
+    json::object out;
+    for (const auto& [k, v] : from) out[k] = v;
+    return out;
+  };
   for (const auto& [id, integ] : api.integrations) {
+    if (integ.is_mock()) {
+      json::object o{{"connectionType", "INTERNET"},
+                     {"integrationId", id},
+                     {"integrationResponseSelectionExpression", "${integration.response.statuscode}"},
+                     {"integrationType", "MOCK"},
+                     {"passthroughBehavior", "WHEN_NO_MATCH"},
+                     {"payloadFormatVersion", "1.0"},
+                     {"timeoutInMillis", integ.timeout.count()}};
+      if (!integ.request_templates.empty()) o["requestTemplates"] = string_object(integ.request_templates);
+      if (!integ.template_selection.empty()) o["templateSelectionExpression"] = integ.template_selection;
+      for (const auto& r : integ.responses) {
+        json::object ir{{"integrationResponseId", new_resource_id(6)}, {"integrationResponseKey", r.key}};
+        if (!r.templates.empty()) ir["responseTemplates"] = string_object(r.templates);
+        if (!r.template_selection.empty()) ir["templateSelectionExpression"] = r.template_selection;
+        m.integration_responses[id].push_back(std::move(ir));
+      }
+      m.integrations.emplace(id, std::move(o));
+      continue;
+    }
     json::object params;
     for (const auto& [k, v] : integ.request_parameters) params[k] = v;
     json::object o{{"connectionType", "INTERNET"},
@@ -133,10 +157,24 @@ result<api_config> served_api(const api_model& m) {
   // objects directly: no text in between).
   json::array integrations;
   for (const auto& [id, o] : m.integrations) {
-    if (string_member(o, "integrationType") != "HTTP_PROXY") continue;
+    const std::string type = string_member(o, "integrationType");
+    if (!served_type(type)) continue;
     json::object i{{"integrationId", id}};
-    copy_members(o, i,
-                 {"integrationType", "integrationMethod", "integrationUri", "requestParameters", "timeoutInMillis"});
+    if (type == "MOCK") {
+      copy_members(o, i, {"integrationType", "requestTemplates", "templateSelectionExpression", "timeoutInMillis"});
+      json::array responses;
+      if (auto it = m.integration_responses.find(id); it != m.integration_responses.end()) {
+        for (const auto& ir : it->second) {
+          json::object served{{"integrationResponseKey", ir.at("integrationResponseKey")}};
+          copy_members(ir, served, {"responseTemplates", "templateSelectionExpression"});
+          responses.push_back(std::move(served));
+        }
+      }
+      if (!responses.empty()) i["integrationResponses"] = std::move(responses);
+    } else {
+      copy_members(o, i,
+                   {"integrationType", "integrationMethod", "integrationUri", "requestParameters", "timeoutInMillis"});
+    }
     integrations.push_back(std::move(i));
   }
   json::array routes;
@@ -145,7 +183,7 @@ result<api_config> served_api(const api_model& m) {
     const std::string target = string_member(o, "target");
     if (target.starts_with("integrations/")) {
       auto integ = m.integrations.find(target.substr(13));
-      if (integ != m.integrations.end() && string_member(integ->second, "integrationType") == "HTTP_PROXY") {
+      if (integ != m.integrations.end() && served_type(string_member(integ->second, "integrationType"))) {
         r["target"] = target;
       }
     }
@@ -192,20 +230,28 @@ std::string save_apis(const model& m) {
     for (const auto& [key, obj] : map) out.push_back(obj);
     return out;
   };
-  json::array apis;
-  for (const auto& [id, api] : m.apis) {
-    json::object responses;
-    for (const auto& [route_id, list] : api.route_responses) {
+  const auto lists = [](const std::map<std::string, std::vector<json::object>>& by_parent) {
+    json::object out;
+    for (const auto& [parent, list] : by_parent) {
       json::array items;
       for (const auto& r : list) items.push_back(r);
-      responses[route_id] = std::move(items);
+      out[parent] = std::move(items);
     }
-    apis.push_back(json::object{{"api", api.api},
-                                {"integrations", objects(api.integrations)},
-                                {"routes", objects(api.routes)},
-                                {"routeResponses", std::move(responses)},
-                                {"stages", objects(api.stages)},
-                                {"deployments", objects(api.deployments)}});
+    return out;
+  };
+  json::array apis;
+  for (const auto& [id, api] : m.apis) {
+    json::object o{{"api", api.api},
+                   {"integrations", objects(api.integrations)},
+                   {"routes", objects(api.routes)},
+                   {"routeResponses", lists(api.route_responses)},
+                   {"stages", objects(api.stages)},
+                   {"deployments", objects(api.deployments)}};
+    // Only when there are some, so a state file without MOCK integrations reads as before.
+    if (auto responses = lists(api.integration_responses); !responses.empty()) {
+      o["integrationResponses"] = std::move(responses);
+    }
+    apis.push_back(std::move(o));
   }
   return json::serialize(json::object{{"version", 1}, {"apis", std::move(apis)}});
 }
@@ -232,6 +278,26 @@ result<void> take_children(const json::object& o, std::string_view key, std::str
   return ok();
 }
 
+// take_lists: the object member `key` of `o` (parent id -> array of objects, each with its string
+// member `id_member`) into `into`. An absent member is no children.
+result<void> take_lists(const json::object& o, std::string_view key, std::string_view id_member,
+                        std::map<std::string, std::vector<json::object>>& into) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_object()) return ok();
+  for (const auto& [parent, list] : it->value().get_object()) {
+    if (!list.is_array()) return bad_state(fmt::format("{} values must be arrays", key));
+    auto& items = into[std::string(parent)];
+    for (const auto& r : list.get_array()) {
+      if (!r.is_object()) return bad_state(fmt::format("{} items must be objects", key));
+      if (!get_string(r.get_object(), id_member)) {
+        return bad_state(fmt::format("every {} item needs \"{}\"", key, id_member));
+      }
+      items.push_back(r.get_object());
+    }
+  }
+  return ok();
+}
+
 // load_api: one item of the state file's "apis".
 result<api_model> load_api(const json::object& o) {
   api_model m;
@@ -245,14 +311,9 @@ result<api_model> load_api(const json::object& o) {
   if (auto r = take_children(o, "routes", "routeId", m.routes); !r) return r.error();
   if (auto r = take_children(o, "stages", "stageName", m.stages); !r) return r.error();
   if (auto r = take_children(o, "deployments", "deploymentId", m.deployments); !r) return r.error();
-  if (auto rr = o.find("routeResponses"); rr != o.end() && rr->value().is_object()) {
-    for (const auto& [route_id, list] : rr->value().get_object()) {
-      if (!list.is_array()) return bad_state("routeResponses values must be arrays");
-      for (const auto& r : list.get_array()) {
-        if (!r.is_object()) return bad_state("route responses must be objects");
-        m.route_responses[std::string(route_id)].push_back(r.get_object());
-      }
-    }
+  if (auto r = take_lists(o, "routeResponses", "routeResponseId", m.route_responses); !r) return r.error();
+  if (auto r = take_lists(o, "integrationResponses", "integrationResponseId", m.integration_responses); !r) {
+    return r.error();
   }
   return m;
 }

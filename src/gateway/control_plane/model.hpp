@@ -26,11 +26,12 @@ namespace cp {
 // api_model: one API and its children, each as its wire object.
 struct api_model {
   json::object api;
-  std::map<std::string, json::object> integrations;                  // by integrationId
-  std::map<std::string, json::object> routes;                        // by routeId
-  std::map<std::string, std::vector<json::object>> route_responses;  // by routeId
-  std::map<std::string, json::object> stages;                        // by stageName
-  std::map<std::string, json::object> deployments;                   // by deploymentId
+  std::map<std::string, json::object> integrations;                        // by integrationId
+  std::map<std::string, json::object> routes;                              // by routeId
+  std::map<std::string, std::vector<json::object>> route_responses;        // by routeId
+  std::map<std::string, std::vector<json::object>> integration_responses;  // by integrationId
+  std::map<std::string, json::object> stages;                              // by stageName
+  std::map<std::string, json::object> deployments;                         // by deploymentId
 };
 
 // domain_model: a custom domain name and its API mappings (recorded and echoed only).
@@ -54,8 +55,8 @@ model model_from_config(const gateway_config& initial, clock::time_point now);
 
 // served_api: the configuration the data plane would serve for `m`, checked by the configuration
 // reader (an API without a stage is checked as if it had one). Fails with the reader's
-// invalid_config message; integrations other than HTTP_PROXY are left out, and so are the
-// targets of routes that name them.
+// invalid_config message; integrations other than HTTP_PROXY and MOCK are left out, and so are
+// the targets of routes that name them.
 result<api_config> served_api(const api_model& m);
 
 // served_config: what the data plane serves now: every API with a stage whose configuration is
@@ -71,6 +72,11 @@ std::string save_apis(const model& m);
 result<std::map<std::string, api_model>> load_apis(std::string_view text);
 
 // find_api: the API with id `id`, or nullptr.
+// served_type: whether the data plane serves integrations of this integrationType.
+inline bool served_type(std::string_view type) {
+  return type == "HTTP_PROXY" || type == "MOCK";
+}
+
 inline api_model* find_api(model& m, const std::string& id) {
   auto it = m.apis.find(id);
   return it == m.apis.end() ? nullptr : &it->second;
@@ -102,8 +108,8 @@ std::string api_endpoint(std::string_view api_id, std::string_view region);
 std::optional<std::string> update_map(json::object& stored, const json::object& body, std::string_view key,
                                       map_update mode);
 
-// k_integration_types: the integrationType values the control plane accepts (only HTTP_PROXY is
-// served).
+// k_integration_types: the integrationType values the control plane accepts (HTTP_PROXY and MOCK
+// are served).
 inline constexpr std::array<std::string_view, 5> k_integration_types = {"AWS", "AWS_PROXY", "HTTP", "HTTP_PROXY",
                                                                         "MOCK"};
 

@@ -1,9 +1,11 @@
 // Control plane, integrations and routes of an API: Create/Get/Update/Delete Integration and
-// Route, Get* lists, CreateRouteResponse and GetRouteResponses. Every change here is kept only
+// Route, Get* lists, Create/Get/Update/Delete IntegrationResponse (MOCK integrations answer
+// through them), Create/Get/Delete RouteResponse and the lists of both. Every change here is kept only
 // when the API can still be served (the entries are `checked`; see control_plane).
 #include "gateway/control_plane/lookup.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace apigw::gateway::detail::cp {
 namespace {
@@ -72,6 +74,7 @@ answer delete_integration(model& s, const request& r) {
         return conflict(fmt::format("Integration {} is used by route {}", it->first, route_id));
       }
     }
+    m.integration_responses.erase(it->first);
     m.integrations.erase(it);
     return no_content(true);
   });
@@ -103,6 +106,109 @@ answer update_integration(model& s, const request& r) {
     }
     it->second = std::move(updated);
     return json_answer(200, it->second, true);
+  });
+}
+
+// -- integration responses ------------------------------------------------------------------------
+
+// find_item: the item of `items` whose `id_member` is `id`.
+std::vector<json::object>::iterator find_item(std::vector<json::object>& items, std::string_view id_member,
+                                              std::string_view id) {
+  return std::find_if(items.begin(), items.end(),
+                      [&](const json::object& o) { return string_member(o, id_member) == id; });
+}
+
+answer list_integration_responses(model& s, const request& r) {
+  return with_child(s, r, &api_model::integrations, "Integration", [](api_model& m, auto it) {
+    json::array items;
+    if (auto found = m.integration_responses.find(it->first); found != m.integration_responses.end()) {
+      for (const auto& ir : found->second) items.push_back(ir);
+    }
+    return json_answer(200, json::object{{"items", std::move(items)}}, false);
+  });
+}
+
+// check_string_map: the member `key` of `body`, when given, is a map of strings.
+std::optional<std::string> check_string_map(const json::object& body, std::string_view key) {
+  const auto* v = body.if_contains(key);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_object()) return fmt::format("{} must be a map of strings", key);
+  for (const auto& [k, x] : v->get_object()) {
+    if (!x.is_string()) return fmt::format("{} must be a map of strings", key);
+  }
+  return std::nullopt;
+}
+
+// create_integration_response: the key must be $default or /regex/ and new for the integration
+// ([unverified] AWS's wording for both refusals).
+answer create_integration_response(model& s, const request& r) {
+  return with_child(s, r, &api_model::integrations, "Integration", [&](api_model& m, auto it) {
+    const auto key = get_string(r.body, "integrationResponseKey");
+    if (!key || key->empty()) return bad_request("integrationResponseKey is required");
+    if (!valid_integration_response_key(*key)) {
+      return bad_request(fmt::format("Invalid integration response key {}: use $default or /regex/", *key));
+    }
+    if (auto bad = check_string_map(r.body, "responseTemplates")) return bad_request(*bad);
+    auto& responses = m.integration_responses[it->first];
+    for (const auto& ir : responses) {
+      if (string_member(ir, "integrationResponseKey") == *key) {
+        return conflict(fmt::format("Integration response key {} already exists", *key));
+      }
+    }
+    json::object o{{"integrationResponseId", new_resource_id(6)}, {"integrationResponseKey", *key}};
+    copy_members(r.body, o,
+                 {"contentHandlingStrategy", "responseParameters", "responseTemplates", "templateSelectionExpression"});
+    responses.push_back(o);
+    return json_answer(201, o, true);
+  });
+}
+
+// with_integration_response: `then(list, item)` for the integration response the third path
+// parameter names, or the NotFoundException of what is missing.
+template <class Then>
+answer with_integration_response(model& s, const request& r, Then then) {
+  return with_child(s, r, &api_model::integrations, "Integration", [&](api_model& m, auto it) {
+    auto& items = m.integration_responses[it->first];
+    auto found = find_item(items, "integrationResponseId", r.params.at(2));
+    if (found == items.end()) return not_found("IntegrationResponse", r.params.at(2));
+    return then(items, found);
+  });
+}
+
+answer get_integration_response(model& s, const request& r) {
+  return with_integration_response(s, r, [](auto&, auto found) { return json_answer(200, *found, false); });
+}
+
+answer delete_integration_response(model& s, const request& r) {
+  return with_integration_response(s, r, [](auto& items, auto found) {
+    items.erase(found);
+    return no_content(true);
+  });
+}
+
+// update_integration_response: the members given replace the stored ones; a new key must be valid
+// and stay unique.
+answer update_integration_response(model& s, const request& r) {
+  return with_integration_response(s, r, [&](auto& items, auto found) {
+    if (auto key = get_string(r.body, "integrationResponseKey")) {
+      if (!valid_integration_response_key(*key)) {
+        return bad_request(fmt::format("Invalid integration response key {}: use $default or /regex/", *key));
+      }
+      for (auto other = items.begin(); other != items.end(); ++other) {
+        if (other != found && string_member(*other, "integrationResponseKey") == *key) {
+          return conflict(fmt::format("Integration response key {} already exists", *key));
+        }
+      }
+    }
+    // responseTemplates: merged key by key, "" removing a key (or replaced whole; see map_update).
+    if (auto bad = update_map(*found, r.body, "responseTemplates", s.maps)) return bad_request(*bad);
+    if (const auto* t = found->if_contains("responseTemplates"); t != nullptr && t->as_object().empty()) {
+      found->erase("responseTemplates");
+    }
+    copy_members(
+        r.body, *found,
+        {"contentHandlingStrategy", "integrationResponseKey", "responseParameters", "templateSelectionExpression"});
+    return json_answer(200, *found, true);
   });
 }
 
@@ -204,6 +310,29 @@ answer create_route_response(model& s, const request& r) {
   });
 }
 
+// with_route_response: `then(list, item)` for the route response the third path parameter names,
+// or the NotFoundException of what is missing.
+template <class Then>
+answer with_route_response(model& s, const request& r, Then then) {
+  return with_child(s, r, &api_model::routes, "Route", [&](api_model& m, auto it) {
+    auto& items = m.route_responses[it->first];
+    auto found = find_item(items, "routeResponseId", r.params.at(2));
+    if (found == items.end()) return not_found("RouteResponse", r.params.at(2));
+    return then(items, found);
+  });
+}
+
+answer get_route_response(model& s, const request& r) {
+  return with_route_response(s, r, [](auto&, auto found) { return json_answer(200, *found, false); });
+}
+
+answer delete_route_response(model& s, const request& r) {
+  return with_route_response(s, r, [](auto& items, auto found) {
+    items.erase(found);
+    return no_content(true);
+  });
+}
+
 // refuse_route_request: other methods on a route or its responses, and deeper paths (the route
 // is looked up first).
 answer refuse_route_request(model& s, const request& r) {
@@ -225,6 +354,14 @@ std::vector<route> integration_and_route_routes() {
       {"DELETE", "/apis/{apiId}/integrations/{integrationId}", delete_integration, true},
       {"PATCH", "/apis/{apiId}/integrations/{integrationId}", update_integration, true},
       {"*", "/apis/{apiId}/integrations/{integrationId}", refuse_integration_request},
+      {"GET", "/apis/{apiId}/integrations/{integrationId}/integrationresponses", list_integration_responses},
+      {"POST", "/apis/{apiId}/integrations/{integrationId}/integrationresponses", create_integration_response, true},
+      {"GET", "/apis/{apiId}/integrations/{integrationId}/integrationresponses/{integrationResponseId}",
+       get_integration_response},
+      {"DELETE", "/apis/{apiId}/integrations/{integrationId}/integrationresponses/{integrationResponseId}",
+       delete_integration_response, true},
+      {"PATCH", "/apis/{apiId}/integrations/{integrationId}/integrationresponses/{integrationResponseId}",
+       update_integration_response, true},
       {"*", "/apis/{apiId}/integrations/**", refuse_integrations_request},
       {"GET", "/apis/{apiId}/routes", list_routes},
       {"POST", "/apis/{apiId}/routes", create_route, true},
@@ -233,6 +370,8 @@ std::vector<route> integration_and_route_routes() {
       {"PATCH", "/apis/{apiId}/routes/{routeId}", update_route, true},
       {"GET", "/apis/{apiId}/routes/{routeId}/routeresponses", list_route_responses},
       {"POST", "/apis/{apiId}/routes/{routeId}/routeresponses", create_route_response, true},
+      {"GET", "/apis/{apiId}/routes/{routeId}/routeresponses/{routeResponseId}", get_route_response},
+      {"DELETE", "/apis/{apiId}/routes/{routeId}/routeresponses/{routeResponseId}", delete_route_response, true},
       {"*", "/apis/{apiId}/routes/{routeId}/**", refuse_route_request},
       {"*", "/apis/{apiId}/routes/**", refuse_routes_request},
   };

@@ -325,7 +325,16 @@ std::string test_config(std::uint16_t backend, std::uint16_t dead, std::uint16_t
       {{"integrationId": "slow1", "integrationUri": "{b}/ws/slow", "timeoutInMillis": 300}},
       {{"integrationId": "fail1", "integrationUri": "{b}/ws/fail"}},
       {{"integrationId": "down1", "integrationUri": "http://127.0.0.1:{dead}/ws/down"}},
-      {{"integrationId": "junk1", "integrationUri": "http://127.0.0.1:{junk}/ws/junk"}}
+      {{"integrationId": "junk1", "integrationUri": "http://127.0.0.1:{junk}/ws/junk"}},
+      {{"integrationId": "mock1", "integrationType": "MOCK",
+        "requestTemplates": {{"$default": "{{\"statusCode\": 200}}"}}, "templateSelectionExpression": "\\$default",
+        "integrationResponses": [{{"integrationResponseKey": "$default", "responseTemplates":
+          {{"$default": "{{\"type\":\"heartbeat\",\"connectionId\":\"$context.connectionId\",\"route\":\"${{context.routeKey}}\"}}"}}}}]}},
+      {{"integrationId": "mock404", "integrationType": "MOCK",
+        "requestTemplates": {{"application/json": "{{\"statusCode\": 404}}"}},
+        "integrationResponses": [{{"integrationResponseKey": "/2\\d\\d/", "responseTemplates": {{"$default": "fine"}}}},
+                                 {{"integrationResponseKey": "/4\\d\\d/", "responseTemplates": {{"$default": "missing $input.body"}}}}]}},
+      {{"integrationId": "mocknotemplate", "integrationType": "MOCK"}}
     ],
     "routes": [
       {{"routeKey": "$connect", "target": "integrations/connect1"}},
@@ -340,7 +349,14 @@ std::string test_config(std::uint16_t backend, std::uint16_t dead, std::uint16_t
       {{"routeKey": "slow", "target": "integrations/slow1"}},
       {{"routeKey": "fail", "target": "integrations/fail1"}},
       {{"routeKey": "down", "target": "integrations/down1"}},
-      {{"routeKey": "junk", "target": "integrations/junk1"}}
+      {{"routeKey": "junk", "target": "integrations/junk1"}},
+      {{"routeKey": "heartbeat", "target": "integrations/mock1", "routeResponseSelectionExpression": "$default",
+        "routeResponses": [{{"routeResponseKey": "$default"}}]}},
+      {{"routeKey": "mockoneway", "target": "integrations/mock1"}},
+      {{"routeKey": "mock404", "target": "integrations/mock404", "routeResponseSelectionExpression": "$default",
+        "routeResponses": [{{"routeResponseKey": "$default"}}]}},
+      {{"routeKey": "mocknotemplate", "target": "integrations/mocknotemplate",
+        "routeResponseSelectionExpression": "$default", "routeResponses": [{{"routeResponseKey": "$default"}}]}}
     ]
   }}, {{
     "apiId": "strictapi1", "routeSelectionExpression": "${{request.body.service}}/${{request.body.action}}",
@@ -648,6 +664,40 @@ TEST_F(GatewayTest, ErrorFramesAndTheSocketStaysOpen) {
   EXPECT_THAT(*f3, HasSubstr(R"({"message": "Endpoint request timed out", "connectionId":")"));
   c->send(R"({"action":"echo"})");
   EXPECT_EQ(c->read(), R"(echo:{"action":"echo"})");
+}
+
+// --- MOCK integrations -----------------------------------------------------------------------------
+
+TEST_F(GatewayTest, MockRoutesAnswerWithoutCallingTheBackend) {
+  start();
+  auto [c, id] = connect();
+  const std::size_t before = backend.count("/");
+  // Two-way: the $default integration response's template, $context substituted.
+  for (int i = 0; i < 20; ++i) {
+    c->send(R"({"action":"heartbeat"})");
+    EXPECT_EQ(c->read(), R"({"type":"heartbeat","connectionId":")" + id + R"(","route":"heartbeat"})");
+  }
+  // One-way (no route response): nothing comes back; the next frame is the echo sent after it
+  // (an answer to the MOCK route, made at once, would have come first).
+  c->send(R"({"action":"mockoneway"})");
+  c->send(R"({"action":"echo"})");
+  EXPECT_EQ(c->read(), R"(echo:{"action":"echo"})");
+  // The status code of the only request template picks the /4\d\d/ integration response.
+  c->send(R"({"action":"mock404"})");
+  EXPECT_EQ(c->read(), R"(missing {"action":"mock404"})");
+  // No request template: the message itself is passed through and has no statusCode.
+  c->send(R"({"action":"mocknotemplate"})");
+  auto f = c->read();
+  ASSERT_TRUE(f);
+  EXPECT_THAT(*f, HasSubstr(R"({"message": "Internal server error", "connectionId":")"));
+  // With a statusCode in the message there is still no integration response to answer with.
+  c->send(R"({"action":"mocknotemplate","statusCode":200})");
+  auto g = c->read();
+  ASSERT_TRUE(g);
+  EXPECT_THAT(*g, HasSubstr(R"({"message": "Internal server error", "connectionId":")"));
+  // The backend saw the one echo and none of the MOCK messages.
+  EXPECT_EQ(backend.count("/"), before + 1);
+  EXPECT_EQ(backend.count("/ws/echo"), 1u);
 }
 
 // --- close codes and $disconnect -----------------------------------------------------------------

@@ -67,6 +67,11 @@ OPERATIONS = [
     ("POST", r"^/v2/apis/[^/]+/routes$", "CreateRoute"),
     ("PATCH", r"^/v2/apis/[^/]+/routes/[^/]+$", "UpdateRoute"),
     ("DELETE", r"^/v2/apis/[^/]+/routes/[^/]+$", "DeleteRoute"),
+    ("POST", r"^/v2/apis/[^/]+/integrations/[^/]+/integrationresponses$", "CreateIntegrationResponse"),
+    ("PATCH", r"^/v2/apis/[^/]+/integrations/[^/]+/integrationresponses/[^/]+$", "UpdateIntegrationResponse"),
+    ("DELETE", r"^/v2/apis/[^/]+/integrations/[^/]+/integrationresponses/[^/]+$", "DeleteIntegrationResponse"),
+    ("POST", r"^/v2/apis/[^/]+/routes/[^/]+/routeresponses$", "CreateRouteResponse"),
+    ("DELETE", r"^/v2/apis/[^/]+/routes/[^/]+/routeresponses/[^/]+$", "DeleteRouteResponse"),
     ("POST", r"^/v2/apis/[^/]+/stages$", "CreateStage"),
     ("PATCH", r"^/v2/apis/[^/]+/stages/[^/]+$", "UpdateStage"),
     ("DELETE", r"^/v2/apis/[^/]+/stages/[^/]+$", "DeleteStage"),
@@ -665,6 +670,39 @@ class InfraTest(unittest.TestCase):
         self.assertEqual(self.ops(), ["DeleteStage"])
         self.assertEqual([st["stageName"] for st in self.gateway.get(stages)[1]["items"]], ["next5"])
         r = self.cli("api", "delete", "--name", "stages", "--endpoint", self.endpoint, "--yes")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_6_mock_routes_apply_converge_and_show(self):
+        """A heartbeat route answered by API Gateway: MOCK integration, integration and route
+        responses in the model's request shapes; a second run changes nothing."""
+        cfg = base_config()
+        cfg["name"] = "beat"
+        cfg["stage"] = "beat6"
+        cfg["routes"] = [{"route_key": "heartbeat", "integration": "mock"},
+                         {"route_key": "ping", "integration": "mock", "response": "pong $context.connectionId"}]
+        r = self.apply(cfg)
+        self.assertIn("+ integration heartbeat -> MOCK", r.stdout)
+        self.assertIn("+ integration response ping $default", r.stdout)
+        self.assertIn("+ route response ping $default", r.stdout)
+        ops = self.ops()
+        self.assertEqual(ops.count("CreateIntegrationResponse"), 2)
+        self.assertEqual(ops.count("CreateRouteResponse"), 1)
+        api_id, shown = self.api_id_of("beat")
+        self.assertRegex(shown, r"heartbeat\s+MOCK")
+        live = self.live_integrations(api_id)
+        self.assertEqual(live["heartbeat"]["integrationType"], "MOCK")
+        self.assertEqual(live["ping"]["requestTemplates"], {"$default": '{"statusCode": 200}'})
+        status, irs = self.gateway.get(f"/v2/apis/{api_id}/integrations/{live['ping']['integrationId']}"
+                                       "/integrationresponses")
+        self.assertEqual(status, 200)
+        self.assertEqual([(i["integrationResponseKey"], i["responseTemplates"]) for i in irs["items"]],
+                         [("$default", {"$default": "pong $context.connectionId"})])
+        r = self.apply(cfg)
+        self.assertIn("up to date", r.stdout)
+        self.assertEqual(self.proxy.mutating(), [])
+        shown = self.cli("api", "show", "--name", "beat", "--live", "--endpoint", self.endpoint).stdout
+        self.assertRegex(shown, r"live routes:(.|\n)*ping\s+MOCK")
+        r = self.cli("api", "delete", "--name", "beat", "--endpoint", self.endpoint, "--yes")
         self.assertEqual(r.returncode, 0, r.stderr)
 
     def api_id_of(self, name):

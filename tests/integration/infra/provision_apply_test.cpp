@@ -46,6 +46,9 @@ class local_control_plane {
     return out;
   }
   void forget() { server_.forget(); }
+
+  // served: what the gateway would serve from the model now.
+  gateway::gateway_config served() { return cp_.build(); }
   // fail_next: the next request of `method` whose path ends with `suffix` gets a 500.
   void fail_next(std::string method, std::string suffix) {
     std::lock_guard lock(mu_);
@@ -167,6 +170,59 @@ class ProvisionApply : public ::testing::Test {
   net::http_client_pool pool_;
   std::optional<mgmt::control_plane_client> client_;
 };
+
+TEST_F(ProvisionApply, MockRoutesConvergeAndAreServedWithoutABackend) {
+  auto c = parse_api_config(
+      R"({"name": "beat", "target_base": "http://127.0.0.1:9000/ws/",
+          "routes": [{"route_key": "heartbeat", "integration": "mock"},
+                     {"route_key": "ping", "integration": "mock", "response": "pong $context.connectionId"}]})");
+  ASSERT_TRUE(c) << c.error().message;
+  memory_record r;
+  auto out = apply(*c, r);
+  ASSERT_TRUE(out) << out.error().message;
+  const auto calls = cp_.changing();
+  EXPECT_EQ(std::count_if(calls.begin(), calls.end(),
+                          [](const std::string& x) { return x.ends_with("/integrationresponses"); }),
+            2);
+  EXPECT_EQ(
+      std::count_if(calls.begin(), calls.end(), [](const std::string& x) { return x.ends_with("/routeresponses"); }),
+      1);
+  const auto cfg = cp_.served();
+  const gateway::api_config* api = nullptr;
+  for (const auto& a : cfg.apis) {
+    if (a.id == out->api_id) api = &a;
+  }
+  ASSERT_NE(api, nullptr);
+  const auto* heartbeat = api->find_route("heartbeat");
+  const auto* ping = api->find_route("ping");
+  ASSERT_NE(heartbeat, nullptr);
+  ASSERT_NE(ping, nullptr);
+  EXPECT_FALSE(heartbeat->two_way);
+  EXPECT_TRUE(ping->two_way);
+  ASSERT_NE(api->integration_of(*heartbeat), nullptr);
+  EXPECT_TRUE(api->integration_of(*heartbeat)->is_mock());
+  ASSERT_EQ(api->integration_of(*ping)->responses.size(), 1u);
+  EXPECT_EQ(api->integration_of(*ping)->responses[0].templates.at("$default"), "pong $context.connectionId");
+  EXPECT_EQ(r.rec.routes.size(), 5u);
+
+  // The second run only reads.
+  auto again = apply(*c, r);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->changes, 0);
+  EXPECT_EQ(cp_.changing(), std::vector<std::string>{});
+
+  // A changed response template is one UpdateIntegrationResponse and the deployment.
+  c->routes[1].response = "PONG";
+  auto changed = apply(*c, r);
+  ASSERT_TRUE(changed) << changed.error().message;
+  const auto patch = cp_.changing();
+  ASSERT_EQ(patch.size(), 2u);
+  EXPECT_TRUE(patch[0].starts_with("PATCH /v2/apis/" + out->api_id + "/integrations/")) << patch[0];
+  EXPECT_EQ(patch[1], fmt::format("POST /v2/apis/{}/deployments", out->api_id));
+  auto settled = apply(*c, r);
+  ASSERT_TRUE(settled) << settled.error().message;
+  EXPECT_EQ(settled->changes, 0);
+}
 
 TEST_F(ProvisionApply, CreatesEverythingThenOnlyReads) {
   memory_record r;

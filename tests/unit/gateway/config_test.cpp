@@ -73,6 +73,11 @@ TEST(GatewayConfig, DefaultDevApi) {
     EXPECT_EQ(i->request_parameters.at("integration.request.header.connectionId"), "context.connectionId");
     EXPECT_EQ(i->timeout, std::chrono::milliseconds(29000));
   }
+  const auto* heartbeat = api.find_route("heartbeat");
+  ASSERT_NE(heartbeat, nullptr);
+  EXPECT_FALSE(heartbeat->two_way);
+  ASSERT_NE(api.integration_of(*heartbeat), nullptr);
+  EXPECT_TRUE(api.integration_of(*heartbeat)->is_mock());
 }
 
 TEST(GatewayConfig, MissingFileIsNamed) {

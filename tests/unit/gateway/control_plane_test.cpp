@@ -38,7 +38,7 @@ TEST(ControlPlane, InitialConfigIsListed) {
   ASSERT_EQ(apis["items"].as_array().size(), 1u);
   EXPECT_EQ(apis["items"].as_array()[0].as_object().at("apiId"), "devapi0001");
   auto routes = f.call("GET", "/v2/apis/devapi0001/routes", "", 200);
-  EXPECT_EQ(routes["items"].as_array().size(), 3u);
+  EXPECT_EQ(routes["items"].as_array().size(), 4u);  // $connect, $disconnect, $default, heartbeat (MOCK)
 }
 
 TEST(ControlPlane, InitialApisAreDatedWithTheTimeGiven) {
@@ -121,7 +121,7 @@ TEST(ControlPlane, Errors) {
   r = f.cp.handle("POST", "/v2/apis/devapi0001/integrations",
                   R"({"integrationType":"HTTP_PROXY","integrationUri":"ftp://x/"})", k_now);
   EXPECT_EQ(r.response.status, 400u);  // refused by the served-configuration check, rolled back
-  EXPECT_EQ(f.call("GET", "/v2/apis/devapi0001/integrations", "", 200)["items"].as_array().size(), 3u);
+  EXPECT_EQ(f.call("GET", "/v2/apis/devapi0001/integrations", "", 200)["items"].as_array().size(), 4u);
 }
 
 TEST(ControlPlane, SaveAndLoadRoundTrip) {
@@ -136,6 +136,68 @@ TEST(ControlPlane, SaveAndLoadRoundTrip) {
   ASSERT_TRUE(other.load(saved));
   EXPECT_EQ(other.save(), saved);
   EXPECT_EQ(other.build().apis.size(), 2u);
+}
+
+TEST(ControlPlane, MockIntegrationsAreServedAndSurviveTheStateFile) {
+  cp_fixture f;
+  auto api =
+      f.call("POST", "/v2/apis",
+             R"({"name":"m","protocolType":"WEBSOCKET","routeSelectionExpression":"$request.body.action"})", 201);
+  const std::string base = "/v2/apis/" + std::string(api.at("apiId").as_string());
+  auto integ = f.call("POST", base + "/integrations",
+                      R"({"integrationType":"MOCK","requestTemplates":{"$default":"{\"statusCode\": 200}"},)"
+                      R"("templateSelectionExpression":"\\$default"})",
+                      201);
+  EXPECT_FALSE(integ.contains("integrationUri"));
+  EXPECT_EQ(integ.at("passthroughBehavior"), "WHEN_NO_MATCH");
+  const std::string integ_path = base + "/integrations/" + std::string(integ.at("integrationId").as_string());
+  auto ir = f.call("POST", integ_path + "/integrationresponses",
+                   R"({"integrationResponseKey":"/2\\d\\d/","responseTemplates":{"$default":"pong"}})", 201);
+  EXPECT_EQ(ir.at("integrationResponseKey"), "/2\\d\\d/");
+  EXPECT_EQ(ir.at("integrationResponseId").as_string().size(), 6u);
+  f.call("POST", integ_path + "/integrationresponses", R"({"integrationResponseKey":"/2\\d\\d/"})", 409);
+  f.call("POST", integ_path + "/integrationresponses", R"({"integrationResponseKey":"2xx"})", 400);
+  f.call("POST", integ_path + "/integrationresponses", R"({"integrationResponseKey":"/(/"})", 400);
+  f.call("GET", integ_path + "/integrationresponses/nope", "", 404);
+  auto route =
+      f.call("POST", base + "/routes",
+             R"({"routeKey":"heartbeat","routeResponseSelectionExpression":"$default","target":"integrations/)" +
+                 std::string(integ.at("integrationId").as_string()) + R"("})",
+             201);
+  const std::string route_path = base + "/routes/" + std::string(route.at("routeId").as_string());
+  auto rr = f.call("POST", route_path + "/routeresponses", R"({"routeResponseKey":"$default"})", 201);
+  f.call("GET", route_path + "/routeresponses/" + std::string(rr.at("routeResponseId").as_string()), "", 200);
+  f.call("POST", base + "/stages", R"({"stageName":"mockstage"})", 201);
+
+  const auto served_mock = [](const gateway_config& cfg) -> const integration_config* {
+    for (const auto& a : cfg.apis) {
+      const auto* r = a.find_route("heartbeat");
+      if (r != nullptr && r->two_way) return a.integration_of(*r);
+    }
+    return nullptr;
+  };
+  const auto built = f.cp.build();
+  const auto* mock = served_mock(built);
+  ASSERT_NE(mock, nullptr);
+  EXPECT_TRUE(mock->is_mock());
+  EXPECT_EQ(mock->request_templates.at("$default"), R"({"statusCode": 200})");
+  ASSERT_EQ(mock->responses.size(), 1u);
+  EXPECT_EQ(mock->responses[0].templates.at("$default"), "pong");
+
+  control_plane other{gateway_config{}, k_now};
+  ASSERT_TRUE(other.load(f.cp.save()));
+  EXPECT_EQ(other.save(), f.cp.save());
+  const auto reloaded = other.build();
+  ASSERT_NE(served_mock(reloaded), nullptr);
+
+  // Deleting the route response makes the route one-way; deleting the integration response leaves
+  // none; the integration's responses go with it.
+  f.call("DELETE", route_path + "/routeresponses/" + std::string(rr.at("routeResponseId").as_string()), "", 204);
+  const auto one_way = f.cp.build();
+  EXPECT_EQ(served_mock(one_way), nullptr);
+  f.call("DELETE", integ_path + "/integrationresponses/" + std::string(ir.at("integrationResponseId").as_string()), "",
+         204);
+  EXPECT_EQ(f.call("GET", integ_path + "/integrationresponses", "", 200).at("items").as_array().size(), 0u);
 }
 
 TEST(ControlPlane, LoadRefusesBadStateAndKeepsTheModel) {

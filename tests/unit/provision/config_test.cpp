@@ -35,6 +35,17 @@ TEST(ParseApiConfig, RefusalsNameTheField) {
       {R"({"name": "chat", "target_base": "http://a/", "routes": [{"route_key": "$x", "url": "http://a/"}]})",
        "routes[0].route_key"},
       {R"({"name": "chat", "target_base": "http://a/", "routes": [{"route_key": "x"}]})", "routes[0].url"},
+      {R"({"name": "chat", "target_base": "http://a/", "routes": [{"route_key": "x", "integration": "lambda"}]})",
+       "routes[0].integration"},
+      {R"({"name": "chat", "target_base": "http://a/",
+           "routes": [{"route_key": "x", "integration": "mock", "url": "http://a/x"}]})",
+       "routes[0].url"},
+      {R"({"name": "chat", "target_base": "http://a/", "routes": [{"route_key": "x", "url": "http://a/x",
+                                                                    "response": "{}"}]})",
+       "routes[0].response"},
+      {R"({"name": "chat", "target_base": "http://a/", "routes": [{"route_key": "x", "integration": "mock",
+                                                                    "response": 1}]})",
+       "routes[0].response"},
       {R"({"name": "chat", "target_base": "http://a/", "timeout_ms": 30000})", "timeout_ms"},
       {R"({"name": "chat", "target_base": "http://a/", "domain": {"name": "x", "certificate_arn": "arn:a"}})",
        "domain.name"},
@@ -134,6 +145,23 @@ TEST(ParseApiConfig, DefaultsAndTrailingSlash) {
   ASSERT_EQ(routes.size(), 3u);
   EXPECT_EQ(routes[1].key, "$disconnect");
   EXPECT_EQ(member_string(routes[1].integration, "integrationUri"), "https://app.example.com/ws/disconnect");
+}
+
+TEST(ParseApiConfig, MockRoutes) {
+  auto c = parse_api_config(R"({"name": "chat", "target_base": "http://a/",
+                               "routes": [{"route_key": "heartbeat", "integration": "mock"},
+                                          {"route_key": "ping", "integration": "mock", "response": "pong"}]})");
+  ASSERT_TRUE(c) << c.error().message;
+  const auto routes = desired_routes(*c);
+  ASSERT_EQ(routes.size(), 5u);
+  EXPECT_TRUE(routes[3].is_mock());
+  EXPECT_FALSE(routes[3].two_way);
+  EXPECT_EQ(member_string(routes[3].integration, "integrationType"), "MOCK");
+  EXPECT_FALSE(routes[3].integration.contains("integrationUri"));
+  EXPECT_FALSE(routes[3].integration_response->contains("responseTemplates"));
+  EXPECT_TRUE(routes[4].two_way);
+  EXPECT_EQ(routes[4].integration_response->at("responseTemplates").at("$default"), "pong");
+  EXPECT_FALSE(routes[2].is_mock());
 }
 
 }  // namespace

@@ -62,8 +62,19 @@ live_api matching(const api_config& c) {
     r["routeKey"] = d.key;
     r["target"] = fmt::format("integrations/i{}", n);
     live.routes.push_back(r);
-    live.record.routes.push_back(
-        recorded_route{d.key, d.name, std::string(*get_string(d.integration, "integrationUri")), true});
+    live.record.routes.push_back(recorded_route{
+        d.key, d.name, d.is_mock() ? std::string("MOCK") : std::string(*get_string(d.integration, "integrationUri")),
+        true});
+    if (d.is_mock()) {
+      object ir = *d.integration_response;
+      ir["integrationResponseId"] = fmt::format("ir{}", n);
+      live.integration_responses[fmt::format("i{}", n)].push_back(ir);
+    }
+    if (d.two_way) {
+      live.routes.back()["routeResponseSelectionExpression"] = "$default";
+      live.route_responses[fmt::format("r{}", n)].push_back(
+          object{{"routeResponseId", fmt::format("rr{}", n)}, {"routeResponseKey", "$default"}});
+    }
     ++n;
   }
   object stage;
@@ -392,6 +403,138 @@ std::string case_name(const ::testing::TestParamInfo<std::size_t>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, PlanApi, ::testing::Range<std::size_t>(0, api_cases().size()), case_name);
+
+// MOCK routes: "heartbeat" one-way (i3/r3), "ping" two-way answering "pong" (i4/r4).
+api_config mock_config() {
+  return config(R"({"name": "chat", "target_base": "http://127.0.0.1:9000/ws/",
+                    "routes": [{"route_key": "heartbeat", "integration": "mock"},
+                               {"route_key": "ping", "integration": "mock", "response": "pong"}]})");
+}
+
+const std::vector<api_case>& mock_cases() {
+  static const std::vector<api_case> cases = {
+      {"no change: only reads", [](api_config&, live_api&) {}, {}},
+      {"create from nothing",
+       [](api_config&, live_api& live) { live = live_api{}; },
+       {R"(CreateApi + api chat)",
+        "CreateIntegration + integration $connect -> http://127.0.0.1:9000/ws/connect",
+        "CreateRoute + route $connect",
+        "record route $connect",
+        "CreateIntegration + integration $disconnect -> http://127.0.0.1:9000/ws/disconnect",
+        "CreateRoute + route $disconnect",
+        "record route $disconnect",
+        "CreateIntegration + integration $default -> http://127.0.0.1:9000/ws/default",
+        "CreateRoute + route $default",
+        "record route $default",
+        "CreateIntegration + integration heartbeat -> MOCK",
+        "CreateIntegrationResponse + integration response heartbeat $default",
+        "CreateRoute + route heartbeat",
+        "record route heartbeat",
+        "CreateIntegration + integration ping -> MOCK",
+        "CreateIntegrationResponse + integration response ping $default",
+        "CreateRoute + route ping",
+        "CreateRouteResponse + route response ping $default",
+        "record route ping",
+        "CreateStage + stage production",
+        "CreateDeployment + deployment of stage production"}},
+      {"response template changed",
+       [](api_config& c, live_api&) { c.routes[1].response = "PONG"; },
+       {R"(UpdateIntegrationResponse ~ integration response ir4 (ping): {"responseTemplates":{"$default":"PONG"}})",
+        "record route ping", "CreateDeployment + deployment of stage production"}},
+      {"response dropped: the route becomes one-way",
+       [](api_config& c, live_api&) { c.routes[1].response.reset(); },
+       {R"(UpdateIntegrationResponse ~ integration response ir4 (ping): {"responseTemplates":{"$default":""}})",
+        "DeleteRouteResponse - route response rr4 (ping) $default", "record route ping",
+        "CreateDeployment + deployment of stage production"}},
+      {"response added: the route becomes two-way",
+       [](api_config& c, live_api&) { c.routes[0].response = "{\"type\":\"heartbeat\"}"; },
+       {R"(UpdateIntegrationResponse ~ integration response ir3 (heartbeat): {"responseTemplates":{"$default":"{\"type\":\"heartbeat\"}"}})",
+        R"(UpdateRoute ~ route heartbeat: {"routeResponseSelectionExpression":"$default"})",
+        "CreateRouteResponse + route response heartbeat $default", "record route heartbeat",
+        "CreateDeployment + deployment of stage production"}},
+      {"integration response missing, another key present",
+       [](api_config&, live_api& live) {
+         live.integration_responses["i3"] = {
+             object{{"integrationResponseId", "ir9"}, {"integrationResponseKey", "/5\\d\\d/"}}};
+       },
+       {R"(DeleteIntegrationResponse - integration response ir9 (heartbeat) /5\d\d/)",
+        "CreateIntegrationResponse + integration response heartbeat $default", "record route heartbeat",
+        "CreateDeployment + deployment of stage production"}},
+      {"route response missing",
+       [](api_config&, live_api& live) { live.route_responses.erase("r4"); },
+       {"CreateRouteResponse + route response ping $default", "record route ping",
+        "CreateDeployment + deployment of stage production"}},
+      {"HTTP route made MOCK: a new integration, the old one deleted",
+       [](api_config&, live_api& live) {
+         live.integrations[4] = object{{"integrationId", "i4"},
+                                       {"integrationType", "HTTP_PROXY"},
+                                       {"integrationUri", "http://127.0.0.1:9000/ping"}};
+         live.integration_responses.erase("i4");
+         live.routes[4].erase("routeResponseSelectionExpression");
+         live.route_responses.erase("r4");
+       },
+       {"CreateIntegration + integration ping -> MOCK",
+        "CreateIntegrationResponse + integration response ping $default",
+        R"x(UpdateRoute ~ route ping: {"target":"integrations/(new)","routeResponseSelectionExpression":"$default"})x",
+        "CreateRouteResponse + route response ping $default", "record route ping",
+        "DeleteIntegration - integration i4 (http://127.0.0.1:9000/ping)",
+        "CreateDeployment + deployment of stage production"}},
+      {"MOCK route removed from the file",
+       [](api_config& c, live_api&) { c.routes.pop_back(); },
+       {"DeleteRoute - route ping", "forget route ping", "DeleteIntegration - integration i4 (MOCK)",
+        "CreateDeployment + deployment of stage production"}},
+  };
+  return cases;
+}
+
+class PlanMock : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(PlanMock, Operations) {
+  const auto& c = mock_cases()[GetParam()];
+  SCOPED_TRACE(c.name);
+  auto cfg = mock_config();
+  auto live = matching(cfg);
+  c.change(cfg, live);
+  EXPECT_EQ(summary(plan_api(cfg, live, k_region)), c.expected);
+}
+
+std::string mock_case_name(const ::testing::TestParamInfo<std::size_t>& info) {
+  std::string out;
+  for (char ch : mock_cases()[info.param].name) {
+    const bool word = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+    if (word) {
+      out += ch;
+    } else if (!out.empty() && out.back() != '_') {
+      out += '_';
+    }
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, PlanMock, ::testing::Range<std::size_t>(0, mock_cases().size()), mock_case_name);
+
+TEST(PlanMockBodies, MockIntegrationRouteAndResponses) {
+  auto live = matching(mock_config());
+  live.integrations.resize(3);
+  live.routes.resize(3);
+  live.integration_responses.clear();
+  live.route_responses.clear();
+  const auto ops = plan_api(mock_config(), live, k_region);
+  ASSERT_GE(ops.size(), 8u);
+  EXPECT_EQ(json::serialize(ops[0].body),
+            R"({"integrationType":"MOCK","requestTemplates":{"$default":"{\"statusCode\": 200}"},)"
+            R"("templateSelectionExpression":"\\$default"})");
+  EXPECT_EQ(ops[1].target, k_new_id);
+  EXPECT_EQ(json::serialize(ops[1].body), R"({"integrationResponseKey":"$default"})");
+  EXPECT_EQ(json::serialize(ops[5].body),
+            R"({"integrationResponseKey":"$default","responseTemplates":{"$default":"pong"}})");
+  EXPECT_EQ(json::serialize(ops[6].body),
+            R"x({"routeKey":"ping","target":"integrations/(new)","authorizationType":"NONE","apiKeyRequired":false,)x"
+            R"("routeResponseSelectionExpression":"$default"})");
+  EXPECT_EQ(ops[7].kind, op::create_route_response);
+  EXPECT_EQ(ops[7].target, k_new_id);
+}
 
 TEST(PlanApiBodies, CreateFromNothingSendsTheWholeConfiguration) {
   auto cfg = config(R"({"name": "chat", "target_base": "https://app.example.com/ws", "description": "d",
