@@ -68,6 +68,10 @@ test('an admin finds a session, messages it, kicks it, and watches the charts', 
   await alice.waitForFunction(() => Number(document.getElementById('chart-connections').dataset.points) >= 2, null, { timeout: 10000 });
   assert.ok(await alice.locator('#chart-connections polyline').count() >= 1);
   await alice.waitForFunction(() => document.querySelector('#channels tr[data-channel="dashboard"] td:nth-child(2)')?.textContent === '1');
+  await alice.fill('#send input[name=message]', 'Deploy at 18:00');
+  await alice.click('#send button[type=submit]');
+  await alice.waitForSelector('#send-result:has-text("1 delivered")');
+  await alice.evaluate(() => window.scrollTo(0, 0));
   await screenshot(alice, 'console');
 
   // Kick: confirmed, then bob's socket is closed by the gateway and the session is disconnected.
@@ -81,6 +85,24 @@ test('an admin finds a session, messages it, kicks it, and watches the charts', 
   }, connectionId);
   assert.equal(detail?.connected, false, 'the kicked session is marked disconnected');
   await closeAll(alice, bob);
+});
+
+test('at 360 px the console fits the screen; its session table scrolls inside its card', async () => {
+  const alice = await loggedIn(browser, dev, 'alice', '/app/console/', { viewport: { width: 360, height: 780 } });
+  await alice.waitForSelector('#sessions tr button');
+  await alice.waitForSelector('#chart-connections polyline');
+  const widths = await alice.evaluate(() => ({
+    page: document.documentElement.scrollWidth,
+    viewport: document.documentElement.clientWidth,
+    card: document.getElementById('sessions-scroll').clientWidth,
+  }));
+  assert.ok(widths.page <= widths.viewport, `no sideways scrolling: ${JSON.stringify(widths)}`);
+  assert.ok(widths.card <= widths.viewport);
+  // Keyboard: Tab reaches the row's Details button and Enter opens the detail, focused.
+  await alice.focus('#sessions tr button');
+  await alice.keyboard.press('Enter');
+  await alice.waitForFunction(() => document.activeElement?.id === 'detail-title');
+  await closeAll(alice);
 });
 
 test('the console refuses non-admins and writes without the CSRF token', async () => {
