@@ -187,6 +187,8 @@ async function preview() {
   const seq = ++previewSeq;
   const { target, value } = sendBody();
   $('send').elements.value.disabled = target === 'everyone';
+  // A toast needs a title; a system banner has none.
+  $('send').elements.title.required = $('send').elements.kind.value === 'toast';
   if (target !== 'everyone' && value === '') {
     $('preview').textContent = '—';
     return;
@@ -240,7 +242,7 @@ startPage({
     };
     $('send').onsubmit = send;
     for (const name of ['target', 'value']) $('send').elements[name].addEventListener('input', preview);
-    $('send').elements.target.addEventListener('change', preview);
+    for (const name of ['target', 'kind']) $('send').elements[name].addEventListener('change', preview);
     await Promise.all([loadSessions(), refreshStats().catch(() => {}), preview()]);
     // Charts every second, the session list and the recipients count every three: live, but the
     // table does not churn under the keyboard.
