@@ -253,11 +253,17 @@ struct console::impl {
     sample_point p;
     p.t_ms = unix_millis(app.store().time().now());
     p.totals = app.metrics().totals();
+    // A count the store could not give is not charted as 0: the whole sample is skipped, and the
+    // charts show a longer step between their neighbours instead of a false dip.
     const auto connected = store::session_query{}.connected_only();
-    if (auto n = app.store().count(connected)) p.connected = *n;
+    auto n = app.store().count(connected);
+    if (!n) return;
+    p.connected = *n;
     if (options.channels) {
       for (const auto& c : options.channels()) {
-        if (auto n = app.store().count(connected.in_channel(c))) p.channels[c] = *n;
+        auto in_channel = app.store().count(connected.in_channel(c));
+        if (!in_channel) return;
+        p.channels[c] = *in_channel;
       }
     }
     std::lock_guard lock(mu);
