@@ -6,6 +6,8 @@
 #include "orders_dashboard.hpp"
 #include "task_runner.hpp"
 
+#include "apigw/server/console.hpp"
+
 #include <fstream>
 #include <iterator>
 
@@ -37,7 +39,14 @@ struct demo_site::impl {
         paths(std::move(p)),
         chat(site),
         tasks(site),
-        dashboard(site, paths.data_dir / "orders.sqlite3", channels()) {}
+        dashboard(site, paths.data_dir / "orders.sqlite3", channels()),
+        console(site.app, {.prefix = "/api/console/",
+                           .authorize = apigw::server::require_permission(site.auth, k_admin_permission),
+                           .channels = [this] {
+                             auto c = channels();
+                             c.emplace_back("console");  // the console pages themselves
+                             return c;
+                           }}) {}
 
   std::vector<std::string> channels() const {
     std::vector<std::string> c{"home", "chat", "notifications", "progress", orders_dashboard::k_channel};
@@ -75,6 +84,8 @@ struct demo_site::impl {
   chat_rooms chat;
   task_runner tasks;
   orders_dashboard dashboard;
+  // console: the operator console's API (/api/console/, admins only); its page is /app/console/.
+  apigw::server::console console;
 };
 
 demo_site::demo_site(site_context site, site_paths paths) : impl_(std::make_unique<impl>(site, std::move(paths))) {
@@ -118,6 +129,7 @@ void demo_site::mount(apigw::server::backend_server& http) {
   http.route("/api/site/", [p](const apigw::dispatch::request& req) { return p->site_info(req); });
   http.route("/api/orders/", [p](const apigw::dispatch::request& req) { return p->dashboard.orders(req); });
   http.route("/api/session-counts/", [p](const apigw::dispatch::request& req) { return p->dashboard.counts(req); });
+  p->console.mount(http);
   http.route("/api/tasks/", [p](const apigw::dispatch::request& req) { return p->tasks.result(req); });
 }
 

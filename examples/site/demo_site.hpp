@@ -8,6 +8,7 @@
 //   /api/site/             facts about this instance for the landing page's commands
 //                          ({"db": ..., "program": ...})
 //   /api/orders/, /api/tasks/<id>, /api/session-counts/   the apps' JSON APIs
+//   /api/console/          the operator console (admin permission only; apigw/server/console.hpp)
 //   /ws/connect|disconnect|default                       API Gateway's integration requests
 //
 // One view serves every app because the dev gateway routes every message to /ws/default and the

@@ -60,7 +60,9 @@ function header(me) {
   const brand = Object.assign(document.createElement('span'), { className: 'brand', textContent: 'apigw-ws' });
   const nav = document.createElement('nav');
   nav.setAttribute('aria-label', 'Example apps');
-  for (const [href, label] of APPS) {
+  // The console is for admins only (its API refuses everyone else), so only they see it listed.
+  const apps = me?.permissions?.includes('admin') ? [...APPS, ['/app/console/', 'Console']] : APPS;
+  for (const [href, label] of apps) {
     const a = Object.assign(document.createElement('a'), { href, textContent: label });
     if (location.pathname === href) {
       a.className = 'here';

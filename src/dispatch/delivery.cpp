@@ -75,6 +75,11 @@ session_set session_set::for_gateway(store::gateway_id gateway) const {
   return {*delivery_, *store_, query_.for_gateway(gateway)};
 }
 
+result<bool> delivery::disconnect(const store::session& s) {
+  return failure{core::error::invalid_argument,
+                 "this delivery cannot close connection " + s.connection_id + " (no Management API)"};
+}
+
 send_handle session_set::send_message(const json::value& message) const {
   return delivery_->send(query_, message);
 }

@@ -57,6 +57,28 @@ void backend_metrics::request(std::string_view route, unsigned status, std::chro
   ++requests_[key];
 }
 
+metrics_totals backend_metrics::totals() const {
+  metrics_totals t;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [key, n] : requests_) {
+      if (key.first == "connect") {
+        t.connects += n;
+      } else if (key.first == "disconnect") {
+        t.disconnects += n;
+      } else {
+        t.messages += n;
+      }
+    }
+  }
+  t.sends = sends_finished_.load(std::memory_order_relaxed);
+  t.delivered = delivered_.load(std::memory_order_relaxed);
+  t.gone = gone_.load(std::memory_order_relaxed);
+  t.failed = failed_.load(std::memory_order_relaxed);
+  t.retries = retries_.load(std::memory_order_relaxed);
+  return t;
+}
+
 void backend_metrics::token_refused(std::string_view reason) {
   std::lock_guard lock(mu_);
   ++tokens_refused_[std::string(reason)];

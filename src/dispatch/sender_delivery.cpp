@@ -5,6 +5,7 @@
 #include "apigw/dispatch/metrics.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include <map>
 #include <memory>
@@ -142,6 +143,42 @@ send_handle sender_delivery::send_to(const std::string& connection_id, const std
   boost::asio::co_spawn(sender_.executor(), run_send_to(sender_, std::move(to), std::move(sink), std::move(*text)),
                         complete_with(done, metrics()));
   return handle;
+}
+
+result<bool> sender_delivery::disconnect(const store::session& s) {
+  std::string endpoint;
+  if (options_.endpoint_override) {
+    endpoint = *options_.endpoint_override;
+  } else {
+    if (!s.gateway) {
+      return failure{core::error::not_found, "session " + s.connection_id + " has no gateway to close it through"};
+    }
+    auto g = store_.get_gateway(*s.gateway);
+    if (!g) return g.error();
+    endpoint = g->endpoint;
+  }
+  // DeleteConnection also answers 410 while a connection's $connect is still running; the cutoff
+  // is taken before the call, as a send's gone sink takes it.
+  const auto created_before = store_.time().now() - options_.connect_window;
+  result<void> deleted = ok();
+  try {
+    deleted = boost::asio::co_spawn(sender_.executor(), sender_.delete_connection(endpoint, s.connection_id),
+                                    boost::asio::use_future)
+                  .get();
+  } catch (const std::exception& e) {
+    return failure{make_error_code(boost::system::errc::io_error),
+                   std::string("DeleteConnection stopped: ") + e.what()};
+  }
+  const std::string one[] = {s.connection_id};
+  if (deleted) {
+    auto m = store_.mark_disconnected(one);
+    if (!m) return m.error();
+    return true;
+  }
+  if (deleted.error() != condition::connection_gone) return deleted.error();
+  auto m = store_.mark_gone(one, created_before);
+  if (!m) return m.error();
+  return false;
 }
 
 }  // namespace apigw::dispatch

@@ -72,6 +72,28 @@ send_handle recording_delivery::send_to(const std::string& connection_id, const 
   return send_handle::done(std::move(report));
 }
 
+result<bool> recording_delivery::disconnect(const store::session& s) {
+  bool gone = false;
+  {
+    std::lock_guard lock(mutex_);
+    gone = gone_.contains(s.connection_id);
+    if (!gone) kicked_.insert(s.connection_id);
+  }
+  const std::string ids[] = {s.connection_id};
+  if (gone) {
+    store_gone_sink sink(store_, connect_window_);
+    if (auto marked = sink.mark_disconnected(ids); !marked) return marked.error();
+    return false;
+  }
+  if (auto marked = store_.mark_disconnected(ids); !marked) return marked.error();
+  return true;
+}
+
+bool recording_delivery::disconnected(const std::string& connection_id) const {
+  std::lock_guard lock(mutex_);
+  return kicked_.contains(connection_id);
+}
+
 void recording_delivery::observe(std::shared_ptr<backend_metrics> m) {
   std::lock_guard lock(mutex_);
   metrics_ = std::move(m);

@@ -146,6 +146,32 @@ struct detail::sender_impl {
 
 namespace {
 
+// context_for: the endpoint, signing and region of `url`: what every request to it needs.
+result<endpoint_context> context_for(detail::sender_impl& owner, const std::string& url) {
+  auto ep = parse_endpoint(url);
+  if (!ep) return ep.error();
+  signing_config signing;
+  boost::system::error_code addr_ec;
+  const auto addr = asio::ip::make_address(ep->origin.host, addr_ec);
+  const bool loopback = ep->origin.host == "localhost" || (!addr_ec && addr.is_loopback());
+  // Never unsigned to AWS: with no lookup configured, anything but the local gateway goes through
+  // the default chain, which fails (saying where it looked) rather than send unsigned.
+  const signing_lookup* lookup = owner.opts.signing ? &owner.opts.signing : nullptr;
+  if (lookup == nullptr && !loopback) lookup = &owner.default_signing();
+  if (lookup != nullptr) {
+    try {
+      auto looked_up = (*lookup)(url);
+      if (!looked_up) return looked_up.error();
+      signing = std::move(*looked_up);
+    } catch (const std::exception& e) {
+      return failure{error::signing_failed, fmt::format("signing lookup for {} failed: {}", url, e.what())};
+    }
+  }
+  auto region = signing_region(*ep, signing);
+  if (!region) return region.error();
+  return endpoint_context{std::move(*ep), std::move(signing), std::move(*region)};
+}
+
 // send_state: one send's bookkeeping; touched only on the send's strand.
 struct send_state {
   send_state(detail::sender_impl& s, strand_type st, std::string m, gone_sink* g)
@@ -157,30 +183,7 @@ struct send_state {
     return endpoints.emplace(url, make_context(url)).first->second;
   }
 
-  result<endpoint_context> make_context(const std::string& url) {
-    auto ep = parse_endpoint(url);
-    if (!ep) return ep.error();
-    signing_config signing;
-    boost::system::error_code addr_ec;
-    const auto addr = asio::ip::make_address(ep->origin.host, addr_ec);
-    const bool loopback = ep->origin.host == "localhost" || (!addr_ec && addr.is_loopback());
-    // Never unsigned to AWS: with no lookup configured, anything but the local gateway goes through
-    // the default chain, which fails (saying where it looked) rather than send unsigned.
-    const signing_lookup* lookup = owner.opts.signing ? &owner.opts.signing : nullptr;
-    if (lookup == nullptr && !loopback) lookup = &owner.default_signing();
-    if (lookup != nullptr) {
-      try {
-        auto looked_up = (*lookup)(url);
-        if (!looked_up) return looked_up.error();
-        signing = std::move(*looked_up);
-      } catch (const std::exception& e) {
-        return failure{error::signing_failed, fmt::format("signing lookup for {} failed: {}", url, e.what())};
-      }
-    }
-    auto region = signing_region(*ep, signing);
-    if (!region) return region.error();
-    return endpoint_context{std::move(*ep), std::move(signing), std::move(*region)};
-  }
+  result<endpoint_context> make_context(const std::string& url) { return context_for(owner, url); }
 
   // recorded: tells on_outcome that one more recipient's outcome is in the report.
   void recorded() {
@@ -418,6 +421,14 @@ sender::~sender() = default;
 
 asio::any_io_executor sender::executor() const {
   return impl_->ex;
+}
+
+asio::awaitable<result<void>> sender::delete_connection(std::string endpoint_url, std::string connection_id) {
+  auto ctx = context_for(*impl_, endpoint_url);
+  if (!ctx) co_return ctx.error();
+  auto client = management_client::create(*impl_->pool, endpoint_url, {.signing = ctx->signing, .clk = &impl_->clk()});
+  if (!client) co_return client.error();
+  co_return co_await client->delete_connection(std::move(connection_id));
 }
 
 net::http_client_pool& sender::pool() {

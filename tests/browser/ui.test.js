@@ -30,7 +30,8 @@ after(async () => {
 });
 
 const closeAll = (...pages) => Promise.all(pages.map((p) => p.context().close()));
-const PAGES = ['/', '/app/chat/', '/app/notifications/', '/app/progress/', '/app/dashboard/'];
+// The console is for admins: alice sees all of it; bob (the phone-width test) sees its refusal.
+const PAGES = ['/', '/app/chat/', '/app/notifications/', '/app/progress/', '/app/dashboard/', '/app/console/'];
 
 // The inputs of issue 15: a 500-character word and a pasted 211-character JWT; and a long URL.
 const LONG_WORD = 'y'.repeat(500);
@@ -314,6 +315,7 @@ test('labels and live regions: every control has a name; toasts and incoming cha
     await page.goto(new URL(path, dev.url).toString());
     await page.waitForFunction(() => document.body.dataset.wsState === 'open');
     if (path === '/app/dashboard/') await page.waitForSelector('#order-6');
+    if (path === '/app/console/') await page.waitForSelector('#chart-connections polyline');
     const unnamed = await page.evaluate(() =>
       [...document.querySelectorAll('input, select, button, progress')]
         .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') ||
@@ -367,6 +369,11 @@ test('axe-core finds no WCAG 2.1 A/AA violation on any page (logged out, logged 
       await page.fill('#mb', '1');
       await page.click('#start button');
       await page.waitForSelector('.task .result a', { timeout: 30000 });
+    }
+    if (path === '/app/console/') {
+      await page.waitForSelector('#sessions tr button');
+      await page.click('#sessions tr button');
+      await page.waitForSelector('#detail-card:not([hidden])');
     }
     if (path === '/app/dashboard/') {
       const message = JSON.stringify({ type: 'system', level: 'warning', message: 'Maintenance at 18:00' });

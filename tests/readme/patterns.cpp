@@ -2,6 +2,7 @@
 // the README cannot drift from the API. The text between the "README:" markers is what it shows.
 #include "apigw/dispatch/backend.hpp"
 #include "apigw/message/builders.hpp"
+#include "apigw/server/console.hpp"
 
 #include <cstdio>
 
@@ -41,6 +42,17 @@ void patterns(apigw::backend& app, apigw::store::user_id alice) {
   // Invalid arguments are errors, never clamped: nothing is sent.
   auto bad = apigw::task_progress("report-42", 101, "too far");
   if (!bad) std::printf("%s\n", bad.error().message.c_str());  // "percent must be 0..100, got 101"
+}
+// README: end
+
+// README: console
+void console(apigw::backend& app, apigw::dispatch::builtin_authenticator& auth, apigw::server::backend_server& http) {
+  // Keep it as long as the server: its routes call it.
+  apigw::server::console ops(app, {.authorize = apigw::server::require_permission(auth, "admin"),
+                                   .channels = [] { return std::vector<std::string>{"general"}; }});
+  ops.mount(http);  // GET /api/console/sessions, /sessions/<id>, /stats; POST /preview, /send, /kick
+  if (!http.start()) return;
+  http.shutdown();
 }
 // README: end
 

@@ -94,6 +94,12 @@ class delivery {
   // metrics it started with alive. The backend calls it with its metrics; a delivery that cannot
   // tell when a send ends ignores it.
   virtual void observe(std::shared_ptr<backend_metrics> m) { (void)m; }
+  // disconnect: closes `s`'s connection server-side (DeleteConnection through its gateway's
+  // Management API, as `apigw-ws sessions kick` does) and marks the session disconnected. true:
+  // closed now; false: it was already gone (then marked only by the connect-window rule). Blocks
+  // until the gateway answered, so call it from a blocking thread. The default fails with
+  // invalid_argument: a delivery that cannot reach @connections cannot close one either.
+  virtual result<bool> disconnect(const store::session& s);
 };
 
 // session_set: a set of sessions to send to; each refinement returns a narrower copy.

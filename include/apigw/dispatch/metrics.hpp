@@ -35,6 +35,19 @@ class latency_histogram {
   std::atomic<std::uint64_t> sum_ns_{0};
 };
 
+// metrics_totals: the counters a live view samples (the operator console's charts): totals since
+// the backend started; a rate is the difference of two samples.
+struct metrics_totals {
+  std::uint64_t connects = 0;     // $connect requests, any status
+  std::uint64_t disconnects = 0;  // $disconnect requests
+  std::uint64_t messages = 0;     // every other integration request (client messages)
+  std::uint64_t sends = 0;        // sends finished
+  std::uint64_t delivered = 0;
+  std::uint64_t gone = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t retries = 0;
+};
+
 // backend_metrics: see the file comment.
 class backend_metrics {
  public:
@@ -54,6 +67,8 @@ class backend_metrics {
   // the send failed as a whole.
   void send_started() noexcept { sends_started_.fetch_add(1, std::memory_order_relaxed); }
   void send_finished(const mgmt::delivery_report* report) noexcept;
+  // totals: the counters now (one short critical section).
+  metrics_totals totals() const;
   // render: every series; `queue_depth`/`queue_capacity` are the worker queue's now.
   std::string render(std::size_t queue_depth, std::size_t queue_capacity) const;
 

@@ -116,6 +116,9 @@ class sender_delivery final : public delivery {
                       const json::value& message) override;
   // observe: each send's report is added to `m` when the send ends.
   void observe(std::shared_ptr<backend_metrics> m) override;
+  // disconnect: DeleteConnection through the session's gateway endpoint (or endpoint_override),
+  // then the session marked; see delivery::disconnect.
+  result<bool> disconnect(const store::session& s) override;
 
  private:
   std::shared_ptr<backend_metrics> metrics();

@@ -52,6 +52,12 @@ class recording_delivery final : public delivery {
   // observe: every send is counted in `m`, as sender_delivery counts them.
   void observe(std::shared_ptr<backend_metrics> m) override;
 
+  // disconnect: records the kick and marks the session disconnected (false, marked by the gone
+  // rule, for a connection set gone_on_send).
+  result<bool> disconnect(const store::session& s) override;
+  // disconnected: whether disconnect() closed `connection_id`.
+  bool disconnected(const std::string& connection_id) const;
+
   // gone_on_send: from now on, `connection_id` answers 410 Gone (a stale connection).
   void gone_on_send(const std::string& connection_id);
   // fail_on_send: from now on, sends to `connection_id` fail with `reason`.
@@ -74,6 +80,7 @@ class recording_delivery final : public delivery {
   mutable std::mutex mutex_;
   std::map<std::string, std::vector<std::string>> received_;
   std::set<std::string> gone_;
+  std::set<std::string> kicked_;
   std::map<std::string, failure> failing_;
   std::size_t sends_ = 0;
   std::shared_ptr<backend_metrics> metrics_;  // guarded by mutex_

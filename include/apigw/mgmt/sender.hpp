@@ -120,6 +120,11 @@ class sender {
   result<delivery_report> send_sync(recipient_source& source, std::string message, gone_sink* gone = nullptr);
   result<delivery_report> send_sync(std::vector<recipient> recipients, std::string message, gone_sink* gone = nullptr);
 
+  // delete_connection: one DeleteConnection of `connection_id` through `endpoint_url`, signed as
+  // sends to that endpoint are (operators kick a connection this way). Errors as
+  // management_client::delete_connection; connection_gone when it was already closed.
+  boost::asio::awaitable<result<void>> delete_connection(std::string endpoint_url, std::string connection_id);
+
   // executor: where the sender's I/O runs.
   boost::asio::any_io_executor executor() const;
 

@@ -149,6 +149,37 @@ TEST_P(backend_test, sender_delivery_posts_through_the_management_api) {
             condition::payload_too_large);
 }
 
+// A kick (the operator console's) is one DeleteConnection through the session's gateway endpoint;
+// the session is marked at once, and a connection already gone is reported as such.
+TEST_P(backend_test, sender_delivery_disconnect_deletes_through_the_gateway_endpoint) {
+  testing::connections_server fake;
+  store::gateway g = gateway_;
+  g.endpoint = fake.endpoint("/dev");
+  ASSERT_TRUE(store_->upsert_gateway(g));
+  mgmt::sender sender;
+  sender_delivery out(sender, *store_);
+  auto one = store_->create_session(cid(1), 7, gateway_.id);
+  auto two = store_->create_session(cid(2), 7, gateway_.id);
+  auto orphan = store_->create_session(cid(3), 7, std::nullopt);
+  ASSERT_TRUE(one && two && orphan);
+  clock_.advance(1min);
+  fake.script(cid(2), {{.status = 410}});
+  auto closed = out.disconnect(*one);
+  ASSERT_TRUE(closed) << why(closed);
+  EXPECT_TRUE(*closed);
+  EXPECT_FALSE(store_->find_session(cid(1))->connected);
+  closed = out.disconnect(*two);
+  ASSERT_TRUE(closed) << why(closed);
+  EXPECT_FALSE(*closed) << "it was already gone";
+  EXPECT_FALSE(store_->find_session(cid(2))->connected);
+  EXPECT_FALSE(out.disconnect(*orphan)) << "no gateway, no endpoint to close it through";
+  EXPECT_TRUE(store_->find_session(cid(3))->connected);
+  const auto reqs = fake.requests();
+  ASSERT_EQ(reqs.size(), 2U);
+  EXPECT_EQ(reqs[0].method, "DELETE");
+  EXPECT_EQ(reqs[0].connection_id, cid(1));
+}
+
 TEST_P(backend_test, sender_delivery_replies_to_one_connection_without_the_store) {
   testing::connections_server fake;
   mgmt::sender sender;
