@@ -78,17 +78,21 @@ bool needs_quotes(std::string_view v) noexcept {
   return false;
 }
 
-void append_text_string(std::string& out, std::string_view v) {
-  if (!needs_quotes(v)) {
-    out += v;
-    return;
-  }
+// append_quoted: `v` in double quotes with quotes, backslashes and control characters escaped. A
+// byte that does not start valid UTF-8 becomes \xNN in logfmt (the reader sees the byte) and
+// U+FFFD in JSON (which must stay valid UTF-8); JSON also has its short \b and \f.
+void append_quoted(std::string& out, std::string_view v, format f) {
+  const bool json = f == format::json;
   out += '"';
   for (std::size_t i = 0; i < v.size();) {
     const auto c = static_cast<unsigned char>(v[i]);
     const auto n = utf8_length(v, i);
     if (n == 0) {
-      fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
+      if (json) {
+        out += "\\ufffd";
+      } else {
+        fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
+      }
       ++i;
       continue;
     }
@@ -109,7 +113,11 @@ void append_text_string(std::string& out, std::string_view v) {
         out += "\\t";
         break;
       default:
-        if (is_control(c)) {
+        if (json && c == '\b') {
+          out += "\\b";
+        } else if (json && c == '\f') {
+          out += "\\f";
+        } else if (is_control(c)) {
           fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
         } else {
           out.append(v.substr(i, n));
@@ -120,50 +128,18 @@ void append_text_string(std::string& out, std::string_view v) {
   out += '"';
 }
 
+void append_text_string(std::string& out, std::string_view v) {
+  if (!needs_quotes(v)) {
+    out += v;
+    return;
+  }
+  append_quoted(out, v, format::text);
+}
+
 // -- JSON --
 
 void append_json_string(std::string& out, std::string_view v) {
-  out += '"';
-  for (std::size_t i = 0; i < v.size();) {
-    const auto c = static_cast<unsigned char>(v[i]);
-    const auto n = utf8_length(v, i);
-    if (n == 0) {
-      out += "\\ufffd";
-      ++i;
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (is_control(c)) {
-          fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
-        } else {
-          out.append(v.substr(i, n));
-        }
-    }
-    i += n;
-  }
-  out += '"';
+  append_quoted(out, v, format::json);
 }
 
 void append_value(std::string& out, format f, const value& v) {
