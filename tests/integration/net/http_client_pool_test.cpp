@@ -230,7 +230,10 @@ TEST(net_http_client_pool, requests_from_many_threads_without_a_strand_time_out_
   ASSERT_TRUE(server.start());
   client_pool_options opts;
   opts.max_connections_per_origin = 8;
-  opts.timeouts.read = 30ms;
+  // The "/never" requests end by the read step's timer. 250 ms, not less: a "/fast" answer must
+  // always come sooner, also on a slow machine (ThreadSanitizer runs ~10x slower; at 30 ms one in
+  // about fifteen runs timed a "/fast" request out there).
+  opts.timeouts.read = 250ms;
   http_client_pool pool(io.executor(), opts);
   std::vector<std::future<result<http_response>>> calls;
   for (int i = 0; i < 200; ++i) {
