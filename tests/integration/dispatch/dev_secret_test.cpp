@@ -5,6 +5,7 @@
 // the backend's line for the gateway's $connect carries the trace id of the gateway's line.
 #include "apigw/core/json.hpp"
 #include "apigw/net/http_client_pool.hpp"
+#include "dev_process.hpp"
 #include "support/child_process.hpp"
 #include "support/io_runner.hpp"
 
@@ -31,72 +32,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using namespace std::chrono_literals;
-
-// dev_process: `apigw-ws dev` on free ports in a data folder of its own; stopped with SIGTERM.
-class dev_process {
- public:
-  explicit dev_process(const std::filesystem::path& dir, const std::vector<std::string>& extra = {}) : dir_(dir) {
-    const char* source = std::getenv("APIGW_SOURCE_DIR");
-    std::vector<std::string> argv_s{APIGW_CLI_PATH,   "dev",
-                                    "--port",         "0",
-                                    "--gateway-port", "0",
-                                    "--data-dir",     (dir / "data").string(),
-                                    "--source-dir",   source != nullptr ? source : "."};
-    argv_s.insert(argv_s.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::string path_env = "PATH=/usr/bin:/bin";
-    char* envp[] = {path_env.data(), nullptr};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, (dir / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, (dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), envp) != 0) pid_ = 0;
-    posix_spawn_file_actions_destroy(&fa);
-  }
-  ~dev_process() { stop(); }
-  // stop: SIGTERM, and waits for the process to exit.
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = 0;
-  }
-  dev_process(const dev_process&) = delete;
-  dev_process& operator=(const dev_process&) = delete;
-
-  // wait_ready: true once the process printed its ready line (backend and gateway ports parsed).
-  bool wait_ready() {
-    const std::regex ready(R"(ready url=http://127\.0\.0\.1:(\d+)/ gateway=ws://127\.0\.0\.1:(\d+)/dev)");
-    const auto until = std::chrono::steady_clock::now() + 60s;
-    while (pid_ > 0 && std::chrono::steady_clock::now() < until) {
-      const auto out = testing::read_file(dir_ / "stdout");
-      std::smatch m;
-      if (std::regex_search(out, m, ready)) {
-        backend_port = static_cast<std::uint16_t>(std::stoi(m[1]));
-        gateway_port = static_cast<std::uint16_t>(std::stoi(m[2]));
-        return true;
-      }
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = 0;
-        break;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-  std::string output() const { return testing::read_file(dir_ / "stdout") + testing::read_file(dir_ / "stderr"); }
-
-  std::uint16_t backend_port = 0;
-  std::uint16_t gateway_port = 0;
-
- private:
-  std::filesystem::path dir_;
-  pid_t pid_ = 0;
-};
 
 // handshake_status: the HTTP status of a WebSocket handshake to the gateway (101: accepted; 0: it
 // failed below HTTP).
@@ -143,7 +78,7 @@ class dev_secret : public ::testing::Test {
 
   // open_socket: logs in as alice, fetches a token and opens a socket through dev's gateway (its
   // $connect integration reaches the backend); the handshake's status (101: accepted).
-  unsigned open_socket(const dev_process& dev) {
+  unsigned open_socket(const testing::dev_process& dev) {
     const auto password = testing::read_file(dir_ / "data" / "alice.password");
     const auto login = post(
         dev.backend_port, "/api/login/", {{"Content-Type", "application/json"}},
@@ -170,7 +105,7 @@ class dev_secret : public ::testing::Test {
 };
 
 TEST_F(dev_secret, only_the_gateway_reaches_the_backend) {
-  dev_process dev(dir_);
+  testing::dev_process dev(dir_);
   ASSERT_TRUE(dev.wait_ready()) << dev.output();
 
   // A forged $disconnect for some connection, with every header API Gateway sends except the
@@ -202,7 +137,7 @@ TEST_F(dev_secret, only_the_gateway_reaches_the_backend) {
 // The commands the banner prints "from another shell" work when pasted into one: apigw-ws is not
 // on this PATH, so the banner names the binary by its path.
 TEST_F(dev_secret, banner_commands_work_when_pasted) {
-  dev_process dev(dir_);
+  testing::dev_process dev(dir_);
   ASSERT_TRUE(dev.wait_ready()) << dev.output();
   const auto out = testing::read_file(dir_ / "stdout");
   std::vector<std::string> commands;
@@ -221,7 +156,7 @@ TEST_F(dev_secret, banner_commands_work_when_pasted) {
 // Both parts' logs in JSON on one stderr: every line parses, and the backend's access line for the
 // $connect carries the trace id and request id of the gateway's integration line.
 TEST_F(dev_secret, json_logs_join_the_gateway_and_the_backend_by_trace_id) {
-  dev_process dev(dir_, {"--log-level", "info", "--log-format", "json"});
+  testing::dev_process dev(dir_, {"--log-level", "info", "--log-format", "json"});
   ASSERT_TRUE(dev.wait_ready()) << dev.output();
   ASSERT_EQ(open_socket(dev), 101U) << dev.output();
   dev.stop();  // every line is written once the process has exited

@@ -5,6 +5,7 @@
 #include "apigw/core/json.hpp"
 #include "apigw/net/http_client_pool.hpp"
 #include "apigw/net/tls.hpp"
+#include "dev_process.hpp"
 #include "support/child_process.hpp"
 #include "support/io_runner.hpp"
 #include "support/tls_files.hpp"
@@ -34,77 +35,6 @@ namespace websocket = beast::websocket;
 namespace ssl = asio::ssl;
 using namespace std::chrono_literals;
 
-// dev_tls_process: `apigw-ws dev --tls` on free ports in `dir`/data; stopped with SIGTERM.
-class dev_tls_process {
- public:
-  explicit dev_tls_process(const std::filesystem::path& dir) : dir_(dir) {
-    const char* source = std::getenv("APIGW_SOURCE_DIR");
-    std::vector<std::string> argv_s{APIGW_CLI_PATH,
-                                    "dev",
-                                    "--tls",
-                                    "--port",
-                                    "0",
-                                    "--gateway-port",
-                                    "0",
-                                    "--data-dir",
-                                    (dir / "data").string(),
-                                    "--source-dir",
-                                    source != nullptr ? source : "."};
-    auto argv = testing::c_strings(argv_s);
-    std::string path_env = "PATH=/usr/bin:/bin";
-    char* envp[] = {path_env.data(), nullptr};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, (dir / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, (dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), envp) != 0) pid_ = 0;
-    posix_spawn_file_actions_destroy(&fa);
-  }
-  ~dev_tls_process() { stop(); }
-  dev_tls_process(const dev_tls_process&) = delete;
-  dev_tls_process& operator=(const dev_tls_process&) = delete;
-
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = 0;
-  }
-  void signal(int sig) const { ::kill(pid_, sig); }
-
-  // wait_ready: true once the ready line (https and wss URLs) was printed.
-  bool wait_ready() {
-    const std::regex ready(R"(ready url=https://127\.0\.0\.1:(\d+)/ gateway=wss://127\.0\.0\.1:(\d+)/dev)");
-    const auto until = std::chrono::steady_clock::now() + 60s;
-    while (pid_ > 0 && std::chrono::steady_clock::now() < until) {
-      const auto out = testing::read_file(dir_ / "stdout");
-      std::smatch m;
-      if (std::regex_search(out, m, ready)) {
-        backend_port = static_cast<std::uint16_t>(std::stoi(m[1]));
-        gateway_port = static_cast<std::uint16_t>(std::stoi(m[2]));
-        return true;
-      }
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = 0;
-        break;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-  std::string stdout_text() const { return testing::read_file(dir_ / "stdout"); }
-  std::string output() const { return stdout_text() + testing::read_file(dir_ / "stderr"); }
-
-  std::uint16_t backend_port = 0;
-  std::uint16_t gateway_port = 0;
-
- private:
-  std::filesystem::path dir_;
-  pid_t pid_ = 0;
-};
-
 class dev_tls : public ::testing::Test {
  protected:
   std::filesystem::path tls_dir() const { return dir_.path() / "data" / "tls"; }
@@ -129,7 +59,7 @@ class dev_tls : public ::testing::Test {
 
   // wss_handshake_status: logs in as alice over https and opens a wss:// socket through the
   // gateway (its $connect reaches the https backend); the handshake's HTTP status.
-  unsigned wss_handshake_status(const dev_tls_process& dev) {
+  unsigned wss_handshake_status(const testing::dev_process& dev) {
     auto p = pool();
     const auto password = testing::read_file(dir_.path() / "data" / "alice.password");
     const auto login = call(
@@ -183,7 +113,7 @@ class dev_tls : public ::testing::Test {
 TEST_F(dev_tls, serves_https_and_wss_with_a_local_ca_made_once_and_reloads_on_sighup) {
   std::string first_ca;
   {
-    dev_tls_process dev(dir_.path());
+    testing::dev_process dev(dir_.path(), {"--tls"});
     ASSERT_TRUE(dev.wait_ready()) << dev.output();
     first_ca = ca_pem();
     ASSERT_FALSE(first_ca.empty());
@@ -229,7 +159,7 @@ TEST_F(dev_tls, serves_https_and_wss_with_a_local_ca_made_once_and_reloads_on_si
     EXPECT_EQ(wss_handshake_status(dev), 101U) << "the reloaded certificate serves the whole path";
   }
   // The next run reuses the CA (the browser's trust in it lasts) and says nothing was made.
-  dev_tls_process again(dir_.path());
+  testing::dev_process again(dir_.path(), {"--tls"});
   ASSERT_TRUE(again.wait_ready()) << again.output();
   EXPECT_EQ(ca_pem(), first_ca);
   EXPECT_EQ(again.stdout_text().find("made now"), std::string::npos);
