@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
-import { launch, loggedIn, startDev } from './harness.js';
+import { launch, loggedIn, screenshot, startDev } from './harness.js';
 
 const run = promisify(execFile);
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -210,6 +210,14 @@ for (const width of [390, 360]) {
     await page.goto(new URL('/app/dashboard/', dev.url).toString());
     await page.waitForSelector('#order-6');
     await insideViewport(page, '.table-scroll', `dashboard at ${width} px`);
+    if (width === 390) {
+      // The README's pictures: bob's own connection counted first, then the landing page too.
+      await page.waitForFunction(() => document.querySelector('#counts [data-channel="dashboard"] b')?.textContent !== '0');
+      await screenshot(page, 'dashboard-phone');
+      await page.goto(new URL('/', dev.url).toString());
+      await page.waitForFunction(() => document.body.dataset.wsState === 'open');
+      await screenshot(page, 'home-phone');
+    }
     await closeAll(page);
   });
 }
