@@ -49,6 +49,12 @@ session_query session_query::for_gateway(gateway_id gateway) const {
   return q;
 }
 
+session_query session_query::newest_first() const {
+  auto q = *this;
+  q.newest_first_ = true;
+  return q;
+}
+
 std::string session_query::describe() const {
   std::vector<std::string> parts;
   if (connected_) parts.emplace_back(*connected_ ? "connected" : "disconnected");
@@ -57,8 +63,8 @@ std::string session_query::describe() const {
   if (channel_) parts.push_back(fmt::format("channel '{}'", *channel_));
   if (user_) parts.push_back(fmt::format("user {}", *user_));
   if (gateway_) parts.push_back(fmt::format("gateway {}", *gateway_));
-  if (parts.empty()) return "all sessions";
-  return fmt::format("{}", fmt::join(parts, ", "));
+  const std::string what = parts.empty() ? "all sessions" : fmt::format("{}", fmt::join(parts, ", "));
+  return newest_first_ ? what + ", newest first" : what;
 }
 
 }  // namespace apigw::store

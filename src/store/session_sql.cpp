@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+
 namespace apigw::store::detail {
 namespace {
 
@@ -50,11 +52,15 @@ query_parts build(const session_query& q, std::vector<param>& params) {
 statement page_statement(const session_query& q, session_id after_id, std::size_t limit) {
   statement st;
   auto parts = build(q, st.params);
-  st.params.emplace_back(after_id);
-  const auto after = st.params.size();
+  // Newest first reads the same index backwards. Its cursor 0 means "from the top": the bound is
+  // then the largest id, so the first page is the same range search as the next ones.
+  const bool down = q.is_newest_first();
+  st.params.emplace_back(down && after_id == 0 ? std::numeric_limits<session_id>::max() : after_id);
+  const auto bound = fmt::format("{}{} {} ${}", parts.where.empty() ? " WHERE " : " AND ", parts.key, down ? "<" : ">",
+                                 st.params.size());
   st.params.emplace_back(static_cast<std::int64_t>(limit));
-  st.sql = fmt::format("SELECT {} FROM {}{}{}{} > ${} ORDER BY {} LIMIT ${}", sql::session_columns, parts.from,
-                       parts.where, parts.where.empty() ? " WHERE " : " AND ", parts.key, after, parts.key, after + 1);
+  st.sql = fmt::format("SELECT {} FROM {}{}{} ORDER BY {}{} LIMIT ${}", sql::session_columns, parts.from, parts.where,
+                       bound, parts.key, down ? " DESC" : "", st.params.size());
   return st;
 }
 

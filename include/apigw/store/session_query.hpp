@@ -34,6 +34,10 @@ class session_query {
   [[nodiscard]] session_query for_user(user_id user) const;
   // for_gateway: only sessions owned by this gateway.
   [[nodiscard]] session_query for_gateway(gateway_id gateway) const;
+  // newest_first: pages run from the highest id down (the most recent sessions first, as an operator
+  // browsing them expects); not a filter, so count() ignores it. Keyset pages still work: pass the
+  // last id of one page as the cursor of the next, and the store reads ids below it.
+  [[nodiscard]] session_query newest_first() const;
 
   // The filters, for the store and for logs. Empty optionals mean "any".
   const std::optional<session_id>& id() const noexcept { return id_; }
@@ -42,6 +46,7 @@ class session_query {
   const std::optional<std::string>& channel() const noexcept { return channel_; }
   const std::optional<user_id>& user() const noexcept { return user_; }
   const std::optional<gateway_id>& gateway() const noexcept { return gateway_; }
+  bool is_newest_first() const noexcept { return newest_first_; }
 
   // describe: a short human-readable form, e.g. "connected, channel 'general', user 7" ("all sessions"
   // for the empty query).
@@ -56,6 +61,7 @@ class session_query {
   std::optional<std::string> channel_;
   std::optional<user_id> user_;
   std::optional<gateway_id> gateway_;
+  bool newest_first_ = false;
 };
 
 }  // namespace apigw::store

@@ -70,7 +70,8 @@ class session_repository {
   virtual result<std::int64_t> count(const session_query& q) = 0;
   // page: up to `limit` sessions matching `q` with id > `after_id`, in id order (keyset pagination:
   // pass the last id of one page as `after_id` of the next; start with 0). An empty page means the
-  // end. invalid_argument when limit is 0 or above k_max_page_size.
+  // end. With q.newest_first() the order is descending and the page holds ids below `after_id`
+  // (0: from the newest). invalid_argument when limit is 0 or above k_max_page_size.
   virtual result<std::vector<session>> page(const session_query& q, session_id after_id, std::size_t limit) = 0;
 
   // page_visitor: receives one page; returns false to stop the iteration.

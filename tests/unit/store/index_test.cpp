@@ -124,6 +124,12 @@ TEST_P(index_test, sender_queries_use_indexes) {
   expect_indexed("page: broadcast", detail::page_statement(connected, 5000, 1000), {}, true);
   expect_indexed("page: channel of a user",
                  detail::page_statement(connected.in_channel("room7").for_user(42), 0, 1000));
+  // The console's newest-first listing reads the same indexes backwards, without a sort.
+  expect_indexed("page: newest first", detail::page_statement(session_query{}.newest_first(), 0, 50), {}, true);
+  expect_indexed("page: newest first, next", detail::page_statement(session_query{}.newest_first(), 5000, 50), {},
+                 true);
+  expect_indexed("page: newest first in a channel",
+                 detail::page_statement(connected.in_channel("room7").newest_first(), 100, 50), by_channel, true);
   expect_indexed("count: channel", detail::count_statement(connected.in_channel("room7")), by_channel);
   expect_indexed("count: user", detail::count_statement(connected.for_user(42)), {"websocket_sessions_user_idx"});
 

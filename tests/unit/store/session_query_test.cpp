@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
+
 namespace apigw::store {
 namespace {
 
@@ -26,6 +29,7 @@ TEST(session_query, describes_itself) {
   EXPECT_EQ(session_query{}.describe(), "all sessions");
   EXPECT_EQ(session_query{}.connected_only().in_channel("general").for_user(7).describe(),
             "connected, channel 'general', user 7");
+  EXPECT_EQ(session_query{}.newest_first().describe(), "all sessions, newest first");
 }
 
 TEST(session_query, pages_by_keyset_on_the_driving_table) {
@@ -38,6 +42,14 @@ TEST(session_query, pages_by_keyset_on_the_driving_table) {
 
   const auto plain = detail::page_statement(session_query{}, 0, 5);
   EXPECT_NE(plain.sql.find("WHERE s.id > $1 ORDER BY s.id LIMIT $2"), std::string::npos) << plain.sql;
+
+  const auto newest = detail::page_statement(session_query{}.newest_first(), 0, 5);
+  EXPECT_NE(newest.sql.find("FROM websocket_sessions s WHERE s.id < $1 ORDER BY s.id DESC LIMIT $2"), std::string::npos)
+      << newest.sql;
+  EXPECT_EQ(std::get<std::int64_t>(newest.params[0]), std::numeric_limits<std::int64_t>::max()) << "from the top";
+  const auto older = detail::page_statement(session_query{}.connected_only().newest_first(), 40, 5);
+  EXPECT_NE(older.sql.find("WHERE s.connected = TRUE AND s.id < $1 ORDER BY s.id DESC LIMIT $2"), std::string::npos)
+      << older.sql;
 
   const auto counted = detail::count_statement(session_query{}.for_user(3).connected_only());
   EXPECT_EQ(counted.sql, "SELECT COUNT(*) FROM websocket_sessions s WHERE s.user_id = $1 AND s.connected = TRUE");

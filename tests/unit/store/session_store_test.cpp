@@ -318,6 +318,34 @@ TEST_P(store_test, pages_of_a_thousand_return_each_session_once_in_id_order) {
   EXPECT_EQ(*store_->count(session_query{}.for_user(3)), k_sessions / 10);
 }
 
+TEST_P(store_test, newest_first_pages_run_down_from_the_latest_session) {
+  const std::vector<std::string> channels{"room"};
+  for (int i = 1; i <= 25; ++i) {
+    ASSERT_TRUE(store_->create_session(cid(i), i % 3, std::nullopt, i % 2 ? channels : std::vector<std::string>{}));
+  }
+  for (const auto& base : {session_query{}, session_query{}.in_channel("room"), session_query{}.for_user(1)}) {
+    const auto q = base.newest_first();
+    std::vector<session_id> down;
+    session_id cursor = 0;
+    for (;;) {
+      auto page = store_->page(q, cursor, 4);
+      ASSERT_TRUE(page) << why(page);
+      if (page->empty()) break;
+      for (const auto& s : *page) down.push_back(s.id);
+      cursor = page->back().id;
+    }
+    std::vector<session_id> up;
+    ASSERT_TRUE(store_->for_each_page(base, 100, [&](std::span<const session> p) {
+      for (const auto& s : p) up.push_back(s.id);
+      return true;
+    }));
+    ASSERT_FALSE(up.empty());
+    std::reverse(up.begin(), up.end());
+    EXPECT_EQ(down, up) << q.describe();
+    EXPECT_EQ(*store_->count(q), *store_->count(base)) << "newest_first is an order, not a filter";
+  }
+}
+
 TEST_P(store_test, page_size_must_be_sane) {
   EXPECT_EQ(store_->page(session_query{}, 0, 0).error(), condition::invalid_argument);
   EXPECT_EQ(store_->page(session_query{}, 0, k_max_page_size + 1).error(), condition::invalid_argument);
