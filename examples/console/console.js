@@ -28,10 +28,11 @@ function svgEl(name, attrs) {
 
 // lineChart: one polyline per series on a shared y scale from 0 to the largest value, newest on
 // the right; the scale's top is written in the corner. data-points says how many samples it has.
+// A null value (a count taken while nobody watched the console) breaks the line: a gap, not a dip.
 function lineChart(svg, series) {
   const [w, h, pad] = [300, 120, 14];
   const n = Math.max(0, ...series.map((s) => s.values.length));
-  const max = Math.max(1, ...series.flatMap((s) => s.values));
+  const max = Math.max(1, ...series.flatMap((s) => s.values.filter((v) => v !== null)));
   const x = (i) => (n <= 1 ? w - pad : pad + ((w - 2 * pad) * i) / (n - 1));
   const y = (v) => h - pad - ((h - 2 * pad) * v) / max;
   const parts = [
@@ -42,15 +43,24 @@ function lineChart(svg, series) {
   top.textContent = Number.isInteger(max) ? String(max) : max.toFixed(1);
   parts.push(top);
   for (const s of series) {
-    if (s.values.length === 0) continue;
-    const points = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
-    parts.push(svgEl('polyline', { points, fill: 'none', stroke: s.color, 'stroke-width': 2, 'data-series': s.name }));
+    let run = [];
+    const flush = () => {
+      if (run.length) {
+        parts.push(svgEl('polyline', { points: run.join(' '), fill: 'none', stroke: s.color, 'stroke-width': 2, 'data-series': s.name }));
+      }
+      run = [];
+    };
+    s.values.forEach((v, i) => {
+      if (v === null) flush();
+      else run.push(`${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+    });
+    flush();
   }
   svg.replaceChildren(...parts);
   svg.dataset.points = String(n);
 }
 
-const last = (a) => (a.length ? a[a.length - 1] : 0);
+const last = (a) => (a.length && a[a.length - 1] !== null ? a[a.length - 1] : 0);
 const rate = (v) => (v >= 10 ? v.toFixed(0) : v.toFixed(1));
 
 async function refreshStats() {
@@ -72,13 +82,17 @@ async function refreshStats() {
       return li;
     }),
   );
+  const rates = s.channel_messages_per_s ?? {};
   $('channels').replaceChildren(
     ...Object.entries(s.channels).map(([name, values]) => {
       const tr = document.createElement('tr');
       tr.dataset.channel = name;
       const spark = svgEl('svg', { viewBox: '0 0 300 120', width: 90, height: 24, 'aria-hidden': 'true' });
       lineChart(spark, [{ name, values, color: COLORS.line }]);
-      const cells = [name, String(last(values)), spark].map((c) => {
+      const sent = rates[name] ?? [];
+      const rateSpark = svgEl('svg', { viewBox: '0 0 300 120', width: 90, height: 24, 'aria-hidden': 'true' });
+      lineChart(rateSpark, [{ name: `${name} messages`, values: sent, color: COLORS.delivered }]);
+      const cells = [name, String(last(values)), spark, `${rate(last(sent))}/s`, rateSpark].map((c) => {
         const td = document.createElement('td');
         td.append(c);
         return td;

@@ -70,6 +70,7 @@ metrics_totals backend_metrics::totals() const {
         t.messages += n;
       }
     }
+    t.channels = channels_;
   }
   t.sends = sends_finished_.load(std::memory_order_relaxed);
   t.delivered = delivered_.load(std::memory_order_relaxed);
@@ -89,7 +90,17 @@ void backend_metrics::rate_limited(std::string_view what) {
   ++rate_limited_[std::string(what)];
 }
 
-void backend_metrics::send_finished(const mgmt::delivery_report* report) noexcept {
+void backend_metrics::send_finished(const mgmt::delivery_report* report, std::string_view channel) {
+  if (!channel.empty()) {
+    std::lock_guard lock(mu_);
+    auto it = channels_.find(channel);
+    if (it == channels_.end()) {
+      it =
+          channels_.try_emplace(channels_.size() < k_max_channels ? std::string(channel) : std::string("_other")).first;
+    }
+    ++it->second.sends;
+    if (report != nullptr) it->second.delivered += report->delivered;
+  }
   if (report == nullptr) {
     sends_failed_.fetch_add(1, std::memory_order_relaxed);
   } else {

@@ -71,15 +71,15 @@ boost::asio::awaitable<result<delivery_report>> run_send_to(mgmt::sender& sender
 
 // complete_with: the completion of a spawned send: the report, or a failure for an exception;
 // counted in `m` (when set) before the handle completes.
-auto complete_with(send_handle::completer done, std::shared_ptr<backend_metrics> m) {
+auto complete_with(send_handle::completer done, std::shared_ptr<backend_metrics> m, std::string channel = {}) {
   if (m != nullptr) m->send_started();
-  return [done, m = std::move(m)](std::exception_ptr e, result<delivery_report> outcome) {
+  return [done, m = std::move(m), channel = std::move(channel)](std::exception_ptr e, result<delivery_report> outcome) {
     if (e) {
-      if (m != nullptr) m->send_finished(nullptr);
+      if (m != nullptr) m->send_finished(nullptr, channel);
       done.complete(failure{make_error_code(boost::system::errc::io_error), "the send stopped with an exception"});
       return;
     }
-    if (m != nullptr) m->send_finished(outcome ? &*outcome : nullptr);
+    if (m != nullptr) m->send_finished(outcome ? &*outcome : nullptr, channel);
     done.complete(std::move(outcome));
   };
 }
@@ -127,7 +127,7 @@ send_handle sender_delivery::send(const store::session_query& q, const json::val
   // Made now, before the first request: its cutoff precedes every 410 of this send.
   auto sink = std::make_shared<store_gone_sink>(store_, options_.connect_window);
   boost::asio::co_spawn(sender_.executor(), run_send(sender_, std::move(source), std::move(sink), std::move(*text)),
-                        complete_with(done, metrics()));
+                        complete_with(done, metrics(), q.channel().value_or("")));
   return handle;
 }
 

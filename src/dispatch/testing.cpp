@@ -26,14 +26,15 @@ send_handle recording_delivery::send(const store::session_query& q, const json::
     std::lock_guard lock(mutex_);
     ++sends_;
   }
+  const auto channel = q.channel().value_or("");
   if (!visited) {
-    counted(nullptr);
+    counted(nullptr, channel);
     return send_handle::failed(visited.error());
   }
   if (!gone.empty()) {
     if (auto marked = sink.mark_disconnected(gone); !marked) report.gone_sink_error = marked.error();
   }
-  counted(&report);
+  counted(&report, channel);
   return send_handle::done(std::move(report));
 }
 
@@ -99,7 +100,7 @@ void recording_delivery::observe(std::shared_ptr<backend_metrics> m) {
   metrics_ = std::move(m);
 }
 
-void recording_delivery::counted(const delivery_report* report) {
+void recording_delivery::counted(const delivery_report* report, std::string_view channel) {
   std::shared_ptr<backend_metrics> m;
   {
     std::lock_guard lock(mutex_);
@@ -107,7 +108,7 @@ void recording_delivery::counted(const delivery_report* report) {
   }
   if (!m) return;
   m->send_started();
-  m->send_finished(report);
+  m->send_finished(report, channel);
 }
 
 void recording_delivery::gone_on_send(const std::string& connection_id) {

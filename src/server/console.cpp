@@ -42,10 +42,11 @@ std::optional<std::int64_t> parse_int(std::string_view s) {
   return v;
 }
 
-// sample_point: the counters at one instant.
+// sample_point: the counters at one instant. The backend's own counters are always there; the
+// store's counts (connected, per channel) only while someone watches (see console_options::watch).
 struct sample_point {
   std::int64_t t_ms = 0;
-  std::int64_t connected = 0;
+  std::optional<std::int64_t> connected;
   dispatch::metrics_totals totals;
   std::map<std::string, std::int64_t> channels;
 };
@@ -69,8 +70,11 @@ struct console::impl {
   dispatch::backend& app;
   console_options options;
 
-  mutable std::mutex mu;  // samples, stopping
+  mutable std::mutex mu;  // samples, stopping, last_read
   std::deque<sample_point> samples;
+  // last_read: when stats() was last asked for (steady clock); the store's counts are taken only
+  // within options.watch of it. Empty: never read.
+  mutable std::optional<std::chrono::steady_clock::time_point> last_read;
   std::condition_variable wake;
   bool stopping = false;
   std::thread sampler;
@@ -111,7 +115,9 @@ struct console::impl {
   }
 
   dispatch::response list(const dispatch::request& req) {
-    store::session_query q;
+    // Newest first: an operator looks for who just connected (or just failed) far more often than
+    // for the oldest sessions; `after` is the cursor in that order (ids below it).
+    auto q = store::session_query{}.newest_first();
     const auto connected = req.query_value("connected").value_or("yes");
     if (connected == "yes") {
       q = q.connected_only();
@@ -249,21 +255,32 @@ struct console::impl {
     return ok_json({{"kicked", *closed}, {"connection_id", id}});
   }
 
+  bool watched() const {
+    std::lock_guard lock(mu);
+    return last_read && std::chrono::steady_clock::now() - *last_read <= options.watch;
+  }
+
   void take_sample() {
     sample_point p;
     p.t_ms = unix_millis(app.store().time().now());
     p.totals = app.metrics().totals();
-    // A count the store could not give is not charted as 0: the whole sample is skipped, and the
-    // charts show a longer step between their neighbours instead of a false dip.
-    const auto connected = store::session_query{}.connected_only();
-    auto n = app.store().count(connected);
-    if (!n) return;
-    p.connected = *n;
-    if (options.channels) {
-      for (const auto& c : options.channels()) {
-        auto in_channel = app.store().count(connected.in_channel(c));
-        if (!in_channel) return;
-        p.channels[c] = *in_channel;
+    // The backend's counters cost nothing to read; the store's counts are one query per channel
+    // every second, which a backend nobody is watching should not pay for (on a shared
+    // PostgreSQL, every backend process would). Unwatched samples chart the rates and leave the
+    // counts empty: the chart shows a gap rather than a guess.
+    if (watched()) {
+      // A count the store could not give is not charted as 0: the whole sample is skipped, and the
+      // charts show a longer step between their neighbours instead of a false dip.
+      const auto connected = store::session_query{}.connected_only();
+      auto n = app.store().count(connected);
+      if (!n) return;
+      p.connected = *n;
+      if (options.channels) {
+        for (const auto& c : options.channels()) {
+          auto in_channel = app.store().count(connected.in_channel(c));
+          if (!in_channel) return;
+          p.channels[c] = *in_channel;
+        }
       }
     }
     std::lock_guard lock(mu);
@@ -340,11 +357,15 @@ json::object console::stats() const {
   {
     std::lock_guard lock(i.mu);
     s.assign(i.samples.begin(), i.samples.end());
+    i.last_read = std::chrono::steady_clock::now();
   }
   json::array t, connected, messages, connects, delivered, gone, failed;
-  std::map<std::string, json::array> channels;
-  if (!s.empty()) {
-    for (const auto& [name, n] : s.back().channels) channels[name];
+  // Per channel: connected sessions (watched samples) and messages sent to it per second.
+  std::map<std::string, json::array> channels, channel_rates;
+  const auto names = i.options.channels ? i.options.channels() : std::vector<std::string>{};
+  for (const auto& name : names) {
+    channels[name];
+    channel_rates[name];
   }
   const auto rate = [](std::uint64_t now, std::uint64_t before, double seconds) {
     return now < before || seconds <= 0 ? 0.0 : static_cast<double>(now - before) / seconds;
@@ -355,7 +376,7 @@ json::object console::stats() const {
     const auto& b = s[k];
     const double dt = static_cast<double>(b.t_ms - a.t_ms) / 1000.0;
     t.emplace_back(b.t_ms);
-    connected.emplace_back(b.connected);
+    connected.emplace_back(b.connected ? json::value(*b.connected) : json::value(nullptr));
     messages.emplace_back(rate(b.totals.messages, a.totals.messages, dt));
     connects.emplace_back(rate(b.totals.connects, a.totals.connects, dt));
     delivered.emplace_back(rate(b.totals.delivered, a.totals.delivered, dt));
@@ -363,11 +384,18 @@ json::object console::stats() const {
     failed.emplace_back(rate(b.totals.failed, a.totals.failed, dt));
     for (auto& [name, series] : channels) {
       auto it = b.channels.find(name);
-      series.emplace_back(it == b.channels.end() ? 0 : it->second);
+      series.emplace_back(it == b.channels.end() ? json::value(nullptr) : json::value(it->second));
+    }
+    for (auto& [name, series] : channel_rates) {
+      const auto now = b.totals.channels.find(name);
+      const auto before = a.totals.channels.find(name);
+      series.emplace_back(rate(now == b.totals.channels.end() ? 0 : now->second.sends,
+                               before == a.totals.channels.end() ? 0 : before->second.sends, dt));
     }
   }
-  json::object ch;
+  json::object ch, ch_rates;
   for (auto& [name, series] : channels) ch[name] = std::move(series);
+  for (auto& [name, series] : channel_rates) ch_rates[name] = std::move(series);
   json::object totals;
   if (!s.empty()) {
     const auto& last = s.back().totals;
@@ -384,6 +412,7 @@ json::object console::stats() const {
                       {"gone_per_s", std::move(gone)},
                       {"failed_per_s", std::move(failed)},
                       {"channels", std::move(ch)},
+                      {"channel_messages_per_s", std::move(ch_rates)},
                       {"totals", std::move(totals)}};
 }
 

@@ -1,6 +1,7 @@
 // tests/browser/console.test.js: the operator console in a real browser against `apigw-ws dev`:
 // alice (admin) finds bob's connected page, counts and sends him a toast, reads the delivery
-// report, kicks him (his page's socket closes), and sees the live charts drawn from real samples;
+// report, kicks him (his page's socket closes), and sees the live charts drawn from real samples
+// (a channel's messages per second among them);
 // bob (no admin permission) is refused by the API, writes without the CSRF token are refused too.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -71,6 +72,13 @@ test('an admin finds a session, messages it, kicks it, and watches the charts', 
   await alice.fill('#send input[name=message]', 'Deploy at 18:00');
   await alice.click('#send button[type=submit]');
   await alice.waitForSelector('#send-result:has-text("1 delivered")');
+  // That send went to the dashboard channel: its messages-per-second series records it, and the
+  // table draws that series beside the channel.
+  await alice.waitForFunction(async () => {
+    const s = await fetch('/api/console/stats').then((r) => r.json());
+    return Math.max(0, ...(s.channel_messages_per_s?.dashboard ?? [])) > 0;
+  }, null, { timeout: 10000, polling: 500 });
+  await alice.waitForSelector('#channels tr[data-channel="dashboard"] polyline[data-series="dashboard messages"]');
   await alice.evaluate(() => window.scrollTo(0, 0));
   await screenshot(alice, 'console');
 

@@ -46,6 +46,14 @@ struct metrics_totals {
   std::uint64_t gone = 0;
   std::uint64_t failed = 0;
   std::uint64_t retries = 0;
+  // channels: per channel sent to (session_set::in_channel(...).send_message), the messages sent
+  // and the deliveries they made; at most backend_metrics::k_max_channels names, later channels
+  // counted under "_other".
+  struct channel_counts {
+    std::uint64_t sends = 0;
+    std::uint64_t delivered = 0;
+  };
+  std::map<std::string, channel_counts, std::less<>> channels;
 };
 
 // backend_metrics: see the file comment.
@@ -53,6 +61,10 @@ class backend_metrics {
  public:
   // k_max_series: distinct (route, status) series kept; further routes count as route="_other".
   static constexpr std::size_t k_max_series = 256;
+  // k_max_channels: distinct channels counted in totals().channels. Channel names are the
+  // application's (a task id per channel is common), so the map is capped rather than let grow.
+  // They are not rendered as Prometheus series, for the same reason.
+  static constexpr std::size_t k_max_channels = 256;
 
   // request: an integration request on `route` answered `status` after `took`.
   void request(std::string_view route, unsigned status, std::chrono::nanoseconds took);
@@ -64,9 +76,9 @@ class backend_metrics {
   // rate_limited: a refusal by a rate limit (`what`: "connect", "token").
   void rate_limited(std::string_view what);
   // send_started / send_finished: one send (to any number of recipients); `report` is null when
-  // the send failed as a whole.
+  // the send failed as a whole; `channel`: the channel it went to, empty when it was not a channel send.
   void send_started() noexcept { sends_started_.fetch_add(1, std::memory_order_relaxed); }
-  void send_finished(const mgmt::delivery_report* report) noexcept;
+  void send_finished(const mgmt::delivery_report* report, std::string_view channel = {});
   // totals: the counters now (one short critical section).
   metrics_totals totals() const;
   // render: every series; `queue_depth`/`queue_capacity` are the worker queue's now.
@@ -77,6 +89,7 @@ class backend_metrics {
   std::map<std::pair<std::string, unsigned>, std::uint64_t> requests_;
   std::map<std::string, std::uint64_t> tokens_refused_;
   std::map<std::string, std::uint64_t> rate_limited_;
+  std::map<std::string, metrics_totals::channel_counts, std::less<>> channels_;
   latency_histogram request_latency_;
   latency_histogram store_latency_;
   std::atomic<std::uint64_t> tokens_issued_{0};

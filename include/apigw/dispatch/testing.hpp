@@ -26,6 +26,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace apigw::dispatch {
@@ -85,8 +86,9 @@ class recording_delivery final : public delivery {
   std::size_t sends_ = 0;
   std::shared_ptr<backend_metrics> metrics_;  // guarded by mutex_
 
-  // counted: one finished send in the observed metrics (`report` null: it failed as a whole).
-  void counted(const delivery_report* report);
+  // counted: one finished send in the observed metrics (`report` null: it failed as a whole;
+  // `channel`: the channel it went to, if any).
+  void counted(const delivery_report* report, std::string_view channel = {});
 
   // deliver_one: records or reports one recipient; returns true when it is gone. Caller locks.
   bool deliver_one(const std::string& connection_id, const std::string& text, delivery_report& report);

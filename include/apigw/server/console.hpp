@@ -9,7 +9,8 @@
 //
 // Routes under `prefix` (every answer JSON; errors {"error": "..."}):
 //   GET  sessions?user=&channel=&connected=yes|no|any&min_age_s=&after=&limit=
-//        -> {"sessions": [...], "next_after": id|null}   keyset pages in id order (oldest first)
+//        -> {"sessions": [...], "next_after": id|null}   keyset pages, newest first
+//        (`after`: the last id of the previous page)
 //   GET  sessions/<id>   -> one session with its channels and counters
 //   POST preview {"target": "session"|"user"|"channel"|"everyone", "value": ...}
 //        -> {"recipients": n}                             connected sessions a send would reach
@@ -55,7 +56,11 @@ struct console_options {
   std::function<std::vector<std::string>()> channels;
   std::chrono::milliseconds sample_every{1000};
   std::chrono::seconds history{300};  // samples kept: history / sample_every
-  bool sample_thread = true;          // false: only sample() takes samples (tests)
+  // watch: the store's counts (connected sessions, per channel) are sampled only while stats()
+  // has been read within this long; otherwise samples hold the backend's own counters only and
+  // those points are null. A console page polls stats every few seconds.
+  std::chrono::seconds watch{30};
+  bool sample_thread = true;  // false: only sample() takes samples (tests)
 };
 
 // console: see the file comment. Thread-safe.
@@ -74,9 +79,12 @@ class console {
 
   // sample: takes one sample now (the thread calls it every sample_every).
   void sample();
-  // stats: {"interval_ms", "t": [unix ms...], "connected": [...], "messages_per_s": [...],
-  //  "connects_per_s", "delivered_per_s", "gone_per_s", "failed_per_s", "channels": {name: [...]}}
-  // oldest first; a rate is the difference to the previous sample over the time between them.
+  // stats: {"interval_ms", "t": [unix ms...], "connected": [n|null...], "messages_per_s": [...],
+  //  "connects_per_s", "delivered_per_s", "gone_per_s", "failed_per_s",
+  //  "channels": {name: [connected n|null...]}, "channel_messages_per_s": {name: [...]}, "totals"}
+  // oldest first, one point per sample after the first; a rate is the difference to the previous
+  // sample over the time between them. null: the sample was taken while nobody watched (see
+  // console_options::watch). Reading stats counts as watching.
   json::object stats() const;
 
  private:

@@ -1,7 +1,8 @@
 // console_test.cpp: the operator console's API (apigw/server/console.hpp) over the backend fixture:
 // who may use it (401 anonymous, 403 without the permission, 403 for a write without the CSRF
 // proof), the session filters and pages, preview == what a send delivers, kick through the
-// delivery (the session marked disconnected), and stats sampled from the backend's counters.
+// delivery (the session marked disconnected), and stats sampled from the backend's counters
+// (per channel too; the store counted only while someone reads them). Also built into pg_dispatch.
 #include "apigw/server/console.hpp"
 
 #include "backend_fixture.hpp"
@@ -94,9 +95,10 @@ TEST_P(console_test, sessions_filter_by_user_channel_connected_and_age) {
   ASSERT_EQ(gw_->connect(cid(3), {.query = "channel=general", .cookie = bob_}).status, 200U);
   ASSERT_EQ(gw_->disconnect(cid(3)).status, 200U);
 
-  EXPECT_EQ(ids_of(get("sessions")), (std::vector<std::string>{cid(1), cid(2)}));
+  // Newest first: the session that connected last leads.
+  EXPECT_EQ(ids_of(get("sessions")), (std::vector<std::string>{cid(2), cid(1)}));
   EXPECT_EQ(ids_of(get("sessions", "user=bob")), std::vector<std::string>{cid(1)});
-  EXPECT_EQ(ids_of(get("sessions", "user=bob&connected=any")), (std::vector<std::string>{cid(1), cid(3)}));
+  EXPECT_EQ(ids_of(get("sessions", "user=bob&connected=any")), (std::vector<std::string>{cid(3), cid(1)}));
   EXPECT_EQ(ids_of(get("sessions", "connected=no")), std::vector<std::string>{cid(3)});
   EXPECT_EQ(ids_of(get("sessions", "channel=other")), std::vector<std::string>{cid(2)});
   EXPECT_TRUE(ids_of(get("sessions", "user=nobody")).empty());
@@ -105,13 +107,17 @@ TEST_P(console_test, sessions_filter_by_user_channel_connected_and_age) {
   EXPECT_EQ(ids_of(get("sessions", "min_age_s=60")).size(), 2U);
 
   auto first = get("sessions", "limit=1");
-  EXPECT_EQ(ids_of(first), std::vector<std::string>{cid(1)});
+  EXPECT_EQ(ids_of(first), std::vector<std::string>{cid(2)});
   const auto after = body_of(first).at("next_after").as_int64();
-  EXPECT_EQ(ids_of(get("sessions", "limit=1&after=" + std::to_string(after))), std::vector<std::string>{cid(2)});
+  auto second = get("sessions", "limit=1&after=" + std::to_string(after));
+  EXPECT_EQ(ids_of(second), std::vector<std::string>{cid(1)});
+  auto third = get("sessions", "limit=1&after=" + std::to_string(body_of(second).at("next_after").as_int64()));
+  EXPECT_TRUE(ids_of(third).empty());
+  EXPECT_TRUE(body_of(third).at("next_after").is_null());
   EXPECT_EQ(get("sessions", "connected=maybe").status, 400U);
   EXPECT_EQ(get("sessions", "limit=0").status, 400U);
 
-  const auto one = body_of(get("sessions"));
+  const auto one = body_of(get("sessions", "user=bob"));
   const auto& s = one.at("sessions").as_array().at(0).as_object();
   EXPECT_EQ(s.at("username").as_string(), "bob");
   EXPECT_EQ(s.at("channels").as_array().at(0).as_string(), "general");
@@ -173,10 +179,17 @@ TEST_P(console_test, kick_closes_the_connection_and_marks_the_session) {
 
 TEST_P(console_test, stats_are_rates_of_the_backend_counters) {
   ASSERT_EQ(gw_->connect(cid(1), {.query = "channel=general", .cookie = bob_}).status, 200U);
+  ASSERT_EQ(get("stats").status, 200U) << "a reader makes the console count sessions";
   console_->sample();
   clock_.advance(std::chrono::seconds(1));
   for (int i = 0; i < 4; ++i) ASSERT_EQ(gw_->message(cid(1), json::object{{"handler", "ping"}}).status, 200U);
   ASSERT_EQ(post("send", {{"target", "everyone"}, {"kind", "toast"}, {"title", "Hi"}, {"message", "hi"}}).status, 200U);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(
+        post("send", {{"target", "channel"}, {"value", "general"}, {"kind", "toast"}, {"title", "G"}, {"message", "g"}})
+            .status,
+        200U);
+  }
   console_->sample();
   auto r = get("stats");
   ASSERT_EQ(r.status, 200U);
@@ -184,9 +197,34 @@ TEST_P(console_test, stats_are_rates_of_the_backend_counters) {
   ASSERT_EQ(s.at("t").as_array().size(), 1U) << "one rate from two samples";
   EXPECT_EQ(s.at("connected").as_array().at(0).as_int64(), 1);
   EXPECT_DOUBLE_EQ(s.at("messages_per_s").as_array().at(0).as_double(), 4.0);
-  EXPECT_DOUBLE_EQ(s.at("delivered_per_s").as_array().at(0).as_double(), 1.0);
+  EXPECT_DOUBLE_EQ(s.at("delivered_per_s").as_array().at(0).as_double(), 4.0);
   EXPECT_EQ(s.at("channels").as_object().at("general").as_array().at(0).as_int64(), 1);
   EXPECT_EQ(s.at("channels").as_object().at("other").as_array().at(0).as_int64(), 0);
+  // Messages per channel: the three sends to general; the broadcast went to no channel.
+  const auto& rates = s.at("channel_messages_per_s").as_object();
+  EXPECT_DOUBLE_EQ(rates.at("general").as_array().at(0).as_double(), 3.0);
+  EXPECT_DOUBLE_EQ(rates.at("other").as_array().at(0).as_double(), 0.0);
+}
+
+TEST_P(console_test, unwatched_samples_do_not_ask_the_store) {
+  // Nobody has read stats: the samples keep the backend's rates, and the store's counts are null
+  // (not 0, which would chart a false drop).
+  ASSERT_EQ(gw_->connect(cid(1), {.query = "channel=general", .cookie = bob_}).status, 200U);
+  console_->sample();
+  clock_.advance(std::chrono::seconds(1));
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(gw_->message(cid(1), json::object{{"handler", "ping"}}).status, 200U);
+  console_->sample();
+  auto s = body_of(get("stats"));
+  ASSERT_EQ(s.at("t").as_array().size(), 1U) << "unwatched samples are kept, not skipped";
+  EXPECT_TRUE(s.at("connected").as_array().at(0).is_null());
+  EXPECT_TRUE(s.at("channels").as_object().at("general").as_array().at(0).is_null());
+  EXPECT_DOUBLE_EQ(s.at("messages_per_s").as_array().at(0).as_double(), 2.0);
+  // That read made the console watched: the next sample counts.
+  clock_.advance(std::chrono::seconds(1));
+  console_->sample();
+  s = body_of(get("stats"));
+  ASSERT_EQ(s.at("connected").as_array().size(), 2U);
+  EXPECT_EQ(s.at("connected").as_array().at(1).as_int64(), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(dispatch, console_test, ::testing::Values(linked_provider()), provider_name);
