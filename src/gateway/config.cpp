@@ -34,6 +34,20 @@ bool valid_integration_response_key(std::string_view key) {
   return true;
 }
 
+std::optional<std::bitset<500>> integration_response_statuses(std::string_view key) {
+  if (key == "$default" || key.size() < 3 || key.front() != '/' || key.back() != '/') return std::nullopt;
+  try {
+    const std::regex re(std::string(key.substr(1, key.size() - 2)));
+    std::bitset<500> statuses;
+    for (unsigned status = 100; status < 600; ++status) {
+      statuses[status - 100] = std::regex_match(std::to_string(status), re);
+    }
+    return statuses;
+  } catch (const std::regex_error&) {
+    return std::nullopt;
+  }
+}
+
 namespace {
 
 failure bad(std::string_view where, std::string_view why) {
@@ -122,6 +136,7 @@ result<std::vector<integration_response_config>> parse_integration_responses(con
     }
     GW_TRY(ir.templates, string_map(r, w, "responseTemplates"));
     ir.template_selection = std::string(get_string(r, "templateSelectionExpression").value_or(""));
+    ir.statuses = integration_response_statuses(ir.key);
     out.push_back(std::move(ir));
   }
   return out;

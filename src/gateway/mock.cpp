@@ -60,6 +60,10 @@ const integration_response_config* matching_response(const integration_config& i
       fallback = &r;
       continue;
     }
+    if (r.statuses) {
+      if (r.statuses->test(status - 100)) return &r;
+      continue;
+    }
     try {
       if (std::regex_match(code, std::regex(r.key.substr(1, r.key.size() - 2)))) return &r;
     } catch (const std::regex_error&) {

@@ -31,6 +31,7 @@
 
 #include <boost/json/fwd.hpp>
 
+#include <bitset>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -48,7 +49,16 @@ struct integration_response_config {
   std::string key;
   std::map<std::string, std::string> templates;
   std::string template_selection;  // templateSelectionExpression as written ("" when absent)
+  // statuses: for a "/regex/" key, which status codes 100-599 it matches (bit status - 100),
+  // worked out once when the configuration is read, so a MOCK answer (a heartbeat from every
+  // idle client) is a bit test, not a regex compile. Empty for a configuration built in code:
+  // the key is then matched as written.
+  std::optional<std::bitset<500>> statuses;
 };
+
+// integration_response_statuses: the status codes 100-599 a "/regex/" key matches (bit status -
+// 100); nullopt for "$default" or a key that is not a valid /regex/.
+std::optional<std::bitset<500>> integration_response_statuses(std::string_view key);
 
 // integration_config: an HTTP_PROXY integration, or a MOCK one answered by the gateway itself
 // (docs/design/gateway.md, "MOCK integrations").

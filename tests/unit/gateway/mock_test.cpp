@@ -67,12 +67,49 @@ TEST(GatewayMock, StatusSelectsTheIntegrationResponse) {
        500,
        "other"},
   };
-  for (const auto& r : rows) {
-    const auto a = answer_mock(mock(r.templates, responses, r.selection), m, context());
-    EXPECT_EQ(a.error, "");
-    EXPECT_EQ(a.status, r.status);
-    EXPECT_EQ(a.body, r.body);
+  // As built in code (keys matched as written) and as read from a configuration (statuses worked
+  // out once): the same answers.
+  const auto read = [&] {
+    auto out = responses;
+    for (auto& r : out) r.statuses = integration_response_statuses(r.key);
+    return out;
+  }();
+  for (const auto* set : {&responses, &read}) {
+    for (const auto& r : rows) {
+      const auto a = answer_mock(mock(r.templates, *set, r.selection), m, context());
+      EXPECT_EQ(a.error, "");
+      EXPECT_EQ(a.status, r.status);
+      EXPECT_EQ(a.body, r.body);
+    }
   }
+}
+
+TEST(GatewayMock, ResponseKeysAreWorkedOutOnceAsStatusSets) {
+  const auto two = integration_response_statuses("/2\\d\\d/");
+  ASSERT_TRUE(two);
+  EXPECT_EQ(two->count(), 100U);
+  EXPECT_TRUE(two->test(200 - 100));
+  EXPECT_TRUE(two->test(299 - 100));
+  EXPECT_FALSE(two->test(300 - 100));
+  const auto some = integration_response_statuses("/404|5\\d\\d/");
+  ASSERT_TRUE(some);
+  EXPECT_EQ(some->count(), 101U);
+  // The whole code must match, as API Gateway matches it: "/20/" matches no three-digit status.
+  EXPECT_EQ(integration_response_statuses("/20/")->count(), 0U);
+  EXPECT_FALSE(integration_response_statuses("$default"));
+  EXPECT_FALSE(integration_response_statuses("/(/"));
+  // A configuration read from JSON carries them.
+  auto config =
+      parse_gateway_config(R"({"apis":[{"apiId":"a","name":"n","routeSelectionExpression":"$request.body.action",
+    "stages":[{"stageName":"dev"}],"integrations":[{"integrationId":"m","integrationType":"MOCK",
+    "requestTemplates":{"$default":"{\"statusCode\":200}"},
+    "integrationResponses":[{"integrationResponseKey":"/2\\d\\d/"}]}],
+    "routes":[{"routeKey":"$default","target":"integrations/m"}]}]})");
+  ASSERT_TRUE(config) << config.error().message;
+  const auto& responses = config->apis.at(0).integrations.at("m").responses;
+  ASSERT_EQ(responses.size(), 1U);
+  ASSERT_TRUE(responses[0].statuses);
+  EXPECT_EQ(responses[0].statuses->count(), 100U);
 }
 
 TEST(GatewayMock, FailuresAndEmptyBodies) {
