@@ -200,3 +200,13 @@ export function invalidate(
  * message shows it again). Returns an unsubscribe function.
  */
 export function showSystemBanner(client: ApigwClient, container?: HTMLElement): () => void;
+
+/**
+ * renderSystemBanner: shows one system message as the page's banner (what showSystemBanner does per
+ * message), for a notice the page fetched itself; Dismiss hides it and calls `onDismiss`.
+ */
+export function renderSystemBanner(
+  message: { level: string; message: string },
+  container?: HTMLElement,
+  onDismiss?: () => void,
+): HTMLElement;

@@ -325,25 +325,39 @@ export function invalidate(client, onData, onError = () => {}) {
 }
 
 /**
+ * renderSystemBanner: shows one system message ({level, message}) as the banner at the top of the
+ * page (or in `container`), with a Dismiss button that hides it and calls `onDismiss`. What
+ * showSystemBanner does per message; a page also calls it for a notice fetched over HTTP (a
+ * visitor who is not logged in has no socket).
+ */
+export function renderSystemBanner(m, container, onDismiss) {
+  let el = container ?? document.getElementById('apigw-banner');
+  if (!el) {
+    el = element('div');
+    el.id = 'apigw-banner';
+    document.body.prepend(el);
+  }
+  el.className = `apigw-banner apigw-banner-${m.level}`;
+  el.setAttribute('role', 'alert');
+  const close = element('button', 'apigw-banner-close', 'Dismiss');
+  close.type = 'button';
+  close.setAttribute('aria-label', 'Dismiss this notice');
+  close.onclick = () => {
+    el.hidden = true;
+    onDismiss?.();
+  };
+  el.replaceChildren(element('span', 'apigw-banner-text', m.message), close);
+  el.hidden = false;
+  return el;
+}
+
+/**
  * showSystemBanner: shows "system" messages of level warning/error as a banner at the top of the
  * page (or in `container`), with a Dismiss button; the next message shows it again.
  */
 export function showSystemBanner(client, container) {
   return client.on('system', (m) => {
     if (m.level !== 'warning' && m.level !== 'error') return;
-    let el = container ?? document.getElementById('apigw-banner');
-    if (!el) {
-      el = element('div');
-      el.id = 'apigw-banner';
-      document.body.prepend(el);
-    }
-    el.className = `apigw-banner apigw-banner-${m.level}`;
-    el.setAttribute('role', 'alert');
-    const close = element('button', 'apigw-banner-close', 'Dismiss');
-    close.type = 'button';
-    close.setAttribute('aria-label', 'Dismiss this notice');
-    close.onclick = () => (el.hidden = true);
-    el.replaceChildren(element('span', 'apigw-banner-text', m.message), close);
-    el.hidden = false;
+    renderSystemBanner(m, container);
   });
 }

@@ -1,8 +1,9 @@
 // examples/console/console.js: the operator console page (admins only): live charts drawn here as
 // SVG from /api/console/stats, the session search with a detail panel and a kick button, and a
 // toast or system message to a session, user, channel or everyone with the recipients counted
-// before it is sent. Every write goes through postJson, so it carries the CSRF token.
-import { postJson, startPage } from '/app/site/site.js';
+// before it is sent, and the audit list of the operators' recent actions. Every write goes through
+// postJson, so it carries the CSRF token.
+import { postJson, startPage, timeElement } from '/app/site/site.js';
 
 const API = '/api/console/';
 const $ = (id) => document.getElementById(id);
@@ -187,7 +188,7 @@ async function kick() {
   }
   $('kick-result').textContent = res.data.kicked ? `Kicked ${selected}.` : `${selected} was already gone; marked disconnected.`;
   $('kick').disabled = true;
-  await loadSessions();
+  await Promise.all([loadSessions(), loadAudit()]);
 }
 
 function sendBody() {
@@ -222,6 +223,7 @@ async function send(e) {
   button.disabled = false;
   if (!res.ok) {
     $('send-result').textContent = `Not sent: ${res.data.error ?? res.status}`;
+    await loadAudit();
     return;
   }
   const r = res.data;
@@ -229,6 +231,35 @@ async function send(e) {
   $('send-result').textContent = `Delivery report: ${r.delivered} delivered, ${r.gone} gone, ${r.failed} failed, ` +
     `${r.retries} retries (of ${r.recipients} recipients)${failures ? ` — ${failures}` : ''}.`;
   $('send-result').dataset.delivered = String(r.delivered);
+  await loadAudit();
+}
+
+// summary: one line for what an action did, from the answer the console gave.
+function summary(a) {
+  const o = a.outcome ?? {};
+  if (a.status !== 200) return `refused (${a.status}): ${o.error ?? ''}`;
+  if (a.action === 'kick') return o.kicked ? 'closed' : 'already gone';
+  return `${o.delivered} delivered, ${o.gone} gone, ${o.failed} failed`;
+}
+
+// loadAudit: the console's recent writes, newest first (who, when, what, to whom, outcome).
+async function loadAudit() {
+  const { actions } = await getJson(`${API}audit`);
+  $('audit').replaceChildren(
+    ...actions.map((a) => {
+      const tr = document.createElement('tr');
+      const what = a.action === 'send' ? `${a.request.kind ?? 'toast'}: ${a.request.message ?? ''}` : 'kick';
+      const cells = [timeElement(new Date(a.at).toISOString()), a.actor || 'unknown', what,
+        a.target === 'everyone' ? 'everyone' : `${a.target} ${a.value}`, summary(a)];
+      for (const c of cells) {
+        const td = document.createElement('td');
+        td.append(c);
+        tr.append(td);
+      }
+      return tr;
+    }),
+  );
+  $('audit-status').textContent = actions.length ? '' : 'No actions yet.';
 }
 
 startPage({
@@ -257,7 +288,7 @@ startPage({
     $('send').onsubmit = send;
     for (const name of ['target', 'value']) $('send').elements[name].addEventListener('input', preview);
     for (const name of ['target', 'kind']) $('send').elements[name].addEventListener('change', preview);
-    await Promise.all([loadSessions(), refreshStats().catch(() => {}), preview()]);
+    await Promise.all([loadSessions(), refreshStats().catch(() => {}), preview(), loadAudit()]);
     // Charts every second, the session list and the recipients count every three: live, but the
     // table does not churn under the keyboard.
     setInterval(() => refreshStats().catch((err) => ($('console-error').textContent = `Stats: ${err.message}`)), 1000);

@@ -8,8 +8,11 @@
 
 #include "apigw/server/console.hpp"
 
+#include <chrono>
 #include <fstream>
 #include <iterator>
+#include <mutex>
+#include <optional>
 
 namespace examples {
 namespace {
@@ -42,11 +45,41 @@ struct demo_site::impl {
         dashboard(site, paths.data_dir / "orders.sqlite3", channels()),
         console(site.app, {.prefix = "/api/console/",
                            .authorize = apigw::server::require_permission(site.auth, k_admin_permission),
-                           .channels = [this] {
-                             auto c = channels();
-                             c.emplace_back("console");  // the console pages themselves
-                             return c;
-                           }}) {}
+                           .channels =
+                               [this] {
+                                 auto c = channels();
+                                 c.emplace_back("console");  // the console pages themselves
+                                 return c;
+                               },
+                           .actor = apigw::server::username_of(site.auth),
+                           .on_action = [this](const apigw::server::console_action& a) { announce(a); }}) {}
+
+  // announce: a system banner the console sent to everyone becomes the announcement shown to
+  // visitors who are not logged in (they have no socket to receive it on) for k_announcement_for.
+  // It lives in this process: with several backend processes, keep it in a shared store instead.
+  void announce(const apigw::server::console_action& a) {
+    if (a.action != "send" || a.target != "everyone" || a.status != 200) return;
+    if (apigw::get_string(a.request, "kind").value_or("") != "system") return;
+    std::lock_guard lock(announcement_mu);
+    announcement = apigw::json::object{{"level", apigw::get_string(a.request, "level").value_or("info")},
+                                       {"message", apigw::get_string(a.request, "message").value_or("")},
+                                       {"at", a.at_ms}};
+  }
+
+  // public_announcement: GET /api/announcement/, for anyone: {"announcement": {level, message, at} | null}.
+  apigw::response public_announcement() {
+    apigw::json::value current = nullptr;
+    {
+      std::lock_guard lock(announcement_mu);
+      const auto now_ms = apigw::unix_millis(site.app.time().now());
+      if (announcement && now_ms - announcement->at("at").as_int64() < k_announcement_for.count()) {
+        current = *announcement;
+      }
+    }
+    auto r = apigw::response::json(200, apigw::json::object{{"announcement", std::move(current)}});
+    r.headers.push_back({"Cache-Control", "no-store"});
+    return r;
+  }
 
   std::vector<std::string> channels() const {
     std::vector<std::string> c{"home", "chat", "notifications", "progress", orders_dashboard::k_channel};
@@ -86,6 +119,9 @@ struct demo_site::impl {
   orders_dashboard dashboard;
   // console: the operator console's API (/api/console/, admins only); its page is /app/console/.
   apigw::server::console console;
+  static constexpr std::chrono::milliseconds k_announcement_for{std::chrono::hours(1)};
+  std::mutex announcement_mu;
+  std::optional<apigw::json::object> announcement;
 };
 
 demo_site::demo_site(site_context site, site_paths paths) : impl_(std::make_unique<impl>(site, std::move(paths))) {
@@ -127,6 +163,7 @@ void demo_site::mount(apigw::server::backend_server& http) {
   });
   http.route("/api/me/", [p](const apigw::dispatch::request& req) { return p->me(req); });
   http.route("/api/site/", [p](const apigw::dispatch::request& req) { return p->site_info(req); });
+  http.route("/api/announcement/", [p](const apigw::dispatch::request&) { return p->public_announcement(); });
   http.route("/api/orders/", [p](const apigw::dispatch::request& req) { return p->dashboard.orders(req); });
   http.route("/api/session-counts/", [p](const apigw::dispatch::request& req) { return p->dashboard.counts(req); });
   p->console.mount(http);

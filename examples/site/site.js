@@ -1,7 +1,7 @@
 // examples/site/site.js: what every example page shares: log in (or show the login form), the
 // navigation bar with the connection state, and one ApigwClient on the page's channel with the
 // toast, banner and state handlers already attached.
-import { ApigwClient, showSystemBanner, showToasts } from '/web/apigw-ws.js';
+import { ApigwClient, renderSystemBanner, showSystemBanner, showToasts } from '/web/apigw-ws.js';
 
 const APPS = [
   ['/', 'Home'],
@@ -114,6 +114,21 @@ function loginForm() {
   };
 }
 
+// showAnnouncement: the notice an operator last sent to everyone, for a visitor who is not logged
+// in (no socket reaches them). Dismissed once, it stays hidden for this notice in this tab.
+async function showAnnouncement() {
+  let notice = null;
+  try {
+    notice = (await getJson('/api/announcement/')).announcement;
+  } catch {
+    return; // no notice is better than a broken login page
+  }
+  if (!notice) return;
+  const key = `apigw-dismissed-${notice.at}`;
+  if (sessionStorage.getItem(key)) return;
+  renderSystemBanner(notice, undefined, () => sessionStorage.setItem(key, '1'));
+}
+
 /**
  * startPage: logs in (or shows the login form and resolves to null) and connects to `channel`.
  * Resolves to {me, client}; the client is started after `setup(client, me)` registered its handlers.
@@ -128,6 +143,7 @@ export async function startPage({ channel, setup = () => {} }) {
   header(me);
   if (!me) {
     loginForm();
+    await showAnnouncement();
     return null;
   }
   const client = new ApigwClient({

@@ -64,14 +64,22 @@ console_authorize require_permission(dispatch::authenticator& auth, std::string 
   };
 }
 
+console_actor username_of(dispatch::authenticator& auth) {
+  return [&auth](const dispatch::request& req) {
+    auto who = auth.from_request(req);
+    return who && who->authenticated() ? who->username : std::string{};
+  };
+}
+
 struct console::impl {
   impl(dispatch::backend& a, console_options o) : app(a), options(std::move(o)) {}
 
   dispatch::backend& app;
   console_options options;
 
-  mutable std::mutex mu;  // samples, stopping, last_read
+  mutable std::mutex mu;  // samples, stopping, last_read, audit
   std::deque<sample_point> samples;
+  std::deque<console_action> audit;  // newest at the back
   // last_read: when stats() was last asked for (steady clock); the store's counts are taken only
   // within options.watch of it. Empty: never read.
   mutable std::optional<std::chrono::steady_clock::time_point> last_read;
@@ -260,6 +268,47 @@ struct console::impl {
     return last_read && std::chrono::steady_clock::now() - *last_read <= options.watch;
   }
 
+  // record: one write in the audit log: a log line, the in-memory list, and options.on_action.
+  void record(const dispatch::request& req, std::string_view action, const json::object& body,
+              const dispatch::response& answer) {
+    console_action a;
+    a.at_ms = unix_millis(app.store().time().now());
+    a.actor = options.actor ? options.actor(req) : std::string{};
+    a.action = action;
+    if (action == "kick") {
+      a.target = "session";
+      a.value = get_string(body, "connection_id").value_or("");
+    } else {
+      a.target = get_string(body, "target").value_or("");
+      a.value = get_string(body, "value").value_or("");
+    }
+    a.request = body;
+    a.status = answer.status;
+    if (auto o = parse_json_object(answer.body)) a.outcome = std::move(*o);
+    app.options().log.info("console action", "actor", a.actor, "action", a.action, "target", a.target, "value", a.value,
+                           "status", a.status);
+    if (options.on_action) options.on_action(a);
+    std::lock_guard lock(mu);
+    audit.push_back(std::move(a));
+    while (audit.size() > options.audit_kept) audit.pop_front();
+  }
+
+  dispatch::response audit_json() const {
+    json::array out;
+    std::lock_guard lock(mu);
+    for (auto it = audit.rbegin(); it != audit.rend(); ++it) {
+      out.emplace_back(json::object{{"at", it->at_ms},
+                                    {"actor", it->actor},
+                                    {"action", it->action},
+                                    {"target", it->target},
+                                    {"value", it->value},
+                                    {"request", it->request},
+                                    {"status", it->status},
+                                    {"outcome", it->outcome}});
+    }
+    return ok_json({{"actions", std::move(out)}});
+  }
+
   void take_sample() {
     sample_point p;
     p.t_ms = unix_millis(app.store().time().now());
@@ -340,14 +389,16 @@ dispatch::response console::handle(const dispatch::request& req) {
     if (!write) return error_json(405, "Use POST");
     auto body = parse_json_object(req.body);
     if (!body) return error_json(400, "The body must be a JSON object");
-    if (path == "kick") return i.kick(*body);
-    if (path == "send") return i.send(*body);
-    return i.preview(*body);
+    if (path == "preview") return i.preview(*body);
+    auto answer = path == "kick" ? i.kick(*body) : i.send(*body);
+    i.record(req, path, *body, answer);
+    return answer;
   }
   if (req.method != "GET") return error_json(405, "Use GET");
   if (path == "sessions") return i.list(req);
   if (path.starts_with("sessions/")) return i.detail(path.substr(9));
   if (path == "stats") return ok_json(stats());
+  if (path == "audit") return i.audit_json();
   return error_json(404, "Not Found");
 }
 

@@ -95,6 +95,40 @@ test('an admin finds a session, messages it, kicks it, and watches the charts', 
   await closeAll(alice, bob);
 });
 
+test('a system banner to everyone reaches visitors who are not logged in; the audit lists it', async () => {
+  const alice = await loggedIn(browser, dev, 'alice', '/app/console/');
+  const visitorContext = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  const visitor = await visitorContext.newPage();
+  await visitor.goto(new URL('/', dev.url).toString());
+  await visitor.waitForSelector('#login');
+  assert.equal(await visitor.locator('#apigw-banner:not([hidden])').count(), 0, 'no notice yet');
+
+  await alice.selectOption('#send select[name=target]', 'everyone');
+  await alice.selectOption('#send select[name=kind]', 'system');
+  await alice.selectOption('#send select[name=level]', 'warning');
+  await alice.fill('#send input[name=message]', 'Maintenance at 18:00 UTC');
+  await alice.click('#send button[type=submit]');
+  await alice.waitForSelector('#send-result:has-text("delivered")');
+  // The audit list names who did it, what and the outcome, newest first.
+  const first = alice.locator('#audit tr').first();
+  await first.waitFor();
+  assert.match(await first.textContent(), /alice.*system: Maintenance at 18:00 UTC.*everyone.*delivered/);
+
+  // The visitor has no socket: the login page fetches the notice, and Dismiss keeps it hidden in this tab.
+  await visitor.reload();
+  await visitor.waitForSelector('#apigw-banner:not([hidden]):has-text("Maintenance at 18:00 UTC")');
+  await visitor.click('#apigw-banner button');
+  assert.equal(await visitor.locator('#apigw-banner:not([hidden])').count(), 0);
+  await visitor.reload();
+  await visitor.waitForSelector('#login');
+  await visitor.waitForLoadState('networkidle');
+  assert.equal(await visitor.locator('#apigw-banner:not([hidden])').count(), 0, 'dismissed stays dismissed');
+  // The notice is public, but nothing else is: the console's audit is not.
+  const refused = await visitor.evaluate(() => fetch('/api/console/audit').then((r) => r.status));
+  assert.equal(refused, 401);
+  await closeAll(alice, visitor);
+});
+
 test('at 360 px the console fits the screen; its session table scrolls inside its card', async () => {
   const alice = await loggedIn(browser, dev, 'alice', '/app/console/', { viewport: { width: 360, height: 780 } });
   await alice.waitForSelector('#sessions tr button');

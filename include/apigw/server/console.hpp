@@ -18,6 +18,10 @@
 //        -> {"recipients": n, "delivered", "gone", "failed", "retries", "failures": [...]}
 //   POST kick    {"connection_id": "..."}  -> {"kicked": true|false (it was already gone)}
 //   GET  stats   -> the samples of the last `history` (see console::stats)
+//   GET  audit   -> {"actions": [...]}  the last `audit_kept` writes, newest first (see console_action)
+// Every write (send, kick) is also an audit line in the backend's log (msg="console action", with
+// actor, action, target, value, status) and is handed to options.on_action, where an application
+// keeps a durable trail of its own; the in-memory list is per process and gone on restart.
 // Every route asks `authorize` first; POSTs ask it as writes (CSRF). Reads and sends block on the
 // store and the sender, so they run on the server's blocking pool like every application route.
 #pragma once
@@ -46,6 +50,25 @@ using console_authorize = std::function<std::optional<dispatch::response>(const 
 // need auth.csrf_ok (the X-CSRF-Token header the other pages send). `auth` must outlive it.
 console_authorize require_permission(dispatch::authenticator& auth, std::string permission);
 
+// console_actor: the name an operator's request is recorded under in the audit log.
+using console_actor = std::function<std::string(const dispatch::request&)>;
+
+// username_of: a console_actor naming the logged-in user of `auth` ("" without one). `auth` must
+// outlive it.
+console_actor username_of(dispatch::authenticator& auth);
+
+// console_action: one write an operator made, as the audit log records it.
+struct console_action {
+  std::int64_t at_ms = 0;  // unix ms, by the store's clock
+  std::string actor;       // options.actor's answer; "" when unset
+  std::string action;      // "send" or "kick"
+  std::string target;      // send: session, user, channel or everyone; kick: session
+  std::string value;       // the session's connection id, the user or the channel ("" for everyone)
+  json::object request;    // the body as received (send: kind, level, title, message)
+  unsigned status = 0;     // the HTTP status answered
+  json::object outcome;    // the JSON answered (the delivery report, or {"error": ...})
+};
+
 // console_options: see the file comment.
 struct console_options {
   std::string prefix = "/api/console/";
@@ -61,6 +84,11 @@ struct console_options {
   // those points are null. A console page polls stats every few seconds.
   std::chrono::seconds watch{30};
   bool sample_thread = true;  // false: only sample() takes samples (tests)
+  // actor: who made a write, for the audit log (usually username_of(auth)).
+  console_actor actor;
+  // on_action: told of every write after it ran, on the request's thread; must not throw.
+  std::function<void(const console_action&)> on_action;
+  std::size_t audit_kept = 200;  // actions the audit route lists
 };
 
 // console: see the file comment. Thread-safe.

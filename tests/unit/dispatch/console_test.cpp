@@ -20,12 +20,15 @@ class console_test : public backend_test {
     v_.handle("ping", [](request_context&) { return response::ok(); });
     start(v_);
     console_ = std::make_unique<server::console>(
-        *app_, server::console_options{.authorize = server::require_permission(*auth_, "admin"),
-                                       .channels =
-                                           [] {
-                                             return std::vector<std::string>{"general", "other"};
-                                           },
-                                       .sample_thread = false});
+        *app_,
+        server::console_options{.authorize = server::require_permission(*auth_, "admin"),
+                                .channels =
+                                    [] {
+                                      return std::vector<std::string>{"general", "other"};
+                                    },
+                                .sample_thread = false,
+                                .actor = server::username_of(*auth_),
+                                .on_action = [this](const server::console_action& a) { actions_.push_back(a); }});
     admin_ = login("alice", {"admin"});
     admin_csrf_ = last_csrf_;
     bob_ = login("bob");
@@ -70,6 +73,7 @@ class console_test : public backend_test {
   }
 
   view v_;
+  std::vector<server::console_action> actions_;
   std::unique_ptr<server::console> console_;
   std::string admin_, admin_csrf_, bob_, bob_csrf_;
 };
@@ -225,6 +229,37 @@ TEST_P(console_test, unwatched_samples_do_not_ask_the_store) {
   s = body_of(get("stats"));
   ASSERT_EQ(s.at("connected").as_array().size(), 2U);
   EXPECT_EQ(s.at("connected").as_array().at(1).as_int64(), 1);
+}
+
+TEST_P(console_test, every_write_is_audited_with_who_what_and_the_outcome) {
+  ASSERT_EQ(gw_->connect(cid(1), {.query = "channel=general", .cookie = bob_}).status, 200U);
+  ASSERT_EQ(post("preview", {{"target", "everyone"}}).status, 200U);
+  ASSERT_EQ(
+      post("send", {{"target", "channel"}, {"value", "general"}, {"kind", "system"}, {"message", "Deploy"}}).status,
+      200U);
+  ASSERT_EQ(post("send", {{"target", "everyone"}, {"kind", "shout"}, {"message", "x"}}).status, 400U);
+  ASSERT_EQ(post("kick", {{"connection_id", cid(1)}}).status, 200U);
+  // Refused before the console acts (bob is no admin): not an action, so not audited.
+  ASSERT_EQ(post("kick", {{"connection_id", cid(1)}}, bob_csrf_, bob_).status, 403U);
+
+  ASSERT_EQ(actions_.size(), 3U) << "preview only reads; the refusal never reached the console";
+  EXPECT_EQ(actions_[0].actor, "alice");
+  EXPECT_EQ(actions_[0].action, "send");
+  EXPECT_EQ(actions_[0].target, "channel");
+  EXPECT_EQ(actions_[0].value, "general");
+  EXPECT_EQ(actions_[0].status, 200U);
+  EXPECT_EQ(actions_[0].outcome.at("delivered").as_int64(), 1);
+  EXPECT_EQ(actions_[1].status, 400U);
+  EXPECT_TRUE(actions_[1].outcome.contains("error"));
+  EXPECT_EQ(actions_[2].action, "kick");
+  EXPECT_EQ(actions_[2].value, cid(1));
+  EXPECT_TRUE(actions_[2].outcome.at("kicked").as_bool());
+
+  const auto listed = body_of(get("audit")).at("actions").as_array();
+  ASSERT_EQ(listed.size(), 3U);
+  EXPECT_EQ(listed.at(0).as_object().at("action").as_string(), "kick") << "newest first";
+  EXPECT_EQ(listed.at(2).as_object().at("request").as_object().at("message").as_string(), "Deploy");
+  EXPECT_EQ(get("audit", "", bob_).status, 403U) << "the audit list is for admins too";
 }
 
 INSTANTIATE_TEST_SUITE_P(dispatch, console_test, ::testing::Values(linked_provider()), provider_name);

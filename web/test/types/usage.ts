@@ -6,6 +6,7 @@ import {
   STATES,
   backoffDelay,
   invalidate,
+  renderSystemBanner,
   showSystemBanner,
   showToasts,
   trackProgress,
@@ -39,6 +40,8 @@ const offAll = [
   showSystemBanner(client),
 ];
 offAll.forEach((off) => off());
+const banner: HTMLElement = renderSystemBanner({ level: 'warning', message: 'Maintenance at 18:00' }, undefined, () => {});
+banner.hidden = true;
 client.close();
 
 // @ts-expect-error credentials is a fetch credentials mode
