@@ -2,26 +2,15 @@
 // against `apigw-ws dev`: every message goes browser -> local gateway -> backend over HTTP and back
 // through @connections. Two users, alice (admin) and bob, each in their own browser context.
 // Screenshots of each app go to APIGW_SCREENSHOT_DIR.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { launch, loggedIn, screenshot, startDev, waitOpen } from './harness.js';
+import { browser, dev, loggedIn, screenshot, useDevAndBrowser, waitOpen } from './harness.js';
 
 const run = promisify(execFile);
-let dev;
-let browser;
 
-before(async () => {
-  dev = await startDev();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  const code = await dev?.stop();
-  assert.equal(code, 0, 'apigw-ws dev stops cleanly on Ctrl-C');
-});
+useDevAndBrowser();
 
 const closeAll = (...pages) => Promise.all(pages.map((p) => p.context().close()));
 

@@ -3,23 +3,12 @@
 // report, kicks him (his page's socket closes), and sees the live charts drawn from real samples
 // (a channel's messages per second among them);
 // bob (no admin permission) is refused by the API, writes without the CSRF token are refused too.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, loggedIn, screenshot, startDev } from './harness.js';
+import { browser, dev, loggedIn, screenshot, useDevAndBrowser } from './harness.js';
 
-let dev;
-let browser;
 
-before(async () => {
-  dev = await startDev();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  const code = await dev?.stop();
-  assert.equal(code, 0, 'apigw-ws dev stops cleanly on Ctrl-C');
-});
+useDevAndBrowser();
 
 const closeAll = (...pages) => Promise.all(pages.map((p) => p.context().close()));
 
@@ -132,7 +121,8 @@ test('a system banner to everyone reaches visitors who are not logged in; the au
 test('at 360 px the console fits the screen; its session table scrolls inside its card', async () => {
   const alice = await loggedIn(browser, dev, 'alice', '/app/console/', { viewport: { width: 360, height: 780 } });
   await alice.waitForSelector('#sessions tr button');
-  await alice.waitForSelector('#chart-connections polyline');
+  // Attached, not visible: a flat line (the same count every second) has no height.
+  await alice.waitForSelector('#chart-connections polyline', { state: 'attached' });
   const widths = await alice.evaluate(() => ({
     page: document.documentElement.scrollWidth,
     viewport: document.documentElement.clientWidth,

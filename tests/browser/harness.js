@@ -1,10 +1,12 @@
 // tests/browser/harness.js: starts `apigw-ws dev` on free ports in a temporary data folder, launches
 // Debian's chromium through playwright-core, and logs pages in. Nothing is downloaded here: the
 // browser and the npm packages come from scripts/setup.sh.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.APIGW_CHROMIUM ?? '/usr/bin/chromium';
@@ -64,6 +66,25 @@ export async function launch(extraArgs = []) {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', ...extraArgs],
+  });
+}
+
+// dev, browser: the suite's `apigw-ws dev` and Chromium once useDevAndBrowser's before hook ran
+// (live bindings: a suite imports them and reads them inside its tests).
+export let dev;
+export let browser;
+
+// useDevAndBrowser: one `apigw-ws dev` (with `devArgs`) and one Chromium for the whole suite,
+// started before its first test and stopped after its last; dev must stop cleanly on Ctrl-C.
+export function useDevAndBrowser(devArgs = []) {
+  before(async () => {
+    dev = await startDev(devArgs);
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    const code = await dev?.stop();
+    assert.equal(code, 0, 'apigw-ws dev stops cleanly on Ctrl-C');
   });
 }
 

@@ -4,30 +4,19 @@
 // look like errors and forbidden options are not offered; the banner can be dismissed; the landing
 // page's command is the running instance's; times carry the viewer's zone; keyboard, labels, live
 // regions and WCAG AA (axe-core, run locally from node_modules).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
-import { launch, loggedIn, screenshot, startDev } from './harness.js';
+import { browser, dev, loggedIn, screenshot, useDevAndBrowser } from './harness.js';
 
 const run = promisify(execFile);
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-let dev;
-let browser;
 
-before(async () => {
-  // Many more page loads a minute than a person makes, all from 127.0.0.1: above the default
-  // connect limit (20 a minute per address), which is not what these tests are about.
-  dev = await startDev(['--connect-limit', '1000']);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  const code = await dev?.stop();
-  assert.equal(code, 0, 'apigw-ws dev stops cleanly on Ctrl-C');
-});
+// Many more page loads a minute than a person makes, all from 127.0.0.1: above the default
+// connect limit (20 a minute per address), which is not what these tests are about.
+useDevAndBrowser(['--connect-limit', '1000']);
 
 const closeAll = (...pages) => Promise.all(pages.map((p) => p.context().close()));
 // The console is for admins: alice sees all of it; bob (the phone-width test) sees its refusal.
@@ -323,7 +312,8 @@ test('labels and live regions: every control has a name; toasts and incoming cha
     await page.goto(new URL(path, dev.url).toString());
     await page.waitForFunction(() => document.body.dataset.wsState === 'open');
     if (path === '/app/dashboard/') await page.waitForSelector('#order-6');
-    if (path === '/app/console/') await page.waitForSelector('#chart-connections polyline');
+    // Attached, not visible: a flat line (the same count every second) has no height.
+    if (path === '/app/console/') await page.waitForSelector('#chart-connections polyline', { state: 'attached' });
     const unnamed = await page.evaluate(() =>
       [...document.querySelectorAll('input, select, button, progress')]
         .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') ||
