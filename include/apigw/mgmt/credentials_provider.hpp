@@ -16,8 +16,11 @@
 //   4b. SSO (IAM Identity Center): sso_account_id + sso_role_name with sso_start_url + sso_region
 //      in the profile or its [sso-session NAME]; the token `aws sso login` cached in
 //      ~/.aws/sso/cache is exchanged through GetRoleCredentials (AWS_ENDPOINT_URL_SSO, else
-//      https://portal.sso.{sso_region}.amazonaws.com); an expired token is an error (the token is not
-//      refreshed here: run `aws sso login`);
+//      https://portal.sso.{sso_region}.amazonaws.com). For sso_session profiles a token within 15
+//      minutes of its expiry is first refreshed through SSO OIDC CreateToken (AWS_ENDPOINT_URL_SSO_OIDC,
+//      else https://oidc.{sso_region}.amazonaws.com) with the cached refresh token and written back to
+//      the cache file, as botocore's SSOTokenProvider does; legacy profiles are not refreshed. A token
+//      that has expired and cannot be refreshed is an error (run `aws sso login`);
 //   5. the shared credentials file, 6. `credential_process` (JSON Version 1, optional
 //      Expiration), 7. the config file;
 //   8. container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (against 169.254.170.2) or
