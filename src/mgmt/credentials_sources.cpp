@@ -209,7 +209,7 @@ bool container_host_allowed(const net::url& u) {
 }  // namespace
 
 std::optional<clock::time_point> parse_aws_time(std::string_view t) {
-  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)
+  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|UTC|+HH:MM|-HH:MM)
   const auto digits = [&](std::size_t pos, std::size_t n) -> std::optional<int> {
     if (pos + n > t.size()) return std::nullopt;
     int v = 0;
@@ -242,7 +242,11 @@ std::optional<clock::time_point> parse_aws_time(std::string_view t) {
     if (pos == start) return std::nullopt;
   }
   std::chrono::minutes offset{0};
-  if (pos < t.size() && (t[pos] == 'Z' || t[pos] == 'z')) {
+  if (t.substr(pos) == "UTC") {
+    // botocore's JSONFileCache writes "%Y-%m-%dT%H:%M:%S%Z" ("...UTC"); older `aws sso login`
+    // versions left SSO tokens in that form, and botocore (dateutil) reads them.
+    pos = t.size();
+  } else if (pos < t.size() && (t[pos] == 'Z' || t[pos] == 'z')) {
     ++pos;
   } else if (pos < t.size() && (t[pos] == '+' || t[pos] == '-')) {
     const int sign = t[pos] == '-' ? -1 : 1;

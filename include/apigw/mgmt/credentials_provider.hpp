@@ -136,7 +136,8 @@ bool is_loopback_host(std::string_view host);
 std::string sts_endpoint(const sigv4::chain_options& chain, std::string_view region);
 
 // parse_aws_time: "2026-12-06T04:00:00Z", with optional fractional seconds and a "+HH:MM" /
-// "-HH:MM" offset instead of "Z" (the forms STS, IMDS, ECS and credential_process programs use).
+// "-HH:MM" offset or "UTC" instead of "Z" (the forms STS, IMDS, ECS and credential_process programs
+// use, and botocore's JSONFileCache writes).
 std::optional<clock::time_point> parse_aws_time(std::string_view text);
 
 }  // namespace apigw::mgmt

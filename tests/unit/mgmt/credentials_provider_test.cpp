@@ -632,6 +632,23 @@ TEST_F(sso_refresh, legacy_profiles_are_not_refreshed) {
   skip_if_no_botocore();
 }
 
+// botocore's JSONFileCache writes times as "%Y-%m-%dT%H:%M:%S%Z" ("...UTC"), the form older
+// `aws sso login` versions left in the cache; botocore reads it (dateutil), so must we.
+TEST_F(sso_refresh, a_token_whose_time_ends_in_utc_is_read_as_botocore_reads_it) {
+  const auto utc = [](std::string json) { return std::regex_replace(json, std::regex("Z\""), "UTC\""); };
+  auto initial = utc(token_json(clock_.now() + std::chrono::hours{1}, true));
+  ASSERT_NE(initial.find("UTC\""), std::string::npos) << initial;
+  auto b = run_both("dev", cache_file("corp"), initial);
+  EXPECT_EQ(b.mine.access_key, "ASIADEVELOPER1") << b.mine;
+  EXPECT_EQ(b.mine_file, initial);
+  b = run_both("legacy", cache_file("https://corp.awsapps.com/start"), initial);
+  EXPECT_EQ(b.mine.access_key, "ASIAREADONLY1") << b.mine;
+  initial = utc(token_json(clock_.now() + std::chrono::minutes{5}, true));
+  b = run_both("dev", cache_file("corp"), initial);
+  EXPECT_EQ(b.mine.access_key, "ASIADEVELOPERREFRESHED1") << b.mine;
+  skip_if_no_botocore();
+}
+
 // With the manual clock (ours only): the role credentials' own refresh finds the token in its
 // window and refreshes it first.
 TEST_F(sso_refresh, refreshing_the_role_credentials_refreshes_the_token_when_it_is_due) {
@@ -967,6 +984,7 @@ TEST(credentials_provider_pieces, parse_aws_time_reads_the_forms_aws_uses) {
   EXPECT_EQ(parse_aws_time("2025-12-06T05:46:40.250Z"), t + std::chrono::milliseconds{250});
   EXPECT_EQ(parse_aws_time("2025-12-06T07:46:40+02:00"), t);
   EXPECT_EQ(parse_aws_time("2025-12-06T05:16:40-00:30"), t);
+  EXPECT_EQ(parse_aws_time("2025-12-06T05:46:40UTC"), t);  // botocore's JSONFileCache form
   for (std::string_view bad : {"", "2025-12-06", "2025-12-06T05:46:40", "2025-13-06T05:46:40Z", "2025-02-30T05:46:40Z",
                                "2025-12-06T05:46:40Zjunk", "2025-12-06T05:46:40.Z"}) {
     EXPECT_FALSE(parse_aws_time(bad)) << bad;
