@@ -8,6 +8,7 @@
 #include "apigw/core/json.hpp"
 #include "apigw/mgmt/credentials_provider.hpp"
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -81,8 +82,16 @@ class credential_sources {
   result<sigv4::resolved_credentials> fetch_imds();
 
   // SSO: the cached token (~/.aws/sso/cache, from `aws sso login`) exchanged through the portal's
-  // GetRoleCredentials at AWS_ENDPOINT_URL_SSO or https://portal.sso.{region}.amazonaws.com.
+  // GetRoleCredentials at AWS_ENDPOINT_URL_SSO or https://portal.sso.{region}.amazonaws.com. For an
+  // sso_session profile a token within 15 minutes of its expiry is first refreshed through SSO
+  // OIDC CreateToken and written back to the cache file (botocore's SSOTokenProvider).
   result<sigv4::resolved_credentials> fetch_sso(const sso_config& c);
+  // refresh_sso_token: the new access token and its expiry, nullopt when the token cannot be
+  // refreshed (the cached one is then used while it lasts).
+  result<std::optional<std::pair<std::string, clock::time_point>>> refresh_sso_token(const sso_config& c,
+                                                                                     const json::object& token,
+                                                                                     const std::filesystem::path& file,
+                                                                                     const std::string& source);
 
   // The environment (AWS_ACCESS_KEY_ID decides); `require_expiry` on refresh.
   result<std::optional<sigv4::resolved_credentials>> environment_credentials(bool require_expiry);

@@ -1,5 +1,6 @@
 // tests/readme/view.cpp: the README's complete small view, compiled with the build so the README
 // cannot drift from the API. The text between the "README:" markers is what the README shows.
+// chat_backend.cpp runs run_chat_backend() as a program (integration_readme_credentials).
 #include "apigw/dispatch/backend.hpp"
 #include "apigw/dispatch/sender_delivery.hpp"
 #include "apigw/message/builders.hpp"
@@ -8,6 +9,11 @@
 #include "apigw/server/server.hpp"
 #include "apigw/store/session_store.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -61,13 +67,18 @@ int run_chat_backend() {
   apigw::backend app(**db, delivery, auth, clock, options);
 
   chat_view chat;
-  apigw::server::backend_server http(app, {.address = "0.0.0.0", .port = 8000, .static_root = "web"}, &auth);
+  const char* port = std::getenv("PORT");  // set by the platform (ECS, App Runner, ...), else 8000
+  const auto port_number = static_cast<std::uint16_t>(port != nullptr ? std::atoi(port) : 8000);
+  apigw::server::backend_server http(app, {.address = "0.0.0.0", .port = port_number, .static_root = "web"}, &auth);
   http.mount("/ws/", chat);  // integrations call https://backend.example.com/ws/{connect,disconnect,default}
   if (auto started = http.start(); !started) {
     std::fprintf(stderr, "%s\n", started.error().message.c_str());
     return 1;
   }
-  // ... wait for SIGTERM, then:
+  boost::asio::io_context signals;  // serve until SIGTERM (a deployment stopping the task) or SIGINT
+  boost::asio::signal_set stop(signals, SIGTERM, SIGINT);
+  stop.async_wait([](const boost::system::error_code&, int) {});
+  signals.run();
   http.shutdown();  // in-flight requests finish; new ones get 503
   return 0;
 }

@@ -1,9 +1,11 @@
 // tests/support/child_process.hpp: runs a program in a child process with exactly the given
 // environment, stdin from /dev/null, and stdout/stderr captured through files in `scratch_dir`.
-// The CLI end-to-end tests run the real apigw-ws binary through it.
+// The CLI end-to-end tests run the real apigw-ws binary through it; background_process runs a
+// server (the gateway, a backend) until the test stops it.
 #pragma once
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -80,5 +82,60 @@ inline run_result run_process(std::vector<std::string> argv_s, const std::map<st
   r.err = read_file(err_path);
   return r;
 }
+
+// background_process: argv[0] started with `argv`, only `env` and the working directory `dir`,
+// stdout and stderr to dir/<name>.out and dir/<name>.err; stop() (and the destructor) sends
+// SIGTERM and waits for it to exit.
+class background_process {
+ public:
+  background_process(std::vector<std::string> argv_s, const std::map<std::string, std::string>& env,
+                     const std::filesystem::path& dir, const std::string& name)
+      : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
+    auto argv = c_strings(argv_s);
+    auto env_s = environment_strings(env);
+    auto envp = c_strings(env_s);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addchdir_np(&fa, dir.c_str());
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), envp.data()) != 0) pid_ = 0;
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  ~background_process() { stop(); }
+  background_process(const background_process&) = delete;
+  background_process& operator=(const background_process&) = delete;
+
+  bool started() const { return pid_ > 0; }
+  // running: false once the process has exited (its status is then `exit_code`).
+  bool running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      pid_ = 0;
+      return false;
+    }
+    return true;
+  }
+  int exit_code() const { return exit_code_; }
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    pid_ = 0;
+  }
+  std::string out() const { return read_file(out_); }
+  std::string err() const { return read_file(err_); }
+
+ private:
+  std::filesystem::path out_;
+  std::filesystem::path err_;
+  pid_t pid_ = 0;
+  int exit_code_ = -1;
+};
 
 }  // namespace apigw::testing

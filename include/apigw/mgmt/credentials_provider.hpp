@@ -16,8 +16,11 @@
 //   4b. SSO (IAM Identity Center): sso_account_id + sso_role_name with sso_start_url + sso_region
 //      in the profile or its [sso-session NAME]; the token `aws sso login` cached in
 //      ~/.aws/sso/cache is exchanged through GetRoleCredentials (AWS_ENDPOINT_URL_SSO, else
-//      https://portal.sso.{sso_region}.amazonaws.com); an expired token is an error (the token is not
-//      refreshed here: run `aws sso login`);
+//      https://portal.sso.{sso_region}.amazonaws.com). For sso_session profiles a token within 15
+//      minutes of its expiry is first refreshed through SSO OIDC CreateToken (AWS_ENDPOINT_URL_SSO_OIDC,
+//      else https://oidc.{sso_region}.amazonaws.com) with the cached refresh token and written back to
+//      the cache file, as botocore's SSOTokenProvider does; legacy profiles are not refreshed. A token
+//      that has expired and cannot be refreshed is an error (run `aws sso login`);
 //   5. the shared credentials file, 6. `credential_process` (JSON Version 1, optional
 //      Expiration), 7. the config file;
 //   8. container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (against 169.254.170.2) or
@@ -133,7 +136,8 @@ bool is_loopback_host(std::string_view host);
 std::string sts_endpoint(const sigv4::chain_options& chain, std::string_view region);
 
 // parse_aws_time: "2026-12-06T04:00:00Z", with optional fractional seconds and a "+HH:MM" /
-// "-HH:MM" offset instead of "Z" (the forms STS, IMDS, ECS and credential_process programs use).
+// "-HH:MM" offset or "UTC" instead of "Z" (the forms STS, IMDS, ECS and credential_process programs
+// use, and botocore's JSONFileCache writes).
 std::optional<clock::time_point> parse_aws_time(std::string_view text);
 
 }  // namespace apigw::mgmt

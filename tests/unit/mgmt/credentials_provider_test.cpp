@@ -1,11 +1,11 @@
 // Tests of mgmt::credentials_provider against a fake of AWS on loopback (IMDS, the ECS container
-// endpoint and STS, one net::http_server), with botocore as the oracle: for each scenario
-// botocore_credentials.py resolves against the same fake with the same environment, and both must
-// agree on the provider (botocore's method name), the access key id, the expiry and the region.
-// Every scenario sets the endpoint variables to the fake and AWS_EC2_METADATA_DISABLED=true unless
-// IMDS is the subject, so neither side ever reaches 169.254.169.254, 169.254.170.2 or AWS. (Over
-// 600 lines on purpose: the fake, the oracle runner and the scenarios share one fixture, and each
-// scenario reads best next to the fake's rules it relies on.)
+// endpoint, STS, the SSO portal and SSO OIDC: support/fake_aws.hpp), with botocore as the oracle:
+// for each scenario botocore_credentials.py resolves against the same fake with the same
+// environment, and both must agree on the provider (botocore's method name), the access key id,
+// the expiry and the region. Every scenario sets the endpoint variables to the fake and
+// AWS_EC2_METADATA_DISABLED=true unless IMDS is the subject, so neither side ever reaches
+// 169.254.169.254, 169.254.170.2 or AWS. (Over 600 lines on purpose: the oracle runner and the
+// scenarios share one fixture, and each scenario reads best next to the others of its source.)
 #include "apigw/mgmt/credentials_provider.hpp"
 
 #include "apigw/core/json.hpp"
@@ -17,6 +17,7 @@
 #include "apigw/sigv4/error.hpp"
 #include "apigw/sigv4/verifier.hpp"
 #include "support/child_process.hpp"
+#include "support/fake_aws.hpp"
 #include "support/io_runner.hpp"
 
 #include <fmt/format.h>
@@ -34,6 +35,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <regex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -44,251 +46,14 @@ namespace {
 namespace fs = std::filesystem;
 using sigv4::credential_kind;
 
-constexpr std::string_view k_imds_token = "imds-session-token-1";
-constexpr std::string_view k_static_id = "AKIASOURCEKEY0000001";
-constexpr std::string_view k_static_secret = "source/secret+key";
-
-clock::time_point whole_seconds(clock::time_point t) {
-  return std::chrono::time_point_cast<std::chrono::seconds>(t);
-}
-
-// sha1_hex: the name of an SSO token cache file (without ".json").
-std::string sha1_hex(std::string_view s) {
-  unsigned char d[SHA_DIGEST_LENGTH];
-  ::SHA1(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
-  std::string hex;
-  for (unsigned char b : d) hex += fmt::format("{:02x}", b);
-  return hex;
-}
-
-// iso_seconds: "2026-12-06T05:00:00Z", the form STS, IMDS and ECS use.
-std::string iso_seconds(clock::time_point t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec);
-}
-
-std::map<std::string, std::string> parse_form(std::string_view body) {
-  std::map<std::string, std::string> out;
-  std::size_t pos = 0;
-  while (pos <= body.size()) {
-    auto amp = body.find('&', pos);
-    if (amp == std::string_view::npos) amp = body.size();
-    auto pair = body.substr(pos, amp - pos);
-    if (auto eq = pair.find('='); eq != std::string_view::npos) {
-      out[percent_decode(pair.substr(0, eq)).value_or("?")] = percent_decode(pair.substr(eq + 1)).value_or("?");
-    }
-    pos = amp + 1;
-  }
-  return out;
-}
-
-// fake_aws: IMDS under /latest/, container credentials under /ecs/, STS at POST /. Credentials it
-// issues are "ASIA<SOURCE><suffix>" with secret "secret-<id>" and token "token-<id>", so STS can
-// verify a signature made with them. Expirations are `expiry()` (settable).
-class fake_aws {
- public:
-  struct seen {
-    std::string method;
-    std::string target;
-    net::http_headers headers;
-    std::string body;
-  };
-
-  explicit fake_aws(const clock& clk) : clk_(clk), expiry_(whole_seconds(clk.now()) + std::chrono::hours{2}) {
-    server_ = std::make_unique<net::http_server>(io_.get_executor(),
-                                                 [this](net::incoming_request r) { return handle(std::move(r)); });
-    if (auto r = server_->start(); !r) throw std::runtime_error(r.error().message);
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~fake_aws() {
-    server_->stop();
-    io_.stop();
-    thread_.join();
-  }
-
-  std::string url() const { return fmt::format("http://127.0.0.1:{}", server_->port()); }
-
-  std::vector<seen> requests() const {
-    std::lock_guard lock(mu_);
-    return seen_;
-  }
-  void forget() {
-    std::lock_guard lock(mu_);
-    seen_.clear();
-  }
-  std::size_t count(std::string_view target_prefix) const {
-    std::lock_guard lock(mu_);
-    return static_cast<std::size_t>(std::count_if(
-        seen_.begin(), seen_.end(), [&](const seen& s) { return s.target.rfind(target_prefix, 0) == 0; }));
-  }
-
-  void set_expiry(clock::time_point t) {
-    std::lock_guard lock(mu_);
-    expiry_ = whole_seconds(t);
-  }
-  clock::time_point expiry() const {
-    std::lock_guard lock(mu_);
-    return expiry_;
-  }
-  void set_suffix(std::string s) {
-    std::lock_guard lock(mu_);
-    suffix_ = std::move(s);
-  }
-  void set_failing(bool f) { failing_ = f; }
-  void set_delay(std::chrono::milliseconds d) { delay_ = d; }
-  void set_container_auth(std::string a) {
-    std::lock_guard lock(mu_);
-    container_auth_ = std::move(a);
-  }
-  void set_web_token(std::string t) {
-    std::lock_guard lock(mu_);
-    web_token_ = std::move(t);
-  }
-  void set_sts_denied(bool d) { sts_denied_ = d; }
-
-  // The id the fake gives out for `source` ("IMDS", "ECS", a role name).
-  std::string key_for(std::string_view source) const {
-    std::lock_guard lock(mu_);
-    return key_locked(source);
-  }
-
- private:
-  boost::asio::awaitable<std::optional<net::http_response>> handle(net::incoming_request r) {
-    co_return answer(std::move(r));
-  }
-
-  std::string key_locked(std::string_view source) const {
-    std::string id = "ASIA";
-    for (char c : source) {
-      if (std::isalnum(static_cast<unsigned char>(c))) id.push_back(static_cast<char>(std::toupper(c)));
-    }
-    return id + suffix_;
-  }
-
-  static net::http_response text(unsigned status, std::string body, std::string type = "text/plain") {
-    net::http_response r;
-    r.status = status;
-    r.headers.push_back({"Content-Type", std::move(type)});
-    r.body = std::move(body);
-    return r;
-  }
-
-  std::string credentials_json(const std::string& id, std::string_view token_key) const {
-    return fmt::format(R"({{"Code":"Success","Type":"AWS-HMAC","AccessKeyId":"{}","SecretAccessKey":"secret-{}",)"
-                       R"("{}":"token-{}","Expiration":"{}"}})",
-                       id, id, token_key, id, iso_seconds(expiry_));
-  }
-
-  static std::string sts_error(std::string_view code, std::string_view message) {
-    return fmt::format(R"(<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>)"
-                       R"(<Code>{}</Code><Message>{}</Message></Error><RequestId>r-1</RequestId></ErrorResponse>)",
-                       code, message);
-  }
-
-  net::http_response answer(net::incoming_request req) {
-    if (delay_.load().count() > 0) std::this_thread::sleep_for(delay_.load());
-    std::lock_guard lock(mu_);
-    seen_.push_back({req.method, req.target, req.headers, req.body});
-    const auto header = [&](std::string_view n) { return std::string(net::find_header(req.headers, n).value_or("")); };
-    const std::string& t = req.target;
-    if (t == "/latest/api/token") {
-      if (req.method != "PUT" || header("x-aws-ec2-metadata-token-ttl-seconds").empty()) return text(400, "bad");
-      return text(200, std::string(k_imds_token));
-    }
-    if (t.rfind("/latest/", 0) == 0) {
-      if (header("x-aws-ec2-metadata-token") != k_imds_token) return text(401, "");
-      if (t == "/latest/meta-data/iam/security-credentials/") return text(200, "demo-role");
-      if (t == "/latest/meta-data/iam/security-credentials/demo-role") {
-        if (failing_) return text(500, "unavailable");
-        return text(200, credentials_json(key_locked("IMDS"), "Token"));
-      }
-      if (t == "/latest/dynamic/instance-identity/document") {
-        return text(200, R"({"region":"eu-west-3","availabilityZone":"eu-west-3a","instanceId":"i-1"})");
-      }
-      if (t == "/latest/meta-data/placement/availability-zone/") return text(200, "eu-west-3a");
-      return text(404, "");
-    }
-    if (t.rfind("/ecs/", 0) == 0) {
-      if (!container_auth_.empty() && header("Authorization") != container_auth_) {
-        return text(401, R"({"message":"bad token"})");
-      }
-      if (failing_) return text(500, "unavailable");
-      return text(200, credentials_json(key_locked("ECS"), "Token"), "application/json");
-    }
-    if (t.rfind("/federation/credentials?", 0) == 0) {
-      // SSO GetRoleCredentials: the bearer token aws sso login cached.
-      if (header("x-amz-sso_bearer_token") != "sso-access-token") return text(401, R"({"message":"bad token"})");
-      auto q = parse_form(t.substr(t.find('?') + 1));
-      const auto id = key_locked(q["role_name"]);
-      return text(200,
-                  fmt::format(R"({{"roleCredentials":{{"accessKeyId":"{}","secretAccessKey":"secret-{}",)"
-                              R"("sessionToken":"token-{}","expiration":{}}}}})",
-                              id, id, id, unix_millis(expiry_)),
-                  "application/json");
-    }
-    if (t == "/" && req.method == "POST") return sts(req);
-    return text(404, "");
-  }
-
-  net::http_response sts(const net::incoming_request& req) {
-    auto form = parse_form(req.body);
-    const std::string action = form["Action"];
-    if (sts_denied_) return text(403, sts_error("AccessDenied", "not allowed"), "text/xml");
-    if (failing_) return text(403, sts_error("ExpiredToken", "try later"), "text/xml");
-    if (action == "AssumeRole") {
-      // The request must carry a valid SigV4 signature by known source credentials.
-      sigv4::request r{.method = req.method, .path = "/", .query = {}, .headers = {}, .body = req.body};
-      for (const auto& h : req.headers) r.headers.push_back({h.name, h.value});
-      sigv4::verify_params p;
-      p.service = "sts";
-      p.now = clk_.now();
-      auto keys = [](std::string_view id) -> std::optional<sigv4::credentials> {
-        if (id == k_static_id) return sigv4::credentials{std::string(id), std::string(k_static_secret), {}};
-        if (id.rfind("ASIA", 0) == 0) {
-          return sigv4::credentials{std::string(id), fmt::format("secret-{}", id), fmt::format("token-{}", id)};
-        }
-        return std::nullopt;
-      };
-      if (auto v = sigv4::verify(r, keys, p); !v) {
-        return text(403, sts_error("SignatureDoesNotMatch", v.error().message.substr(0, 60)), "text/xml");
-      }
-    } else if (action == "AssumeRoleWithWebIdentity") {
-      if (form["WebIdentityToken"] != web_token_)
-        return text(400, sts_error("InvalidIdentityToken", "bad"), "text/xml");
-    } else {
-      return text(400, sts_error("InvalidAction", action), "text/xml");
-    }
-    const std::string role = form["RoleArn"].substr(form["RoleArn"].rfind('/') + 1);
-    const std::string id = key_locked(role);
-    return text(
-        200,
-        fmt::format(R"(<{0}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><{0}Result>)"
-                    R"(<Credentials><AccessKeyId>{1}</AccessKeyId><SecretAccessKey>secret-{1}</SecretAccessKey>)"
-                    R"(<SessionToken>token-{1}</SessionToken><Expiration>{2}</Expiration></Credentials>)"
-                    R"(<AssumedRoleUser><AssumedRoleId>AROA1:{3}</AssumedRoleId>)"
-                    R"(<Arn>arn:aws:sts::123456789012:assumed-role/{4}/{3}</Arn></AssumedRoleUser>)"
-                    R"(</{0}Result><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></{0}Response>)",
-                    action, id, iso_seconds(expiry_), form["RoleSessionName"], role),
-        "text/xml");
-  }
-
-  const clock& clk_;
-  mutable std::mutex mu_;
-  std::vector<seen> seen_;
-  clock::time_point expiry_;
-  std::string suffix_ = "1";
-  std::string container_auth_;
-  std::string web_token_ = "web-identity-token.abc";
-  std::atomic<bool> failing_{false};
-  std::atomic<bool> sts_denied_{false};
-  std::atomic<std::chrono::milliseconds> delay_{std::chrono::milliseconds{0}};
-  boost::asio::io_context io_;
-  std::unique_ptr<net::http_server> server_;
-  std::thread thread_;
-};
+using testing::fake_aws;
+using testing::iso_seconds;
+using testing::parse_form;
+using testing::sha1_hex;
+using testing::whole_seconds;
+constexpr std::string_view k_imds_token = testing::k_fake_imds_token;
+constexpr std::string_view k_static_id = testing::k_fake_static_id;
+constexpr std::string_view k_static_secret = testing::k_fake_static_secret;
 
 // outcome: what one side resolved, in the terms both sides share.
 struct outcome {
@@ -690,6 +455,223 @@ TEST_F(credentials_provider_test, sso_with_an_sso_session_a_legacy_profile_and_a
   skip_if_no_botocore();
 }
 
+// ---- SSO token refresh (botocore's SSOTokenProvider) ----
+
+// sso_refresh: an sso_session profile ("dev", session "corp") and a legacy one ("legacy"), the portal
+// and OIDC at the fake; each scenario starts both sides from the same cache file and compares what
+// they resolved and what they left in the file.
+class sso_refresh : public credentials_provider_test {
+ protected:
+  void SetUp() override {
+    credentials_provider_test::SetUp();
+    env_["AWS_ENDPOINT_URL_SSO"] = aws_.url();
+    env_["AWS_ENDPOINT_URL_SSO_OIDC"] = aws_.url();
+    write_config(
+        "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Developer\n"
+        "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n"
+        "sso_registration_scopes = sso:account:access\n"
+        "[profile legacy]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n"
+        "sso_account_id = 123456789012\nsso_role_name = ReadOnly\n");
+  }
+
+  fs::path cache_file(const std::string& key) const {
+    return home_ / ".aws" / "sso" / "cache" / (sha1_hex(key) + ".json");
+  }
+
+  // token_json: the file `aws sso login` writes for session "corp", expiring at `expires`; with
+  // `refreshable` it has the client registration and refresh token CreateToken accepts.
+  std::string token_json(clock::time_point expires, bool refreshable,
+                         clock::time_point registration = clock::time_point{}) const {
+    std::string out = fmt::format(R"({{"startUrl": "https://corp.awsapps.com/start", "region": "eu-west-1", )"
+                                  R"("accessToken": "{}", "expiresAt": "{}")",
+                                  testing::k_fake_sso_token, iso_seconds(expires));
+    if (refreshable) {
+      if (registration == clock::time_point{}) registration = clock_.now() + std::chrono::hours{24 * 90};
+      out += fmt::format(R"(, "clientId": "{}", "clientSecret": "{}", "registrationExpiresAt": "{}", )"
+                         R"("refreshToken": "{}")",
+                         testing::k_fake_oidc_client_id, testing::k_fake_oidc_client_secret, iso_seconds(registration),
+                         testing::k_fake_oidc_refresh_token);
+    }
+    return out + "}";
+  }
+
+  struct both {
+    outcome mine;
+    std::string mine_file;
+    std::size_t mine_create_token = 0;
+    std::optional<outcome> other;
+    std::string other_file;
+    std::size_t other_create_token = 0;
+  };
+
+  // run_both: ours, then botocore, each from `file` holding `initial`; both must agree on the
+  // outcome, on calling CreateToken, and on the file they leave (its expiresAt within a few
+  // seconds: botocore reads the real clock, ours the manual one set to it).
+  both run_both(const std::string& profile, const fs::path& file, const std::string& initial) {
+    both b;
+    aws_.forget();
+    write(file, initial);
+    b.mine = ours(profile);
+    b.mine_file = testing::read_file(file);
+    b.mine_create_token = aws_.count("/token");
+    aws_.forget();
+    write(file, initial);
+    b.other = theirs(profile);
+    b.other_file = testing::read_file(file);
+    b.other_create_token = aws_.count("/token");
+    if (!b.other) return b;
+    SCOPED_TRACE(::testing::Message() << "ours " << b.mine << "\nbotocore " << *b.other);
+    EXPECT_EQ(b.mine.error.empty(), b.other->error.empty());
+    EXPECT_EQ(b.mine.method, b.other->method);
+    EXPECT_EQ(b.mine.access_key, b.other->access_key);
+    EXPECT_EQ(b.mine.expiry, b.other->expiry);
+    EXPECT_EQ(b.mine_create_token, b.other_create_token);
+    const std::regex expires_at(R"re("expiresAt": "([^"]+)")re");
+    std::smatch m1;
+    std::smatch m2;
+    if (std::regex_search(b.mine_file, m1, expires_at) && std::regex_search(b.other_file, m2, expires_at)) {
+      const auto t1 = parse_aws_time(m1[1].str());
+      const auto t2 = parse_aws_time(m2[1].str());
+      EXPECT_TRUE(t1 && t2) << m1[1] << " " << m2[1];
+      if (t1 && t2) EXPECT_LE(std::chrono::abs(*t1 - *t2), std::chrono::seconds{5}) << m1[1] << " " << m2[1];
+    }
+    EXPECT_EQ(std::regex_replace(b.mine_file, expires_at, R"("expiresAt": "T")"),
+              std::regex_replace(b.other_file, expires_at, R"("expiresAt": "T")"));
+    return b;
+  }
+};
+
+TEST_F(sso_refresh, a_fresh_token_is_used_as_it_is) {
+  const auto initial = token_json(clock_.now() + std::chrono::hours{1}, true);
+  auto b = run_both("dev", cache_file("corp"), initial);
+  EXPECT_EQ(b.mine.method, "sso") << b.mine;
+  EXPECT_EQ(b.mine.access_key, "ASIADEVELOPER1");
+  EXPECT_EQ(b.mine_create_token, 0U);
+  EXPECT_EQ(b.mine_file, initial);
+  skip_if_no_botocore();
+}
+
+TEST_F(sso_refresh, a_token_in_the_refresh_window_is_refreshed_and_written_back) {
+  const auto initial = token_json(clock_.now() + std::chrono::minutes{14}, true);
+  auto b = run_both("dev", cache_file("corp"), initial);
+  EXPECT_EQ(b.mine.access_key, "ASIADEVELOPERREFRESHED1") << b.mine;  // the portal saw the new token
+  EXPECT_EQ(b.mine.expiry, seconds(aws_.expiry()));
+  EXPECT_EQ(b.mine_create_token, 1U);
+  const auto create = aws_.requests();
+  // botocore's file: its keys in its order, the new token, the registration kept.
+  EXPECT_EQ(b.mine_file,
+            fmt::format(R"({{"startUrl": "https://corp.awsapps.com/start", "region": "eu-west-1", )"
+                        R"("accessToken": "{}", "expiresAt": "{}", "clientId": "{}", "clientSecret": "{}", )"
+                        R"("registrationExpiresAt": "{}", "refreshToken": "{}"}})",
+                        fake_aws::oidc_token(1), iso_seconds(clock_.now() + std::chrono::hours{8}),
+                        testing::k_fake_oidc_client_id, testing::k_fake_oidc_client_secret,
+                        iso_seconds(clock_.now() + std::chrono::hours{24 * 90}), testing::k_fake_oidc_refresh_token));
+  // botocore's request (ours passed the same checks of the fake): CreateToken with grant_type
+  // refresh_token, unsigned.
+  for (const auto& r : create) {
+    if (r.target != "/token") continue;
+    auto body = parse_json_object(r.body);
+    ASSERT_TRUE(body) << r.body;
+    EXPECT_EQ(get_string(*body, "grantType").value_or(""), "refresh_token");
+    EXPECT_EQ(get_string(*body, "refreshToken").value_or(""), testing::k_fake_oidc_refresh_token);
+    EXPECT_FALSE(net::find_header(r.headers, "Authorization"));
+  }
+  // Just outside the window: no refresh.
+  run_both("dev", cache_file("corp"), token_json(clock_.now() + std::chrono::minutes{16}, true));
+  skip_if_no_botocore();
+}
+
+TEST_F(sso_refresh, an_expired_token_with_a_refresh_token_is_refreshed) {
+  auto b = run_both("dev", cache_file("corp"), token_json(clock_.now() - std::chrono::minutes{1}, true));
+  EXPECT_TRUE(b.mine.error.empty()) << b.mine;
+  EXPECT_EQ(b.mine.access_key, "ASIADEVELOPERREFRESHED1");
+  EXPECT_NE(b.mine_file.find(fake_aws::oidc_token(1)), std::string::npos) << b.mine_file;
+
+  // CreateToken without a new refresh token: botocore's file has none either.
+  aws_.set_oidc_rotates_refresh_token(false);
+  b = run_both("dev", cache_file("corp"), token_json(clock_.now() - std::chrono::minutes{1}, true));
+  EXPECT_EQ(b.mine_file.find("refreshToken"), std::string::npos) << b.mine_file;
+  skip_if_no_botocore();
+}
+
+TEST_F(sso_refresh, an_expired_token_that_cannot_be_refreshed_fails) {
+  const auto expired = clock_.now() - std::chrono::minutes{1};
+  // No refresh token.
+  auto initial = token_json(expired, false);
+  auto b = run_both("dev", cache_file("corp"), initial);
+  EXPECT_NE(b.mine.error.find("expired and could not be refreshed"), std::string::npos) << b.mine;
+  EXPECT_EQ(b.mine_create_token, 0U);
+  EXPECT_EQ(b.mine_file, initial);
+  // The client registration expired.
+  initial = token_json(expired, true, clock_.now() - std::chrono::hours{1});
+  b = run_both("dev", cache_file("corp"), initial);
+  EXPECT_FALSE(b.mine.error.empty());
+  EXPECT_EQ(b.mine_create_token, 0U);
+  EXPECT_EQ(b.mine_file, initial);
+  // The service refuses the refresh token.
+  aws_.set_oidc_failing(true);
+  initial = token_json(expired, true);
+  b = run_both("dev", cache_file("corp"), initial);
+  EXPECT_FALSE(b.mine.error.empty());
+  EXPECT_EQ(b.mine_create_token, 1U);
+  EXPECT_EQ(b.mine_file, initial);
+  // Refused while the cached token still lasts: the cached token is used.
+  initial = token_json(clock_.now() + std::chrono::minutes{5}, true);
+  b = run_both("dev", cache_file("corp"), initial);
+  EXPECT_EQ(b.mine.access_key, "ASIADEVELOPER1") << b.mine;
+  EXPECT_EQ(b.mine_file, initial);
+  skip_if_no_botocore();
+}
+
+TEST_F(sso_refresh, legacy_profiles_are_not_refreshed) {
+  const auto initial = token_json(clock_.now() + std::chrono::minutes{5}, true);
+  auto b = run_both("legacy", cache_file("https://corp.awsapps.com/start"), initial);
+  EXPECT_EQ(b.mine.access_key, "ASIAREADONLY1") << b.mine;
+  EXPECT_EQ(b.mine_create_token, 0U);
+  EXPECT_EQ(b.mine_file, initial);
+  skip_if_no_botocore();
+}
+
+// botocore's JSONFileCache writes times as "%Y-%m-%dT%H:%M:%S%Z" ("...UTC"), the form older
+// `aws sso login` versions left in the cache; botocore reads it (dateutil), so must we.
+TEST_F(sso_refresh, a_token_whose_time_ends_in_utc_is_read_as_botocore_reads_it) {
+  const auto utc = [](std::string json) { return std::regex_replace(json, std::regex("Z\""), "UTC\""); };
+  auto initial = utc(token_json(clock_.now() + std::chrono::hours{1}, true));
+  ASSERT_NE(initial.find("UTC\""), std::string::npos) << initial;
+  auto b = run_both("dev", cache_file("corp"), initial);
+  EXPECT_EQ(b.mine.access_key, "ASIADEVELOPER1") << b.mine;
+  EXPECT_EQ(b.mine_file, initial);
+  b = run_both("legacy", cache_file("https://corp.awsapps.com/start"), initial);
+  EXPECT_EQ(b.mine.access_key, "ASIAREADONLY1") << b.mine;
+  initial = utc(token_json(clock_.now() + std::chrono::minutes{5}, true));
+  b = run_both("dev", cache_file("corp"), initial);
+  EXPECT_EQ(b.mine.access_key, "ASIADEVELOPERREFRESHED1") << b.mine;
+  skip_if_no_botocore();
+}
+
+// With the manual clock (ours only): the role credentials' own refresh finds the token in its
+// window and refreshes it first.
+TEST_F(sso_refresh, refreshing_the_role_credentials_refreshes_the_token_when_it_is_due) {
+  const auto t0 = clock_.now();
+  aws_.set_expiry(t0 + std::chrono::minutes{30});
+  write(cache_file("corp"), token_json(t0 + std::chrono::minutes{40}, true));
+  credentials_provider p(options("dev"));
+  auto c = p.get();
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->creds.access_key_id, "ASIADEVELOPER1");
+  EXPECT_EQ(aws_.count("/token"), 0U);
+  aws_.set_expiry(t0 + std::chrono::hours{2});
+  clock_.set(t0 + std::chrono::minutes{26});  // the role credentials' mandatory window; the token has 14 min
+  c = p.get();
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->creds.access_key_id, "ASIADEVELOPERREFRESHED1");
+  EXPECT_EQ(aws_.count("/token"), 1U);
+  const auto file = testing::read_file(cache_file("corp"));
+  EXPECT_NE(file.find(fmt::format(R"("expiresAt": "{}")", iso_seconds(clock_.now() + std::chrono::hours{8}))),
+            std::string::npos)
+      << file;
+}
+
 TEST_F(credentials_provider_test, nothing_anywhere_lists_every_place_looked) {
   auto o = agree();
   EXPECT_NE(o.error.find("no AWS credentials found"), std::string::npos) << o.error;
@@ -1002,6 +984,7 @@ TEST(credentials_provider_pieces, parse_aws_time_reads_the_forms_aws_uses) {
   EXPECT_EQ(parse_aws_time("2025-12-06T05:46:40.250Z"), t + std::chrono::milliseconds{250});
   EXPECT_EQ(parse_aws_time("2025-12-06T07:46:40+02:00"), t);
   EXPECT_EQ(parse_aws_time("2025-12-06T05:16:40-00:30"), t);
+  EXPECT_EQ(parse_aws_time("2025-12-06T05:46:40UTC"), t);  // botocore's JSONFileCache form
   for (std::string_view bad : {"", "2025-12-06", "2025-12-06T05:46:40", "2025-13-06T05:46:40Z", "2025-02-30T05:46:40Z",
                                "2025-12-06T05:46:40Zjunk", "2025-12-06T05:46:40.Z"}) {
     EXPECT_FALSE(parse_aws_time(bad)) << bad;
