@@ -68,8 +68,10 @@ int run_chat_backend() {
 
   chat_view chat;
   const char* port = std::getenv("PORT");  // set by the platform (ECS, App Runner, ...), else 8000
+  const char* host = std::getenv("HOST");  // every interface (behind a load balancer), unless set
   const auto port_number = static_cast<std::uint16_t>(port != nullptr ? std::atoi(port) : 8000);
-  apigw::server::backend_server http(app, {.address = "0.0.0.0", .port = port_number, .static_root = "web"}, &auth);
+  apigw::server::backend_server http(
+      app, {.address = host != nullptr ? host : "0.0.0.0", .port = port_number, .static_root = "web"}, &auth);
   http.mount("/ws/", chat);  // integrations call https://backend.example.com/ws/{connect,disconnect,default}
   if (auto started = http.start(); !started) {
     std::fprintf(stderr, "%s\n", started.error().message.c_str());

@@ -181,6 +181,7 @@ class readme_backend : public ::testing::TestWithParam<a_case> {
   void start_backend(std::map<std::string, std::string> env) {
     env["PATH"] = "/usr/bin:/bin";
     env["PORT"] = std::to_string(backend_port_);
+    env["HOST"] = "127.0.0.1";  // tests listen on loopback only
     env["APIGW_SECRET"] = "readme-test-secret";
     for (const char* pass : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"}) {
       if (const char* v = std::getenv(pass)) env[pass] = v;

@@ -435,7 +435,9 @@ void gateway_logs::trace_ids_join_the_logs(logging::format f) {
     EXPECT_GE(lines.size(), 3U);
     for (const auto& l : lines) {
       EXPECT_EQ(l.find('\n'), std::string::npos) << l;
-      if (f == logging::format::json) EXPECT_TRUE(parse_json_object(l)) << l;
+      if (f == logging::format::json) {
+        EXPECT_TRUE(parse_json_object(l)) << l;
+      }
       auto m = fields_of(l, f);
       EXPECT_TRUE(m.contains("ts") && m.contains("level") && m.contains("msg")) << l;
     }

@@ -533,7 +533,9 @@ class sso_refresh : public credentials_provider_test {
       const auto t1 = parse_aws_time(m1[1].str());
       const auto t2 = parse_aws_time(m2[1].str());
       EXPECT_TRUE(t1 && t2) << m1[1] << " " << m2[1];
-      if (t1 && t2) EXPECT_LE(std::chrono::abs(*t1 - *t2), std::chrono::seconds{5}) << m1[1] << " " << m2[1];
+      if (t1 && t2) {
+        EXPECT_LE(std::chrono::abs(*t1 - *t2), std::chrono::seconds{5}) << m1[1] << " " << m2[1];
+      }
     }
     EXPECT_EQ(std::regex_replace(b.mine_file, expires_at, R"("expiresAt": "T")"),
               std::regex_replace(b.other_file, expires_at, R"("expiresAt": "T")"));
