@@ -127,6 +127,14 @@ void channel_history::recover_channel(const view& v, request_context& ctx, std::
   if (!is_valid_channel_name(channel)) return finish(false, "invalid_channel", {});
   // The same check as joining: who may not be in the channel may not read its past either.
   if (!v.channel_allowed(ctx.user(), channel)) return finish(false, "forbidden", {});
+  // Recovering a channel is resubscribing to it (a new connection starts in its connect channel
+  // only). Joining before reading the history is what leaves no gap: a message published after
+  // the join arrives live (the client holds it until the end marker and drops it if replayed too),
+  // one published before it is in the history read below.
+  if (auto joined = ctx.services().channel_store().join_channel(ctx.connection_id(), channel); !joined) {
+    ctx.services().log("recovery: " + joined.error().message);
+    return finish(false, "unavailable", {});
+  }
   const auto* rule = rule_for(channel);
   if (rule == nullptr) return finish(false, "no_history", {});
 

@@ -78,7 +78,8 @@ class channel_history {
   // failure when the append failed (then nothing was sent).
   publish_handle publish(delivery& out, const store::session_query& q, const json::value& message) const;
   // recover: the built-in recovery handler for view `v`: for each channel named, checks the
-  // connection may read it (the view's channel policy, as joining does), then replies, in order,
+  // connection may read it (the view's channel policy, as joining does), joins it (the connection
+  // is new after a reconnect and must receive the channel's live messages again), then replies, in order,
   // the missed messages in {"type": "apigw.replay", "channel", "messages": [...]} batches and
   // {"type": "apigw.recovered", "channel", "recovered": true|false, "epoch", "offset", "reason"?}.
   // 400 "Invalid recovery request" for a malformed body.

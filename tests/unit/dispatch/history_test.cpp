@@ -138,6 +138,8 @@ TEST_P(history_test, gaps_the_history_cannot_fill_are_reported_not_recovered) {
   got = recover("plain", "e", 1, out_->json_for(cid(1)).size());
   ASSERT_EQ(got.size(), 1U);
   EXPECT_EQ(got[0].at("reason"), "no_history");
+  // Recovering resubscribes, with or without history.
+  EXPECT_EQ(*store_->channels_of(cid(1)), (std::vector<std::string>{"plain", "room-a"}));
 }
 
 TEST_P(history_test, recovery_checks_the_channel_policy_and_the_request) {
@@ -148,6 +150,7 @@ TEST_P(history_test, recovery_checks_the_channel_policy_and_the_request) {
   ASSERT_EQ(got.size(), 1U);
   EXPECT_EQ(got[0].at("recovered"), false);
   EXPECT_EQ(got[0].at("reason"), "forbidden");
+  EXPECT_EQ(*store_->channels_of(cid(1)), std::vector<std::string>{"room-a"});
 
   EXPECT_EQ(gw_->message(cid(1), json::object{{"handler", "apigw.recover"}}).status, 400U);
   EXPECT_EQ(gw_->message(cid(1), json::object{{"handler", "apigw.recover"},
