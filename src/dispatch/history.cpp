@@ -23,7 +23,7 @@ std::string json_string(std::string_view s) {
   return boost::json::serialize(json::string(s));
 }
 
-// k_batch_head / k_batch_tail: the replay batch around its messages; the sizes let a batch be
+// batch_head / k_batch_tail: the replay batch around its messages; their sizes let a batch be
 // filled up to the message limit without serializing it twice.
 std::string batch_head(std::string_view channel) {
   return R"({"type":"apigw.replay","channel":)" + json_string(channel) + R"(,"messages":[)";
