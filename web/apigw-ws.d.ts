@@ -58,8 +58,30 @@ export interface SystemMessage {
   message: string;
 }
 
+/** The type of the message handlers get when a channel's recovery ends. */
+export const RECOVERED: 'apigw.recovered';
+
+/**
+ * The end of a channel's recovery after a reconnect (or after a gap that did not fill by itself).
+ * recovered false: some messages are lost for good (history retention, a new epoch, no history,
+ * forbidden, timeout): refetch the state the channel's messages keep up to date.
+ */
+export interface RecoveredMessage {
+  type: 'apigw.recovered';
+  channel: string;
+  recovered: boolean;
+  reason: '' | 'retention' | 'epoch' | 'too_many' | 'no_history' | 'forbidden' | 'invalid_channel' | 'unavailable' | 'timeout';
+}
+
+/** A channel position: the epoch and offset of the last message handed to the app. */
+export interface Position {
+  epoch: string;
+  offset: number;
+}
+
 /** The messages the C++ builders make, by their "type". */
 export interface MessageMap {
+  'apigw.recovered': RecoveredMessage;
   toast: ToastMessage;
   task_progress: TaskProgressMessage;
   task_complete: TaskCompleteMessage;
@@ -134,6 +156,13 @@ export interface ClientOptions {
   maxDelayMs?: number;
   /** Sends kept while disconnected; the oldest are dropped beyond it. Default 100. */
   maxQueue?: number;
+  /** The backend's recovery handler (default 'apigw.recover') and how long to wait for its end marker (default 10 s). */
+  recoverHandler?: string;
+  recoverTimeoutMs?: number;
+  /** How long a message that arrived ahead of a missing one waits for it before recovery is asked (default 1 s). */
+  gapWaitMs?: number;
+  /** How many delivery ids are remembered to drop repeats (default 1000). */
+  maxRecentIds?: number;
   /** For tests: replacements of the globals. */
   fetch?: (url: string, init: RequestInit) => Promise<{ ok: boolean; status: number; json(): Promise<any> }>;
   WebSocket?: new (url: string) => WebSocketLike;
@@ -162,6 +191,10 @@ export class ApigwClient {
   on(type: string, fn: (message: Message) => void): () => void;
   /** onState: calls fn on every state change. Returns an unsubscribe function. */
   onState(fn: (state: State, detail: StateDetail) => void): () => void;
+  /** onRecovered: calls fn when a channel's recovery ends. Returns an unsubscribe function. */
+  onRecovered(fn: (message: RecoveredMessage) => void): () => void;
+  /** The last position handed to the app, per channel (a copy). */
+  readonly positions: Record<string, Position>;
   /** send: sends {handler, ...payload}. */
   send(handler: string, payload?: Record<string, unknown>): SendResult;
   /** start: connects, and keeps reconnecting until close(). */

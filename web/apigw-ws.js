@@ -18,7 +18,15 @@
 //   "heartbeat" handler through $default;
 // - dispatches each message to the handlers registered for its "type" ('*' gets every message);
 // - queues sends made while disconnected (bounded: the oldest are dropped beyond maxQueue) and
-//   flushes them once open.
+//   flushes them once open;
+// - strips the toolkit's envelope ("apigw" key) from each message before any handler sees it, and
+//   uses it: messages published to a channel with history carry {channel, epoch, offset}; the client
+//   keeps the last position per channel, drops duplicates, holds messages that arrive ahead of a
+//   missing one, and after every reconnect asks the backend for what it missed ("apigw.recover"),
+//   so handlers see each message once, in order. When the gap cannot be recovered (history
+//   retention, a new epoch) handlers of 'apigw.recovered' get {channel, recovered: false, reason}:
+//   refetch the state then. Messages with {"apigw": {"id"}} are dropped when the id was seen among
+//   the last maxRecentIds.
 
 /** The connection states, in the order a connection goes through them. */
 export const STATES = Object.freeze(['idle', 'connecting', 'open', 'reconnecting', 'unauthorized', 'closed']);
@@ -39,7 +47,19 @@ const DEFAULTS = {
   initialDelayMs: 500,
   maxDelayMs: 30000,
   maxQueue: 100,
+  // The backend's built-in recovery handler, and how long to wait for its end marker before giving
+  // up (the gap is then reported as not recovered).
+  recoverHandler: 'apigw.recover',
+  recoverTimeoutMs: 10000,
+  // How long a message that arrived ahead of a missing one waits for it (separate publishes may
+  // overtake each other) before the client asks the backend for the gap.
+  gapWaitMs: 1000,
+  // How many delivery ids ({"apigw": {"id"}}) are remembered to drop repeats.
+  maxRecentIds: 1000,
 };
+
+/** RECOVERED: the type of the message handlers get when a channel's recovery ended. */
+export const RECOVERED = 'apigw.recovered';
 
 /**
  * backoffDelay: the wait before reconnect attempt `attempt` (0-based): exponential, capped, with
@@ -56,7 +76,8 @@ export class ApigwClient {
    *   tokenUrl (absolute for a backend on another origin), credentials (fetch mode of the token
    *   request), channel, csrfToken, csrfHeader, heartbeatMs, heartbeatMessage (heartbeatHandler:
    *   the older option, sends {handler} instead when heartbeatMessage is not given), initialDelayMs,
-   *   maxDelayMs, maxQueue; for tests: fetch, WebSocket, random, setTimeout, clearTimeout.
+   *   maxDelayMs, maxQueue, recoverHandler, recoverTimeoutMs, gapWaitMs, maxRecentIds; for tests:
+   *   fetch, WebSocket, random, setTimeout, clearTimeout.
    *   Types: apigw-ws.d.ts.
    */
   constructor(options) {
@@ -81,6 +102,21 @@ export class ApigwClient {
     this._timer = null;
     this._heartbeat = null;
     this.dropped = 0; // sends dropped because the queue was full
+    this._positions = new Map(); // channel -> {epoch, offset} of the last message handed to the app
+    this._recovering = new Map(); // channel -> {buffer: Map(offset -> [envelope, message]), timer}
+    this._ahead = new Map(); // channel -> {buffer, timer}: live messages past a missing one
+    this._recentIds = new Set();
+    this._recentOrder = [];
+  }
+
+  /** positions: the last {epoch, offset} handed to the app, per channel (a copy). */
+  get positions() {
+    return Object.fromEntries([...this._positions].map(([c, p]) => [c, { ...p }]));
+  }
+
+  /** onRecovered: calls fn({channel, recovered, reason}) when a channel's recovery ends. */
+  onRecovered(fn) {
+    return this.on(RECOVERED, fn);
   }
 
   /** state: the current connection state (one of STATES). */
@@ -162,6 +198,7 @@ export class ApigwClient {
       this._attempt = 0;
       this._setState('open');
       this._startHeartbeat();
+      this._recover([...this._positions.keys()]);
       const pending = this._queue;
       this._queue = [];
       for (const text of pending) ws.send(text);
@@ -210,6 +247,141 @@ export class ApigwClient {
       return; // not ours: every apigw-ws message is a JSON object
     }
     if (message === null || typeof message !== 'object') return;
+    if (message.type === 'apigw.replay' && Array.isArray(message.messages)) {
+      for (const m of message.messages) if (m !== null && typeof m === 'object') this._accept(m);
+      return;
+    }
+    if (message.type === RECOVERED) {
+      this._recovered(message);
+      return;
+    }
+    this._accept(message);
+  }
+
+  // _accept: one message as received: the envelope removed and acted on.
+  _accept(message) {
+    if (!Object.prototype.hasOwnProperty.call(message, 'apigw')) return this._deliver(message);
+    const { apigw: env, ...app } = message;
+    if (env === null || typeof env !== 'object') return this._deliver(app);
+    if (typeof env.id === 'string' && this._seenId(env.id)) return undefined;
+    if (typeof env.channel === 'string' && typeof env.epoch === 'string' && Number.isInteger(env.offset)) {
+      return this._sequenced(env, app);
+    }
+    return this._deliver(app);
+  }
+
+  _seenId(id) {
+    if (this._recentIds.has(id)) return true;
+    this._recentIds.add(id);
+    this._recentOrder.push(id);
+    while (this._recentOrder.length > this.options.maxRecentIds) this._recentIds.delete(this._recentOrder.shift());
+    return false;
+  }
+
+  // _sequenced: a channel message with its position: held while the channel recovers, dropped when
+  // already seen, held while one before it is missing, else handed to the app.
+  _sequenced(env, message) {
+    const channel = env.channel;
+    const recovering = this._recovering.get(channel);
+    if (recovering) {
+      recovering.buffer.set(`${env.epoch}/${env.offset}`, [env, message]);
+      return;
+    }
+    const pos = this._positions.get(channel);
+    if (!pos || pos.epoch !== env.epoch) {
+      // The first message of this channel, or of a new epoch: it starts the sequence.
+      this._positions.set(channel, { epoch: env.epoch, offset: env.offset });
+      if (pos) this._deliver({ type: RECOVERED, channel, recovered: false, reason: 'epoch' });
+      this._deliver(message);
+      this._drainAhead(channel);
+      return;
+    }
+    if (env.offset <= pos.offset) return; // a duplicate
+    if (env.offset === pos.offset + 1) {
+      pos.offset = env.offset;
+      this._deliver(message);
+      this._drainAhead(channel);
+      return;
+    }
+    let ahead = this._ahead.get(channel);
+    if (!ahead) {
+      ahead = { buffer: new Map(), timer: null };
+      this._ahead.set(channel, ahead);
+      ahead.timer = this._setTimeout(() => this._recover([channel]), this.options.gapWaitMs);
+    }
+    ahead.buffer.set(`${env.epoch}/${env.offset}`, [env, message]);
+  }
+
+  // _drainAhead: hands over held messages that are next in sequence now.
+  _drainAhead(channel) {
+    const ahead = this._ahead.get(channel);
+    if (!ahead) return;
+    const pos = this._positions.get(channel);
+    for (;;) {
+      const next = ahead.buffer.get(`${pos.epoch}/${pos.offset + 1}`);
+      if (!next) break;
+      ahead.buffer.delete(`${pos.epoch}/${pos.offset + 1}`);
+      pos.offset += 1;
+      this._deliver(next[1]);
+    }
+    for (const [key, [env]] of ahead.buffer) if (env.epoch === pos.epoch && env.offset <= pos.offset) ahead.buffer.delete(key);
+    if (ahead.buffer.size === 0) {
+      this._clearTimeout(ahead.timer);
+      this._ahead.delete(channel);
+    }
+  }
+
+  // _recover: asks the backend for what each channel missed since its position; until the end
+  // marker (or recoverTimeoutMs), the channel's messages are held.
+  _recover(channels) {
+    const wanted = [];
+    for (const channel of channels) {
+      const pos = this._positions.get(channel);
+      if (!pos) continue;
+      let rec = this._recovering.get(channel);
+      if (!rec) {
+        rec = { buffer: new Map(), timer: null };
+        this._recovering.set(channel, rec);
+      }
+      const ahead = this._ahead.get(channel);
+      if (ahead) {
+        this._clearTimeout(ahead.timer);
+        this._ahead.delete(channel);
+        for (const [key, entry] of ahead.buffer) rec.buffer.set(key, entry);
+      }
+      this._clearTimeout(rec.timer);
+      rec.timer = this._setTimeout(
+        () => this._recovered({ type: RECOVERED, channel, recovered: false, reason: 'timeout' }),
+        this.options.recoverTimeoutMs,
+      );
+      wanted.push({ channel, epoch: pos.epoch, offset: pos.offset });
+    }
+    if (wanted.length > 0) this.send(this.options.recoverHandler, { channels: wanted });
+  }
+
+  // _recovered: the end of a channel's recovery: held messages go to the app in order; a gap that
+  // could not be recovered is reported first, and the sequence restarts at the backend's position.
+  _recovered(marker) {
+    const channel = marker.channel;
+    const rec = this._recovering.get(channel);
+    if (!rec) return; // late: that recovery already timed out
+    this._clearTimeout(rec.timer);
+    this._recovering.delete(channel);
+    const recovered = marker.recovered === true;
+    if (!recovered) {
+      // Go on from the backend's position; without one, the next message starts the sequence.
+      if (typeof marker.epoch === 'string' && marker.epoch && Number.isInteger(marker.offset)) {
+        this._positions.set(channel, { epoch: marker.epoch, offset: marker.offset });
+      } else {
+        this._positions.delete(channel);
+      }
+    }
+    this._deliver({ type: RECOVERED, channel, recovered, reason: marker.reason ?? '' });
+    const held = [...rec.buffer.values()].sort((a, b) => a[0].offset - b[0].offset);
+    for (const [env, message] of held) this._sequenced(env, message);
+  }
+
+  _deliver(message) {
     for (const key of [message.type, '*']) {
       for (const fn of this._handlers.get(key) ?? []) {
         try {

@@ -41,6 +41,7 @@ using registrar = void (*)(CLI::App& app, const globals& g, command_runner& run)
 void register_send(CLI::App& app, const globals& g, command_runner& run);
 void register_sessions(CLI::App& app, const globals& g, command_runner& run);
 void register_tokens(CLI::App& app, const globals& g, command_runner& run);
+void register_history(CLI::App& app, const globals& g, command_runner& run);
 void register_migrate(CLI::App& app, const globals& g, command_runner& run);
 // register_gateway: `apigw-ws gateway`, the local API Gateway (commands/gateway.cpp).
 void register_gateway(CLI::App& app, const globals& g, command_runner& run);

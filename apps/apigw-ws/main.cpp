@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   register_send(app, g, run);
   register_sessions(app, g, run);
   register_tokens(app, g, run);
+  register_history(app, g, run);
   register_migrate(app, g, run);
   register_gateway(app, g, run);
   register_users(app, g, run);
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
   // added later would start with its parent's footer).
   add_example(app.get_subcommand("sessions"), "apigw-ws sessions list --connected");
   add_example(app.get_subcommand("tokens"), "apigw-ws tokens cleanup --older-than 5m");
+  add_example(app.get_subcommand("history"), "apigw-ws history show chat-general");
   add_example(app.get_subcommand("users"), "apigw-ws users list");
   add_example(app.get_subcommand("api"), "apigw-ws api show --name chat");
   add_example(app.get_subcommand("domain"), "apigw-ws domain show --config api.json");

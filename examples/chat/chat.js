@@ -6,6 +6,7 @@ const ROOMS = ['general', 'random', 'help'];
 const $ = (id) => document.getElementById(id);
 let room = null;
 let maxText = 500; // replaced by the backend's limit on every chat_joined
+const shown = new Set(); // ids of the room's messages on the page
 
 function showError(text) {
   $('chat-error').textContent = text;
@@ -16,6 +17,7 @@ function updateEmpty() {
 }
 
 function addMessage(m) {
+  if (m.id) shown.add(m.id);
   const li = document.createElement('li');
   if (m.sent_at) li.append(timeElement(m.sent_at, 'time'));
   li.append(Object.assign(document.createElement('b'), { textContent: m.username }), m.message);
@@ -49,6 +51,7 @@ startPage({
       if (Number.isInteger(m.max_text)) maxText = m.max_text;
       $('room-title').textContent = `# ${room}`;
       $('messages').replaceChildren();
+      shown.clear();
       showError('');
       m.history.forEach(addMessage);
       updateEmpty();
@@ -60,6 +63,8 @@ startPage({
     });
     client.on('chat_message', (m) => {
       if (m.room !== room) return;
+      // Already shown: it was in the join's history and recovered after the reconnect too.
+      if (m.id && shown.has(m.id)) return;
       addMessage(m);
       // Our own message got through: an error about an earlier one is stale now.
       if (m.username === me.username) showError('');

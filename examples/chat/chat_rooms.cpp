@@ -2,11 +2,13 @@
 #include "chat_rooms.hpp"
 
 #include "apigw/core/clock.hpp"
+#include "apigw/core/ids.hpp"
 #include "apigw/message/builders.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <set>
 
 namespace examples {
@@ -50,10 +52,18 @@ apigw::response chat_rooms::join(apigw::request_context& ctx) {
   if (auto joined = ctx.app().store().join_channel(ctx.connection_id(), channel_of(room)); !joined) {
     return refuse(ctx, "Could not join the room, try again");
   }
+  // The room's last messages come from the channel's history in the store, so every backend
+  // process shows the same ones and they survive a restart.
   apigw::json::array history;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& m : history_[room]) history.push_back(m);
+  auto& store = ctx.app().store();
+  if (auto at = store.history_position_of(channel_of(room)); at) {
+    auto page = store.read_history(channel_of(room), std::max<std::int64_t>(0, at->offset - k_history),
+                                   static_cast<std::size_t>(k_history), apigw::clock::time_point{});
+    if (page) {
+      for (const auto& e : page->entries) {
+        if (auto m = apigw::parse_json(e.payload)) history.push_back(std::move(*m));
+      }
+    }
   }
   (void)ctx.reply(apigw::json::object{
       {"type", "chat_joined"}, {"room", room}, {"max_text", k_max_text}, {"history", std::move(history)}});
@@ -81,15 +91,13 @@ apigw::response chat_rooms::say(apigw::request_context& ctx) {
   if (!mine || std::ranges::find(*mine, channel_of(room)) == mine->end()) return refuse(ctx, "Join the room first");
   auto msg = apigw::chat_message(room, ctx.user().username, text);
   if (!msg) return refuse(ctx, "Invalid message");
-  // When it was said, so pages (and the history a later join gets) can show the time.
+  // When it was said, so pages (and the history a later join gets) can show the time; an id, so a
+  // page that gets a message both in a join's history and recovered after a reconnect shows it once.
   (*msg)["sent_at"] = apigw::format_iso8601(ctx.app().time().now());
-  {
-    std::lock_guard lock(mu_);
-    auto& h = history_[room];
-    h.push_back(*msg);
-    while (h.size() > k_history) h.pop_front();
-  }
-  (void)ctx.sessions().in_channel(channel_of(room)).send_message(*msg);
+  std::array<std::byte, 8> raw{};
+  if (!apigw::random_bytes(raw)) return apigw::response::text(503, "Service Unavailable");
+  (*msg)["id"] = apigw::to_hex(raw);
+  (void)ctx.sessions().in_channel(channel_of(room)).publish(*msg);
   return apigw::response::ok();
 }
 

@@ -2,12 +2,14 @@
 // "chat-<room>"; switching rooms moves the session between channels without reconnecting.
 //
 //   {"handler":"chat_join","room":"general"}   -> leaves the other rooms, joins this one, replies
-//                                                 chat_joined with the last 50 messages and the
+//                                                 chat_joined with the last 50 messages (the
+//                                                 channel's history in the store) and the
 //                                                 length limit (max_text); presence
 //                                                 goes to the rooms left and joined
 //   {"handler":"chat_leave"}                   -> leaves every room
 //   {"handler":"chat_say","room":"general","text":"hi"}
-//                                              -> chat_message (with sent_at, ISO 8601 UTC) to the
+//                                              -> chat_message (with id and sent_at, ISO 8601 UTC),
+//                                                 published to the room's channel (history), to the
 //                                                 room, or chat_error to the sender only (empty,
 //                                                 longer than 500 code points, not in the room)
 //   presence {"room","seq","users"}            -> the room's users; a higher seq is a newer snapshot
@@ -17,7 +19,6 @@
 
 #include "apigw/dispatch/view.hpp"
 
-#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
@@ -28,7 +29,8 @@ namespace examples {
 
 class chat_rooms {
  public:
-  static constexpr std::size_t k_history = 50;
+  // k_history: how many messages a room keeps (its channel's history rule, history_rules()).
+  static constexpr std::int64_t k_history = 50;
   // k_max_text: the longest message, in Unicode code points (what a person counts as characters;
   // 300 "ж" are 600 bytes and fit).
   static constexpr std::size_t k_max_text = 500;
@@ -58,8 +60,6 @@ class chat_rooms {
 
   site_context& site_;
   std::vector<std::string> rooms_;
-  std::mutex mu_;
-  std::map<std::string, std::deque<apigw::json::object>, std::less<>> history_;
   std::mutex presence_mu_;
   std::int64_t presence_seq_ = 0;
 };

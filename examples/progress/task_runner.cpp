@@ -129,9 +129,10 @@ void task_runner::run(std::stop_token stop, std::string id, std::int64_t bytes) 
       last_percent = percent;
       auto msg = apigw::task_progress(
           id, percent, fmt::format("Hashed {:.1f} of {} MiB", static_cast<double>(done) / (1 << 20), bytes >> 20));
+      // Published (kept in the task channel's history) so a page that reconnects catches up.
       // Separate sends may arrive in any order; waiting for each keeps the bar moving forward (this
       // is the task's own thread, not a handler worker, so it may wait).
-      (void)to.send_message(*msg).wait();
+      (void)to.publish(*msg).wait();
     }
     // A demo runs slowly enough to watch: about 40 ms per chunk.
     std::this_thread::sleep_for(std::chrono::milliseconds(40));
@@ -140,7 +141,7 @@ void task_runner::run(std::stop_token stop, std::string id, std::int64_t bytes) 
   unsigned len = 0;
   EVP_DigestFinal_ex(md.get(), digest.data(), &len);
   finish(id, "done", apigw::to_hex(std::as_bytes(std::span(digest.data(), len))));
-  (void)to.send_message(*apigw::task_complete(id, "/api/tasks/" + id));
+  (void)to.publish(*apigw::task_complete(id, "/api/tasks/" + id));
 }
 
 void task_runner::finish(const std::string& id, std::string state, std::string sha256) {

@@ -124,6 +124,11 @@ struct demo_site::impl {
   std::optional<apigw::json::object> announcement;
 };
 
+std::vector<apigw::dispatch::history_rule> history_rules() {
+  using namespace std::chrono_literals;
+  return {{"chat-*", {.max_messages = chat_rooms::k_history}}, {"task-*", {.max_messages = 200, .max_age = 1h}}};
+}
+
 demo_site::demo_site(site_context site, site_paths paths) : impl_(std::make_unique<impl>(site, std::move(paths))) {
   auto& i = *impl_;
   i.view.enable_channel_handlers();

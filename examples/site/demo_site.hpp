@@ -17,11 +17,13 @@
 
 #include "site_context.hpp"
 
+#include "apigw/dispatch/history.hpp"
 #include "apigw/server/server.hpp"
 
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace examples {
 
@@ -38,6 +40,12 @@ struct site_paths {
   // is the right binary), so the landing page's commands work when pasted. Empty: "apigw-ws".
   std::string cli_program;
 };
+
+// history_rules: the channels of the apps that keep history: a chat room its last
+// chat_rooms::k_history messages (what a join shows, and what a reconnecting page recovers), a task
+// its progress for an hour (a page that reconnects catches up, e.g. after a gateway restart). Pass
+// them as backend_options::history.rules.
+std::vector<apigw::dispatch::history_rule> history_rules();
 
 class demo_site {
  public:

@@ -55,6 +55,7 @@ backend::backend(store::session_store& store, delivery& out, authenticator& auth
       options_(std::move(options)),
       tokens_(store, clk, options_.tokens),
       limiter_(&store, options_.rate_limit),
+      history_(store, clk, options_.history),
       metrics_(std::make_shared<backend_metrics>()),
       impl_(std::make_unique<impl>(*this, options_)) {
   out_.observe(metrics_);
@@ -89,7 +90,7 @@ void backend::log_failure(const request_context& ctx, std::string_view what, std
 }
 
 session_set backend::sessions() {
-  return {out_, store_};
+  return {out_, store_, {}, &history_};
 }
 
 result<void> backend::submit(view& v, std::string route, request req, std::function<void(response)> done) {
@@ -358,7 +359,9 @@ response backend::run_message(view& v, request_context& ctx) {
     return unavailable();
   }
   ctx.session_ = std::move(*touched);
-  if (!ctx.handler_.empty() && entry == nullptr) {
+  // The recovery request is answered by the toolkit unless the view registered that name itself.
+  const bool recover = entry == nullptr && ctx.handler_ == k_recover_handler;
+  if (!ctx.handler_.empty() && entry == nullptr && !recover) {
     if (sec.notify_unknown_handler) {
       (void)ctx.reply(json::object{{"type", "error"}, {"message", "Unknown handler"}});
     }
@@ -374,6 +377,10 @@ response backend::run_message(view& v, request_context& ctx) {
     }
   }
   if (!v.rule().permits(ctx.user_)) return permission_denied();
+  if (recover) {
+    const handler_fn builtin = [&](request_context& c) { return history_.recover(v, c); };
+    return call(builtin, ctx);
+  }
   if (entry != nullptr) {
     if (!entry->rule.permits(ctx.user_)) return permission_denied();
     fn = &entry->fn;

@@ -2,6 +2,8 @@
 // sender_delivery.cpp).
 #include "apigw/dispatch/delivery.hpp"
 
+#include "apigw/dispatch/history.hpp"
+
 #include <condition_variable>
 #include <mutex>
 
@@ -63,16 +65,16 @@ bool send_handle::ready() const {
 }
 
 session_set session_set::in_channel(std::string_view channel) const {
-  return {*delivery_, *store_, query_.in_channel(channel)};
+  return {*delivery_, *store_, query_.in_channel(channel), history_};
 }
 session_set session_set::for_user(store::user_id user) const {
-  return {*delivery_, *store_, query_.for_user(user)};
+  return {*delivery_, *store_, query_.for_user(user), history_};
 }
 session_set session_set::connection(std::string_view connection_id) const {
-  return {*delivery_, *store_, query_.by_connection_id(connection_id)};
+  return {*delivery_, *store_, query_.by_connection_id(connection_id), history_};
 }
 session_set session_set::for_gateway(store::gateway_id gateway) const {
-  return {*delivery_, *store_, query_.for_gateway(gateway)};
+  return {*delivery_, *store_, query_.for_gateway(gateway), history_};
 }
 
 result<bool> delivery::disconnect(const store::session& s) {
@@ -81,6 +83,13 @@ result<bool> delivery::disconnect(const store::session& s) {
 }
 
 send_handle session_set::send_message(const json::value& message) const {
+  return delivery_->send(query_, message);
+}
+
+publish_handle session_set::publish(const json::value& message) const {
+  if (history_ != nullptr) return history_->publish(*delivery_, query_, message);
+  // No history anywhere: the same checks, then a plain send.
+  if (auto ok = check_publishable(query_, message); !ok) return send_handle::failed(ok.error());
   return delivery_->send(query_, message);
 }
 

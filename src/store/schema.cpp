@@ -135,9 +135,38 @@ constexpr std::array k_v2_steps{
     same("CREATE INDEX websocket_tokens_session_idx ON websocket_tokens (session_key_hash)"),
 };
 
+// Version 3: channel history. channel_streams holds one counter row per channel with history: its
+// epoch and newest offset. An append increments it and inserts the message in one transaction, so
+// the row lock orders concurrent publishers (PostgreSQL) and a reader never sees an offset before
+// the ones below it. Channels never published to with history have no row anywhere.
+constexpr std::array k_v3_steps{
+    same("CREATE TABLE channel_streams ("
+         "channel TEXT PRIMARY KEY, "
+         "epoch TEXT NOT NULL, "
+         "last_offset BIGINT NOT NULL, "
+         "updated_at BIGINT NOT NULL)"),
+    // Keyed by (channel, offset): recovery reads a range of one channel, count retention deletes
+    // the range below a bound.
+    migration_step{"CREATE TABLE channel_history ("
+                   "channel TEXT NOT NULL, "
+                   "msg_offset BIGINT NOT NULL, "
+                   "payload TEXT NOT NULL, "
+                   "created_at BIGINT NOT NULL, "
+                   "PRIMARY KEY (channel, msg_offset)) WITHOUT ROWID",
+                   "CREATE TABLE channel_history ("
+                   "channel TEXT NOT NULL, "
+                   "msg_offset BIGINT NOT NULL, "
+                   "payload TEXT NOT NULL, "
+                   "created_at BIGINT NOT NULL, "
+                   "PRIMARY KEY (channel, msg_offset))"},
+    // Age retention: the messages older than a cutoff.
+    same("CREATE INDEX channel_history_created_idx ON channel_history (created_at)"),
+};
+
 constexpr std::array k_migrations{
     migration{1, "sessions, channels, gateways, routes, tokens, connection attempts, users", k_v1_steps},
     migration{2, "login failures, revoked sessions", k_v2_steps},
+    migration{3, "channel history", k_v3_steps},
 };
 static_assert(k_migrations.back().version == k_schema_version, "k_schema_version must name the last migration");
 

@@ -181,6 +181,35 @@ inline constexpr std::string_view gateway_routes =
 inline constexpr std::string_view mark_routes_deployed =
     "UPDATE api_gateway_routes SET deployed = TRUE, updated_at = $2 WHERE gateway_id = $1 AND deployed = FALSE";
 
+// Channel history. advance_stream: $1 channel, $2 epoch for a new stream, $3 now; returns the
+// stream's epoch and new last offset. On PostgreSQL the upsert locks the counter row until the
+// append's transaction ends, so concurrent appends to one channel take turns.
+inline constexpr std::string_view advance_stream =
+    "INSERT INTO channel_streams (channel, epoch, last_offset, updated_at) VALUES ($1, $2, 1, $3) ON CONFLICT "
+    "(channel) DO UPDATE SET last_offset = channel_streams.last_offset + 1, updated_at = excluded.updated_at "
+    "RETURNING epoch, last_offset";
+// insert_history: $1 channel, $2 offset, $3 payload, $4 now.
+inline constexpr std::string_view insert_history =
+    "INSERT INTO channel_history (channel, msg_offset, payload, created_at) VALUES ($1, $2, $3, $4)";
+// trim_history: $1 channel, $2 highest offset to delete (count retention; a primary-key range).
+inline constexpr std::string_view trim_history = "DELETE FROM channel_history WHERE channel = $1 AND msg_offset <= $2";
+// expire_history: $1 channel, $2 cutoff (age retention).
+inline constexpr std::string_view expire_history = "DELETE FROM channel_history WHERE channel = $1 AND created_at < $2";
+// stream_of: $1 channel.
+inline constexpr std::string_view stream_of = "SELECT epoch, last_offset FROM channel_streams WHERE channel = $1";
+// history_after: $1 channel, $2 after, $3 up to, $4 not before, $5 limit.
+inline constexpr std::string_view history_after =
+    "SELECT msg_offset, payload, created_at FROM channel_history WHERE channel = $1 AND msg_offset > $2 AND "
+    "msg_offset <= $3 AND created_at >= $4 ORDER BY msg_offset LIMIT $5";
+// reset_stream: $1 channel, $2 new epoch, $3 now.
+inline constexpr std::string_view reset_stream =
+    "UPDATE channel_streams SET epoch = $2, last_offset = 0, updated_at = $3 WHERE channel = $1";
+// delete_channel_history: $1 channel.
+inline constexpr std::string_view delete_channel_history = "DELETE FROM channel_history WHERE channel = $1";
+// all_streams: every channel with history.
+inline constexpr std::string_view all_streams =
+    "SELECT channel, epoch, last_offset FROM channel_streams ORDER BY channel";
+
 // Schema bookkeeping.
 inline constexpr std::string_view schema_version_max = "SELECT MAX(version) FROM schema_version";
 inline constexpr std::string_view insert_schema_version =

@@ -42,6 +42,16 @@ class sql_store final : public session_store {
   result<bool> leave_channel(std::string_view connection_id, std::string_view channel) override;
   result<std::vector<std::string>> channels_of(std::string_view connection_id) override;
 
+  // history_repository (sql_history.cpp)
+  result<history_position> append_history(std::string_view channel, std::string_view payload,
+                                          const history_retention& keep) override;
+  result<history_position> history_position_of(std::string_view channel) override;
+  result<history_page> read_history(std::string_view channel, std::int64_t after, std::size_t limit,
+                                    clock::time_point not_before) override;
+  result<history_position> reset_history(std::string_view channel) override;
+  result<std::size_t> prune_history(std::string_view pattern, const history_retention& keep) override;
+  result<std::vector<std::pair<std::string, history_position>>> history_channels() override;
+
   // gateway_repository (sql_gateways.cpp)
   result<gateway> upsert_gateway(const gateway& g) override;
   result<gateway> get_gateway(gateway_id id) override;

@@ -5,6 +5,7 @@
 
 #include "apigw/dispatch/testing.hpp"
 #include "backend_fixture.hpp"
+#include "demo_site.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -38,6 +39,7 @@ class task_runner_test : public backend_test {
  protected:
   void SetUp() override {
     backend_test::SetUp();
+    options_.history.rules = examples::history_rules();
     start(view_);
     site_ = std::make_unique<examples::site_context>(examples::site_context{*app_, *auth_});
     tasks_ = std::make_unique<examples::task_runner>(*site_);

@@ -4,6 +4,7 @@
 #include "apigw/message/builders.hpp"
 #include "apigw/server/console.hpp"
 
+#include <chrono>
 #include <cstdio>
 
 namespace readme {
@@ -53,6 +54,24 @@ void console(apigw::backend& app, apigw::dispatch::builtin_authenticator& auth, 
   ops.mount(http);  // GET /api/console/sessions, /sessions/<id>, /stats; POST /preview, /send, /kick
   if (!http.start()) return;
   http.shutdown();
+}
+// README: end
+
+// README: history
+// Channels whose messages a reconnecting browser recovers: configure, then publish.
+void with_history(apigw::dispatch::backend_options& options) {
+  options.history.rules = {{"task-*", {.max_messages = 200, .max_age = std::chrono::hours{1}}}};
+}
+
+void publish_progress(apigw::backend& app) {
+  if (auto progress = apigw::task_progress("report-42", 70, "Hashing chunk 7 of 10")) {
+    // Stored in the channel's history with the next offset, then sent with the envelope
+    // {"apigw": {"channel", "epoch", "offset"}} that web/apigw-ws.js removes and acts on.
+    auto h = app.sessions().in_channel("task-report-42").publish(*progress);
+    if (auto report = h.wait()) {
+      std::printf("offset %lld, delivered %zu\n", static_cast<long long>(h.offset()), report->delivered);
+    }
+  }
 }
 // README: end
 

@@ -45,7 +45,8 @@ test('the packed tarball installs, imports by name and type-checks', (t) => {
   );
   const out = JSON.parse(execFileSync(process.execPath, ['main.js'], { cwd: app, encoding: 'utf8' }));
   assert.deepEqual(out, {
-    exports: ['ApigwClient', 'STATES', 'backoffDelay', 'invalidate', 'renderSystemBanner', 'showSystemBanner', 'showToasts', 'trackProgress'],
+    exports: ['ApigwClient', 'RECOVERED', 'STATES', 'backoffDelay', 'invalidate', 'renderSystemBanner', 'showSystemBanner',
+      'showToasts', 'trackProgress'],
     version: project,
     state: 'idle',
     credentials: 'same-origin',

@@ -265,6 +265,7 @@ int run_dev(const globals& g, const dev_options& o) {
   // One stderr log for both parts; each line says which one wrote it.
   const auto log = make_logger(g, o.log);
   bopts.log = log.with("component", "backend");
+  bopts.history.rules = examples::history_rules();
   dispatch::backend app(store, delivery, auth, clock, bopts);
 
   std::optional<examples::demo_site> site;

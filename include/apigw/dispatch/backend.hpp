@@ -25,6 +25,7 @@
 #include "apigw/core/log.hpp"
 #include "apigw/dispatch/auth.hpp"
 #include "apigw/dispatch/delivery.hpp"
+#include "apigw/dispatch/history.hpp"
 #include "apigw/dispatch/http.hpp"
 #include "apigw/dispatch/metrics.hpp"
 #include "apigw/dispatch/rate_limiter.hpp"
@@ -95,6 +96,9 @@ struct backend_options {
   // unless an integration maps one (`integration.request.header.X-Request-Id` = `context.requestId`,
   // as the local gateway's dev API does); without it the field is empty. Only ever logged.
   std::string request_id_header = "X-Request-Id";
+  // history: which channels keep their published messages, and how many (history.hpp). Every
+  // backend answers the recovery handler (k_recover_handler) for them.
+  history_options history;
 };
 
 // presence_info: who is in a channel now.
@@ -130,6 +134,8 @@ class backend : public request_services {
 
   // sessions: every session, to narrow and send to.
   session_set sessions() override;
+  // history: publishing with offsets and the recovery handler, per options().history.
+  const channel_history& history() const noexcept { return history_; }
   // presence: the connected sessions and distinct users of `channel`.
   result<presence_info> presence(std::string_view channel);
 
@@ -174,6 +180,7 @@ class backend : public request_services {
   backend_options options_;
   token_service tokens_;
   rate_limiter limiter_;
+  channel_history history_;
   std::shared_ptr<backend_metrics> metrics_;
   std::unique_ptr<impl> impl_;
 };

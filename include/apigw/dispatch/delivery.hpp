@@ -75,6 +75,23 @@ class send_handle {
   std::shared_ptr<completer::state> state_;
 };
 
+// publish_handle: the pending outcome of session_set::publish: the send's handle plus where the
+// message stands in its channel's history (offset 0 and an empty epoch when the channel keeps no
+// history, or when the publish failed before anything was stored).
+class publish_handle : public send_handle {
+ public:
+  publish_handle(send_handle sent, std::string epoch = {}, std::int64_t offset = 0)
+      : send_handle(std::move(sent)), epoch_(std::move(epoch)), offset_(offset) {}
+  const std::string& epoch() const noexcept { return epoch_; }
+  std::int64_t offset() const noexcept { return offset_; }
+
+ private:
+  std::string epoch_;
+  std::int64_t offset_;
+};
+
+class channel_history;
+
 // delivery: sends one message to the connected sessions matching a query.
 class delivery {
  public:
@@ -105,9 +122,11 @@ class delivery {
 // session_set: a set of sessions to send to; each refinement returns a narrower copy.
 class session_set {
  public:
-  // session_set: `count()` reads `store`; sends go through `d`.
-  session_set(delivery& d, store::session_repository& store, store::session_query q = {}) noexcept
-      : delivery_(&d), store_(&store), query_(std::move(q)) {}
+  // session_set: `count()` reads `store`; sends go through `d`; publish() appends to `history`
+  // (null: no channel keeps history).
+  session_set(delivery& d, store::session_repository& store, store::session_query q = {},
+              const channel_history* history = nullptr) noexcept
+      : delivery_(&d), store_(&store), query_(std::move(q)), history_(history) {}
 
   // in_channel / for_user / connection / for_gateway: narrow the set.
   [[nodiscard]] session_set in_channel(std::string_view channel) const;
@@ -117,6 +136,12 @@ class session_set {
 
   // send_message: sends `message` to the connected sessions of the set; see delivery::send.
   send_handle send_message(const json::value& message) const;
+  // publish: like send_message for a set narrowed to a channel (in_channel), but the message (a
+  // JSON object) is first appended to the channel's history when the backend keeps it (history.hpp)
+  // and carries the envelope {"apigw": {"channel", "epoch", "offset"}}, so clients that reconnect
+  // recover what they missed. The handle also tells the offset. Fails the handle with
+  // invalid_argument for a set without a channel or a message with an "apigw" key.
+  publish_handle publish(const json::value& message) const;
   // count: how many connected sessions the set has now; the store's failure otherwise.
   result<std::int64_t> count() const;
 
@@ -126,6 +151,7 @@ class session_set {
   delivery* delivery_;
   store::session_repository* store_;
   store::session_query query_;
+  const channel_history* history_;
 };
 
 }  // namespace apigw::dispatch

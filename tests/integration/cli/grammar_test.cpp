@@ -5,6 +5,8 @@
 // pasted into a shell, the send report's wording, and an example in every command's --help.
 #include "cli_fixture.hpp"
 
+#include "apigw/store/session_store.hpp"
+
 #include "support/backdate.hpp"
 
 #include <fcntl.h>
@@ -269,6 +271,38 @@ TEST_F(cli_test, every_data_command_prints_json_with_format_json) {
   auto migrated = json_of({"migrate"});
   EXPECT_EQ(migrated.at("from_version"), migrated.at("to_version"));
   EXPECT_EQ(run({"sessions", "list", "--format", "yaml"}).exit_code, 2);
+}
+
+TEST_F(cli_test, history_shows_and_prunes_a_channels_stored_messages) {
+  ASSERT_EQ(run({"migrate"}).exit_code, 0);
+  {
+    auto st = store::open_store(db_, system_clock_source::instance());
+    ASSERT_TRUE(st);
+    for (int i = 1; i <= 3; ++i) {
+      ASSERT_TRUE((*st)->append_history("task-a", fmt::format(R"({{"type":"note","n":{}}})", i), {10, {}}));
+    }
+  }
+  auto r = run({"history", "show", "task-a", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto shown = boost::json::parse(r.out);
+  EXPECT_EQ(shown.at("offset").as_int64(), 3);
+  EXPECT_EQ(shown.at("epoch").as_string().size(), 16U);
+  ASSERT_EQ(shown.at("messages").as_array().size(), 3U);
+  EXPECT_EQ(shown.at("messages").at(2).at("message").at("n").as_int64(), 3);
+  r = run({"history", "show", "task-a"});
+  EXPECT_NE(r.out.find("channel task-a epoch"), std::string::npos) << r.out;
+
+  r = run({"history", "prune", "task-*", "--max-messages", "1", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(boost::json::parse(r.out).at("deleted").as_int64(), 2);
+  r = run({"history", "show", "task-a", "--format", "json"});
+  EXPECT_EQ(boost::json::parse(r.out).at("messages").as_array().size(), 1U);
+
+  r = run({"history", "show", "nothing"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("has no history"), std::string::npos) << r.err;
+  EXPECT_EQ(run({"history", "prune", "--max-messages", "0"}).exit_code, 2);
+  EXPECT_EQ(run({"history", "prune", "--max-age", "soon"}).exit_code, 2);
 }
 
 TEST_F(cli_test, destructive_commands_ask_on_a_terminal_and_refuse_without_one) {

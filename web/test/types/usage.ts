@@ -30,6 +30,10 @@ const offToast = client.on('toast', (m: ToastMessage) => m.title.toUpperCase());
 client.on('task_progress', (m) => m.percent.toFixed(0));
 client.on('my_app_event', (m) => m['anything']);
 client.onState((s, detail) => (s === 'reconnecting' ? detail.delayMs : undefined));
+client.onRecovered((m) => (m.recovered ? undefined : m.channel.toUpperCase()));
+client.on('apigw.recovered', (m) => m.reason);
+const where: number | undefined = client.positions['room']?.offset;
+void where;
 const sent: 'sent' | 'queued' | 'dropped' = client.send('say', { text: 'hi' });
 offToast();
 
