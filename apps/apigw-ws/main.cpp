@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   register_gateway(app, g, run);
   register_users(app, g, run);
   register_session_admin(app, g, run);
+  register_jobs(app, g, run);
   register_api(app, g, run);
   register_domain(app, g, run);
   register_credentials(app, g, run);

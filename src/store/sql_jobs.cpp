@@ -309,6 +309,39 @@ result<std::vector<delivery_job>> sql_store::list_jobs(std::size_t limit) {
   });
 }
 
+result<std::vector<job_page>> sql_store::job_pages(job_id id) {
+  auto pages = with_connection(*db_, [&](connection& c) -> result<std::vector<job_page>> {
+    const param params[] = {id};
+    auto r = c.exec(
+        "SELECT page, after_id, last_id, state, owner, attempt, lease_expires_at, delivered, gone, failed FROM "
+        "delivery_job_pages WHERE job_id = $1 ORDER BY page",
+        params);
+    if (!r) return r.error();
+    std::vector<job_page> out;
+    out.reserve(r->size());
+    for (std::size_t i = 0; i < r->size(); ++i) {
+      job_page p;
+      p.page = cell_int(*r, i, 0);
+      p.after_id = cell_int(*r, i, 1);
+      p.last_id = cell_int(*r, i, 2);
+      p.finished = cell_text(*r, i, 3) == "done";
+      p.owner = cell_text(*r, i, 4);
+      p.attempt = cell_int(*r, i, 5);
+      p.lease_expires_at = from_unix_millis(cell_int(*r, i, 6));
+      p.delivered = cell_int(*r, i, 7);
+      p.gone = cell_int(*r, i, 8);
+      p.failed = cell_int(*r, i, 9);
+      out.push_back(std::move(p));
+    }
+    return out;
+  });
+  if (!pages) return pages.error();
+  if (pages->empty()) {
+    if (auto j = get_job(id); !j) return j.error();
+  }
+  return pages;
+}
+
 result<bool> sql_store::cancel_job(job_id id) {
   const auto now = unix_millis(clock_.now());
   auto changed = with_connection(*db_, [&](connection& c) -> result<bool> {

@@ -83,6 +83,7 @@ class sql_store final : public session_store {
   result<delivery_job> create_job(const new_job& job) override;
   result<delivery_job> get_job(job_id id) override;
   result<std::vector<delivery_job>> list_jobs(std::size_t limit) override;
+  result<std::vector<job_page>> job_pages(job_id id) override;
   result<bool> cancel_job(job_id id) override;
   result<std::optional<job_page_claim>> claim_page(std::string_view owner, std::chrono::milliseconds lease,
                                                    std::int64_t max_attempts) override;

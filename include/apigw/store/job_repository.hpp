@@ -127,6 +127,20 @@ struct job_page_claim {
   clock::time_point lease_expires_at{};
 };
 
+// job_page: one page of a job as stored (for listings and tests).
+struct job_page {
+  std::int64_t page = 0;
+  session_id after_id = 0;
+  session_id last_id = 0;
+  bool finished = false;
+  std::string owner;  // the worker that holds (or finished) it
+  std::int64_t attempt = 0;
+  clock::time_point lease_expires_at{};
+  std::int64_t delivered = 0;
+  std::int64_t gone = 0;
+  std::int64_t failed = 0;
+};
+
 // job_page_report: the outcome of sending one claimed page.
 struct job_page_report {
   job_counts counts;
@@ -145,6 +159,8 @@ class job_repository {
   virtual result<delivery_job> get_job(job_id id) = 0;
   // list_jobs: the newest `limit` jobs, newest first (all states).
   virtual result<std::vector<delivery_job>> list_jobs(std::size_t limit) = 0;
+  // job_pages: the pages of a job cut so far, in page order; not_found for an unknown job.
+  virtual result<std::vector<job_page>> job_pages(job_id id) = 0;
   // cancel_job: stops a running job: no more pages are claimed; pages in flight still report.
   // true when it was running, false when it had already ended; not_found for an unknown id.
   virtual result<bool> cancel_job(job_id id) = 0;

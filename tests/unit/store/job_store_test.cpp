@@ -111,6 +111,13 @@ TEST_P(job_store_test, pages_cover_every_recipient_once_and_finish_the_job) {
   EXPECT_EQ(done->pages, 3);
   EXPECT_EQ(done->pages_done, 3);
   EXPECT_EQ(done->finished_through, claims[2].last_id);
+  auto pages = store_->job_pages(j.id);
+  ASSERT_TRUE(pages) << why(pages);
+  ASSERT_EQ(pages->size(), 3u);
+  EXPECT_TRUE(pages->back().finished);
+  EXPECT_EQ(pages->back().owner, "w1");
+  EXPECT_EQ(pages->back().delivered, 5);
+  EXPECT_EQ(store_->job_pages(j.id + 100).error(), condition::not_found);
   // Finishing again changes nothing.
   EXPECT_FALSE(*store_->finish_page(claims[2], delivered_all(claims[2])));
   EXPECT_EQ(store_->get_job(j.id)->counts.delivered, 25);
