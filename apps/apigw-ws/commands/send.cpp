@@ -236,7 +236,7 @@ int run_durable(const globals& g, const send_options& o, store::session_store& s
                                                     {"target", job->target.describe()},
                                                     {"state", store::to_string(job->state)}}));
   } else if (!g.quiet) {
-    fmt::print("job {} started: {} to {} (message id {}); the backends' job workers send it.\n", job->id,
+    fmt::print("job {} recorded ({}): to {}, message id {}; the backends' job workers send it.\n", job->id,
                store::to_string(job->state), job->target.describe(), job->message_id);
     fmt::print("  progress: {} jobs show {}\n", self_command(), job->id);
   }
