@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   add_example(app.get_subcommand("sessions"), "apigw-ws sessions list --connected");
   add_example(app.get_subcommand("tokens"), "apigw-ws tokens cleanup --older-than 5m");
   add_example(app.get_subcommand("users"), "apigw-ws users list");
+  add_example(app.get_subcommand("jobs"), "apigw-ws jobs list");
   add_example(app.get_subcommand("api"), "apigw-ws api show --name chat");
   add_example(app.get_subcommand("domain"), "apigw-ws domain show --config api.json");
   add_example(&app, "apigw-ws --db apigw.sqlite3 migrate");
