@@ -9,6 +9,7 @@
 
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace apigw::store::testing_support {
@@ -242,6 +243,58 @@ TEST_P(job_store_test, sessions_that_disconnect_after_the_cut_are_left_out_on_a_
   auto again = store_->claim_page("live", 1s);
   ASSERT_TRUE(again && again->has_value());
   EXPECT_EQ((*again)->recipients.size(), 9u);
+}
+
+// Workers with stores of their own (as separate processes have) claim concurrently: every page goes
+// to exactly one of them and every recipient is in exactly one page.
+TEST_P(job_store_test, concurrent_claimers_never_share_a_page) {
+  connect(200);
+  auto j = create(job_target::all(), 7);
+  constexpr int k_workers = 4;
+  std::vector<std::vector<job_page_claim>> got(k_workers);
+  std::vector<std::string> errors(k_workers);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < k_workers; ++w) {
+    threads.emplace_back([&, w] {
+      auto own = open_store(url_, clock_, options());
+      if (!own) {
+        errors[w] = own.error().message;
+        return;
+      }
+      for (int tries = 0; tries < 200; ++tries) {
+        auto c = (*own)->claim_page(fmt::format("w{}", w), 30s);
+        if (!c) {
+          if (c.error() == condition::unavailable) continue;  // SQLite: busy; try again
+          errors[w] = c.error().message;
+          return;
+        }
+        if (!c->has_value()) {
+          if (auto cur = (*own)->get_job(j.id); cur && cur->exhausted) return;
+          continue;  // PostgreSQL: the job row was locked by another claimer (SKIP LOCKED)
+        }
+        if (auto f = (*own)->finish_page(**c, delivered_all(**c)); !f || !*f) {
+          errors[w] = f ? "claim lost" : f.error().message;
+          return;
+        }
+        got[w].push_back(std::move(**c));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::int64_t> pages;
+  std::set<std::string> recipients;
+  for (int w = 0; w < k_workers; ++w) {
+    EXPECT_EQ(errors[w], "") << "worker " << w;
+    for (const auto& c : got[w]) {
+      EXPECT_TRUE(pages.insert(c.page).second) << "page " << c.page << " claimed twice";
+      for (const auto& s : c.recipients) EXPECT_TRUE(recipients.insert(s.connection_id).second);
+    }
+  }
+  EXPECT_EQ(recipients.size(), 200u);
+  auto done = store_->get_job(j.id);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->state, job_state::done);
+  EXPECT_EQ(done->counts.delivered, 200);
 }
 
 INSTANTIATE_TEST_SUITE_P(store, job_store_test, ::testing::Values(linked_provider()), provider_name);
