@@ -120,6 +120,10 @@ class jobs_crash : public ::testing::Test {
     fs::create_directories(dir_);
     const char* source = std::getenv("APIGW_SOURCE_DIR");
     source_ = source != nullptr ? source : ".";
+    // The load client is npm ws from tests/peers/js (`npm ci` by scripts/setup.sh).
+    if (!fs::exists("/usr/bin/node") || !fs::exists(fs::path(source_) / "tests/peers/js/node_modules/ws")) {
+      GTEST_SKIP() << "node or tests/peers/js/node_modules/ws is missing (run scripts/setup.sh)";
+    }
   }
   void TearDown() override {
     clients_.reset();
