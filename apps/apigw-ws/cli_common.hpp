@@ -51,6 +51,9 @@ void register_users(CLI::App& app, const globals& g, command_runner& run);
 // the `sessions` command, so it must be registered after register_sessions.
 void register_session_admin(CLI::App& app, const globals& g, command_runner& run);
 
+// register_jobs: `apigw-ws jobs list|show|cancel`, the delivery jobs (commands/jobs.cpp).
+void register_jobs(CLI::App& app, const globals& g, command_runner& run);
+
 // register_credentials: `apigw-ws credentials`, the resolved AWS credentials and region
 // (commands/credentials.cpp).
 void register_credentials(CLI::App& app, const globals& g, command_runner& run);

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   register_gateway(app, g, run);
   register_users(app, g, run);
   register_session_admin(app, g, run);
+  register_jobs(app, g, run);
   register_api(app, g, run);
   register_domain(app, g, run);
   register_credentials(app, g, run);
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
   add_example(app.get_subcommand("tokens"), "apigw-ws tokens cleanup --older-than 5m");
   add_example(app.get_subcommand("history"), "apigw-ws history show chat-general");
   add_example(app.get_subcommand("users"), "apigw-ws users list");
+  add_example(app.get_subcommand("jobs"), "apigw-ws jobs list");
   add_example(app.get_subcommand("api"), "apigw-ws api show --name chat");
   add_example(app.get_subcommand("domain"), "apigw-ws domain show --config api.json");
   add_example(&app, "apigw-ws --db apigw.sqlite3 migrate");

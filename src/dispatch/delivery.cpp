@@ -82,6 +82,18 @@ result<bool> delivery::disconnect(const store::session& s) {
                  "this delivery cannot close connection " + s.connection_id + " (no Management API)"};
 }
 
+result<store::job_id> delivery::send_durable(const store::session_query& q, const json::value& message,
+                                             const job_options& options) {
+  (void)q;
+  (void)message;
+  (void)options;
+  return failure{core::error::invalid_argument, "this delivery keeps no delivery jobs (it has no job store)"};
+}
+
+result<store::job_id> session_set::send_durable(const json::value& message, const job_options& options) const {
+  return delivery_->send_durable(query_, message, options);
+}
+
 send_handle session_set::send_message(const json::value& message) const {
   return delivery_->send(query_, message);
 }

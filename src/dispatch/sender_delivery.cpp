@@ -145,6 +145,15 @@ send_handle sender_delivery::send_to(const std::string& connection_id, const std
   return handle;
 }
 
+result<store::job_id> sender_delivery::send_durable(const store::session_query& q, const json::value& message,
+                                                    const job_options& options) {
+  auto target = job_target_of(q);
+  if (!target) return target.error();
+  auto job = start_job(store_, *target, message, options);
+  if (!job) return job.error();
+  return job->id;
+}
+
 result<bool> sender_delivery::disconnect(const store::session& s) {
   std::string endpoint;
   if (options_.endpoint_override) {

@@ -163,10 +163,62 @@ constexpr std::array k_v3_steps{
     same("CREATE INDEX channel_history_created_idx ON channel_history (created_at)"),
 };
 
+// Version 4: delivery jobs (docs/design/jobs.md). A job row holds the message, the target, the
+// position pages are cut from (next_after) and the counters of finished pages; a page row holds its
+// fixed bounds, its lease and its report, so an expired page is sent again with the same bounds.
+// Self-contained: it touches no table of an earlier version.
+constexpr std::array k_v4_steps{
+    same("CREATE TABLE delivery_jobs ("
+         "id {pk}, "
+         "target_kind TEXT NOT NULL, "
+         "target_channel TEXT NOT NULL DEFAULT '', "
+         "target_user BIGINT NOT NULL DEFAULT 0, "
+         "message TEXT NOT NULL, "
+         "message_id TEXT NOT NULL DEFAULT '', "
+         "state TEXT NOT NULL, "
+         "page_size BIGINT NOT NULL, "
+         "next_after BIGINT NOT NULL DEFAULT 0, "
+         "exhausted BOOLEAN NOT NULL DEFAULT FALSE, "
+         "finished_through BIGINT NOT NULL DEFAULT 0, "
+         "pages BIGINT NOT NULL DEFAULT 0, "
+         "pages_done BIGINT NOT NULL DEFAULT 0, "
+         "delivered BIGINT NOT NULL DEFAULT 0, "
+         "gone BIGINT NOT NULL DEFAULT 0, "
+         "failed BIGINT NOT NULL DEFAULT 0, "
+         "too_large BIGINT NOT NULL DEFAULT 0, "
+         "retries BIGINT NOT NULL DEFAULT 0, "
+         "failures TEXT NOT NULL DEFAULT '[]', "
+         "error TEXT NOT NULL DEFAULT '', "
+         "created_by TEXT NOT NULL DEFAULT '', "
+         "created_at BIGINT NOT NULL, "
+         "updated_at BIGINT NOT NULL)"),
+    // Claiming a new page: the running jobs that still have recipients, oldest first.
+    same("CREATE INDEX delivery_jobs_claim_idx ON delivery_jobs (state, exhausted, id)"),
+
+    same("CREATE TABLE delivery_job_pages ("
+         "job_id BIGINT NOT NULL REFERENCES delivery_jobs (id) ON DELETE CASCADE, "
+         "page BIGINT NOT NULL, "
+         "after_id BIGINT NOT NULL, "
+         "last_id BIGINT NOT NULL, "
+         "state TEXT NOT NULL, "
+         "owner TEXT NOT NULL, "
+         "attempt BIGINT NOT NULL DEFAULT 1, "
+         "lease_expires_at BIGINT NOT NULL, "
+         "delivered BIGINT NOT NULL DEFAULT 0, "
+         "gone BIGINT NOT NULL DEFAULT 0, "
+         "failed BIGINT NOT NULL DEFAULT 0, "
+         "claimed_at BIGINT NOT NULL, "
+         "finished_at BIGINT, "
+         "PRIMARY KEY (job_id, page))"),
+    // Claiming an abandoned page: claimed pages by lease expiry.
+    same("CREATE INDEX delivery_job_pages_lease_idx ON delivery_job_pages (state, lease_expires_at)"),
+};
+
 constexpr std::array k_migrations{
     migration{1, "sessions, channels, gateways, routes, tokens, connection attempts, users", k_v1_steps},
     migration{2, "login failures, revoked sessions", k_v2_steps},
     migration{3, "channel history", k_v3_steps},
+    migration{4, "delivery jobs", k_v4_steps},
 };
 static_assert(k_migrations.back().version == k_schema_version, "k_schema_version must name the last migration");
 

@@ -39,6 +39,9 @@ inline result<void> check_channel(std::string_view channel) {
   return ok();
 }
 
+// read_session: row `i` of a result whose columns are sql::session_columns (sql_sessions.cpp).
+session read_session(const rows& r, std::size_t i);
+
 inline failure session_not_found(std::string_view connection_id) {
   return {error::not_found, fmt::format("no session with connection id '{}'", connection_id)};
 }

@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 
 namespace apigw::store::detail {
-namespace {
 
 session read_session(const rows& r, std::size_t i) {
   session s;
@@ -23,8 +22,6 @@ session read_session(const rows& r, std::size_t i) {
   s.last_seen_at = from_unix_millis(cell_int(r, i, 8));
   return s;
 }
-
-}  // namespace
 
 result<session> sql_store::create_session(std::string_view connection_id, std::optional<user_id> user,
                                           std::optional<gateway_id> gateway, std::span<const std::string> channels) {

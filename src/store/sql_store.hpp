@@ -89,6 +89,17 @@ class sql_store final : public session_store {
                                               clock::time_point since) override;
   result<std::size_t> delete_attempts_older_than(clock::time_point cutoff) override;
 
+  // job_repository (sql_jobs.cpp)
+  result<delivery_job> create_job(const new_job& job) override;
+  result<delivery_job> get_job(job_id id) override;
+  result<std::vector<delivery_job>> list_jobs(std::size_t limit) override;
+  result<std::vector<job_page>> job_pages(job_id id) override;
+  result<bool> cancel_job(job_id id) override;
+  result<std::optional<job_page_claim>> claim_page(std::string_view owner, std::chrono::milliseconds lease,
+                                                   std::int64_t max_attempts) override;
+  result<bool> renew_lease(const job_page_claim& claim, std::chrono::milliseconds lease) override;
+  result<bool> finish_page(const job_page_claim& claim, const job_page_report& report) override;
+
   // login_store, in login_sql.cpp.
   result<void> record_login_failure(std::string_view username, std::string_view address,
                                     clock::time_point prune_before) override;

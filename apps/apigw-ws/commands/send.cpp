@@ -4,6 +4,7 @@
 #include "session_filter.hpp"
 
 #include "apigw/dispatch/delivery.hpp"
+#include "apigw/dispatch/jobs.hpp"
 #include "apigw/dispatch/sender_delivery.hpp"
 #include "apigw/mgmt/endpoint.hpp"
 #include "apigw/mgmt/sender.hpp"
@@ -41,6 +42,8 @@ struct send_options {
   std::string format = "text";
   bool progress = false;
   bool no_progress = false;
+  bool durable = false;
+  std::size_t page_size = 1000;
 };
 
 result<std::string> read_message(const send_options& o) {
@@ -214,6 +217,32 @@ void warn_nobody(store::session_store& st, const store::session_query& q) {
              st.location(), others);
 }
 
+// run_durable: --durable: the send recorded as a delivery job; the job workers of the backend
+// processes sharing the store send it (docs/design/jobs.md). Nothing is sent from here.
+int run_durable(const globals& g, const send_options& o, store::session_store& st, const store::session_query& q,
+                const std::string& message) {
+  auto target = dispatch::job_target_of(q);
+  if (!target) return usage_error("send", target.error().message);
+  auto value = parse_json(message);
+  if (!value) return fail("send", value.error());
+  dispatch::job_options jo;
+  jo.page_size = o.page_size;
+  jo.created_by = "cli";
+  auto job = dispatch::start_job(st, *target, *value, jo);
+  if (!job) return fail("send", job.error());
+  if (o.format == "json") {
+    fmt::print("{}\n", json::serialize(json::object{{"job", job->id},
+                                                    {"message_id", job->message_id},
+                                                    {"target", job->target.describe()},
+                                                    {"state", store::to_string(job->state)}}));
+  } else if (!g.quiet) {
+    fmt::print("job {} recorded ({}): to {}, message id {}; the backends' job workers send it.\n", job->id,
+               store::to_string(job->state), job->target.describe(), job->message_id);
+    fmt::print("  progress: {} jobs show {}\n", self_command(), job->id);
+  }
+  return k_exit_ok;
+}
+
 int run_send(const globals& g, const send_options& o) {
   auto message = read_message(o);
   if (!message) return fail("send", message.error());
@@ -221,6 +250,7 @@ int run_send(const globals& g, const send_options& o) {
   if (!st) return fail("send", st.error());
   auto q = o.filter.query(**st);
   if (!q) return fail("send", q.error());
+  if (o.durable) return run_durable(g, o, **st, *q, *message);
   auto signing = make_signing(o);
   if (!signing) return fail("send", signing.error());
 
@@ -298,6 +328,14 @@ void register_send(CLI::App& app, const globals& g, command_runner& run) {
                 "No progress bar, even on a terminal (default: a bar for sends of "
                 "1000 or more on a terminal)")
       ->excludes(progress_flag);
+  cmd->add_flag("--durable", o->durable,
+                "Record the send as a delivery job instead of sending from here: the job workers of the backend "
+                "processes sharing the store send it page by page and resume it after a crash (--all, --channel "
+                "or --user only); prints the job id for `jobs show`");
+  cmd->add_option("--page-size", o->page_size, "With --durable: recipients per page (the most a crash can repeat)")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  add_example(cmd, "apigw-ws send --all --durable --json '{\"type\":\"system\",\"message\":\"Back at 22:15\"}'");
   add_example(
       cmd,
       "apigw-ws send --channel general --json '{\"type\":\"system\",\"level\":\"warning\",\"message\":\"Maintenance "

@@ -3,6 +3,7 @@
 //
 //   ctx.sessions().in_channel("general").send_message(msg);          // fire and forget
 //   auto report = app.sessions().for_user(7).send_message(msg).wait();  // block for the report
+//   auto job = app.sessions().send_durable(msg);  // recorded first, survives a crash (jobs.hpp)
 //
 // A send never holds a handler's worker thread for the network round trip: `delivery::send` hands
 // the message to the fan-out sender and returns a handle at once. The handle completes with a
@@ -15,6 +16,7 @@
 
 #include "apigw/core/error.hpp"
 #include "apigw/core/json.hpp"
+#include "apigw/dispatch/jobs.hpp"
 #include "apigw/mgmt/delivery_report.hpp"
 #include "apigw/store/session_query.hpp"
 #include "apigw/store/session_repository.hpp"
@@ -117,6 +119,12 @@ class delivery {
   // until the gateway answered, so call it from a blocking thread. The default fails with
   // invalid_argument: a delivery that cannot reach @connections cannot close one either.
   virtual result<bool> disconnect(const store::session& s);
+  // send_durable: records a delivery job sending `message` to the sessions of `q` (a channel, a
+  // user or everyone: job_target_of) and returns its id at once; the job workers of the processes
+  // sharing the store send it (jobs.hpp). The default fails with invalid_argument: a delivery
+  // without a job store cannot keep a job.
+  virtual result<store::job_id> send_durable(const store::session_query& q, const json::value& message,
+                                             const job_options& options = {});
 };
 
 // session_set: a set of sessions to send to; each refinement returns a narrower copy.
@@ -142,6 +150,10 @@ class session_set {
   // recover what they missed. The handle also tells the offset. Fails the handle with
   // invalid_argument for a set without a channel or a message with an "apigw" key.
   publish_handle publish(const json::value& message) const;
+  // send_durable: sends `message` to the set as a delivery job (delivery::send_durable): recorded
+  // before the first request, resumed by another process after a crash. The job's id, or why it
+  // could not be recorded (a set narrowed to a connection or a gateway: invalid_argument).
+  result<store::job_id> send_durable(const json::value& message, const job_options& options = {}) const;
   // count: how many connected sessions the set has now; the store's failure otherwise.
   result<std::int64_t> count() const;
 

@@ -119,6 +119,9 @@ class sender_delivery final : public delivery {
   // disconnect: DeleteConnection through the session's gateway endpoint (or endpoint_override),
   // then the session marked; see delivery::disconnect.
   result<bool> disconnect(const store::session& s) override;
+  // send_durable: a delivery job in the store (dispatch::start_job); a job_worker sends it.
+  result<store::job_id> send_durable(const store::session_query& q, const json::value& message,
+                                     const job_options& options = {}) override;
 
  private:
   std::shared_ptr<backend_metrics> metrics();

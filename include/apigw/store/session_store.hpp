@@ -1,5 +1,5 @@
 // apigw/store/session_store.hpp: the whole store, `session_store`, as the aggregate of its
-// per-concern slices (sessions, channels, history, gateways, users, tokens, attempts: one light header
+// per-concern slices (sessions, channels, history, gateways, users, tokens, attempts, delivery jobs: one light header
 // each), and `open_store`, which picks SQLite or PostgreSQL from a database URL.
 //
 // The API is synchronous and thread-safe: any thread may call any member at any time. Calls block on
@@ -18,6 +18,7 @@
 #include "apigw/store/error.hpp"
 #include "apigw/store/gateway_repository.hpp"
 #include "apigw/store/history_repository.hpp"
+#include "apigw/store/job_repository.hpp"
 #include "apigw/store/login_store.hpp"
 #include "apigw/store/records.hpp"
 #include "apigw/store/session_query.hpp"
@@ -67,7 +68,7 @@ struct migration_outcome {
 };
 
 // The schema version this program writes and expects.
-inline constexpr int k_schema_version = 3;
+inline constexpr int k_schema_version = 4;
 
 // session_store: the whole store: every slice above, plus what belongs to the database as a whole
 // (which one, where, its schema), and the login store's failures and revocations. One interface implemented once, in
@@ -80,6 +81,7 @@ class session_store : public session_repository,
                       public user_repository,
                       public token_repository,
                       public attempt_repository,
+                      public job_repository,
                       public login_store {
  public:
   ~session_store() override = default;
