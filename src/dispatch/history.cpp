@@ -70,7 +70,10 @@ publish_handle channel_history::publish(delivery& out, const store::session_quer
   if (auto ok = check_publishable(q, message); !ok) return send_handle::failed(ok.error());
   const auto& channel = *q.channel();
   const auto* rule = rule_for(channel);
-  if (rule == nullptr) return fan_out(out, q, message);  // no history: as cheap as send_message
+  if (rule == nullptr) {
+    if (options_.durable) return durable_fan_out(out, q, message, {}, 0);
+    return fan_out(out, q, message);  // no history: as cheap as send_message
+  }
 
   // Stored without the envelope (its offset is known only once stored); the size rule is checked
   // with the longest envelope this channel can get, so a stored message can always be replayed.
@@ -83,7 +86,18 @@ publish_handle channel_history::publish(delivery& out, const store::session_quer
   if (!at) return send_handle::failed(at.error());
   json::object enveloped = message.as_object();
   enveloped[k_envelope_key] = json::object{{"channel", channel}, {"epoch", at->epoch}, {"offset", at->offset}};
+  if (options_.durable) return durable_fan_out(out, q, enveloped, at->epoch, at->offset);
   return {fan_out(out, q, enveloped), at->epoch, at->offset};
+}
+
+publish_handle channel_history::durable_fan_out(delivery& out, const store::session_query& q,
+                                                const json::value& message, std::string epoch,
+                                                std::int64_t offset) const {
+  // Recorded before the first request; the message is in the history already, so a job that
+  // cannot be recorded leaves it for recovery to replay.
+  auto job = out.send_durable(q, message);
+  if (!job) return send_handle::failed(job.error());
+  return {send_handle::done(delivery_report{}), std::move(epoch), offset, *job};
 }
 
 response channel_history::recover(const view& v, request_context& ctx) const {

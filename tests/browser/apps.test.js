@@ -151,6 +151,30 @@ test('apigw-ws send --all from a shell shows the maintenance banner on every ope
   await closeAll(...pages);
 });
 
+test('apigw-ws send --durable is sent by the job worker apigw-ws dev runs, once per page', async () => {
+  const alice = await loggedIn(browser, dev, 'alice', '/app/notifications/');
+  await alice.evaluate(() => {
+    window.toasts = [];
+    window.apigwClient.on('toast', (m) => window.toasts.push(m.message));
+  });
+  const message = JSON.stringify({ type: 'toast', level: 'info', title: 'Jobs', message: 'Recorded first, then sent' });
+  const { stdout } = await run(dev.bin, ['--db', dev.db, 'send', '--user', 'alice', '--durable', '--format', 'json', '--json', message]);
+  const job = JSON.parse(stdout);
+  await alice.locator('.apigw-toast:has-text("Recorded first, then sent")').waitFor({ timeout: 15000 });
+  // The job's report, read back through the CLI, counts the delivery.
+  let shown;
+  for (let i = 0; i < 50; i += 1) {
+    shown = JSON.parse((await run(dev.bin, ['--db', dev.db, 'jobs', 'show', String(job.job), '--format', 'json'])).stdout);
+    if (shown.state === 'done') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(shown.state, 'done', JSON.stringify(shown));
+  assert.ok(shown.delivered >= 1, JSON.stringify(shown));
+  // The browser client dropped nothing and showed it once (the job's id is stripped with the envelope).
+  assert.deepEqual(await alice.evaluate(() => window.toasts), ['Recorded first, then sent']);
+  await closeAll(alice);
+});
+
 test('the client recovers by itself after the gateway restarts', async () => {
   const alice = await loggedIn(browser, dev, 'alice', '/app/chat/');
   const bob = await loggedIn(browser, dev, 'bob', '/app/chat/');

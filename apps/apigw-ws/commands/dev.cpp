@@ -16,6 +16,7 @@
 
 #include "apigw/core/ids.hpp"
 #include "apigw/dispatch/backend.hpp"
+#include "apigw/dispatch/job_worker.hpp"
 #include "apigw/dispatch/sender_delivery.hpp"
 #include "apigw/gateway/config.hpp"
 #include "apigw/gateway/gateway.hpp"
@@ -245,6 +246,10 @@ int run_dev(const globals& g, const dev_options& o) {
   if (tls) sender_opts.pool.extra_ca_pem = tls->ca_pem;  // @connections of the local gateway, over https
   mgmt::sender sender(sender_opts);
   dispatch::sender_delivery delivery(sender, store);
+  // Durable sends (`apigw-ws send --durable`, send_durable) are only recorded in the store; this
+  // worker sends them, and a page a killed dev left claimed once its lease has expired.
+  dispatch::job_worker jobs(sender, store);
+  jobs.start();
   dispatch::backend_options bopts;
   // A new secret on every run: nothing to store, and a leaked one dies with the process.
   auto gateway_secret = new_token_hex();

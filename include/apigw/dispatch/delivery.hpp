@@ -82,14 +82,20 @@ class send_handle {
 // history, or when the publish failed before anything was stored).
 class publish_handle : public send_handle {
  public:
-  publish_handle(send_handle sent, std::string epoch = {}, std::int64_t offset = 0)
-      : send_handle(std::move(sent)), epoch_(std::move(epoch)), offset_(offset) {}
+  publish_handle(send_handle sent, std::string epoch = {}, std::int64_t offset = 0,
+                 std::optional<store::job_id> job = std::nullopt)
+      : send_handle(std::move(sent)), epoch_(std::move(epoch)), offset_(offset), job_(job) {}
   const std::string& epoch() const noexcept { return epoch_; }
   std::int64_t offset() const noexcept { return offset_; }
+  // job: the delivery job that sends it, when the backend publishes durably
+  // (history_options::durable); the handle's own report is then empty, and the job's report
+  // (`apigw-ws jobs show`) counts the deliveries.
+  const std::optional<store::job_id>& job() const noexcept { return job_; }
 
  private:
   std::string epoch_;
   std::int64_t offset_;
+  std::optional<store::job_id> job_;
 };
 
 class channel_history;

@@ -46,6 +46,12 @@ struct history_options {
   // max_replay: the most messages one channel's recovery replays; a longer gap is answered
   // recovered:false (the client refetches its state instead).
   std::size_t max_replay = 10'000;
+  // durable: publish() records a delivery job (delivery::send_durable) after the append instead of
+  // sending at once, so a publish survives the publishing process dying mid fan-out: the job
+  // workers of the processes sharing the store send it, and resume it after a crash. Costs the
+  // workers' pickup delay (job_worker_options::poll at most) per message; needs a delivery that
+  // keeps jobs (sender_delivery) and job workers running.
+  bool durable = false;
 };
 
 // k_recover_handler: the built-in handler of the recovery request
@@ -90,6 +96,9 @@ class channel_history {
   // fan_out: the one step that delivers a message that is already in the history (the seam where
   // a crash-safe delivery job can take over).
   send_handle fan_out(delivery& out, const store::session_query& q, const json::value& message) const;
+  // durable_fan_out: fan_out as a delivery job (history_options::durable).
+  publish_handle durable_fan_out(delivery& out, const store::session_query& q, const json::value& message,
+                                 std::string epoch, std::int64_t offset) const;
   void recover_channel(const view& v, request_context& ctx, std::string_view channel, std::string_view epoch,
                        std::int64_t offset) const;
 

@@ -32,7 +32,7 @@
 namespace apigw::dispatch {
 
 // recording_delivery: see the file comment. Thread-safe. Sends complete before send() returns.
-class recording_delivery final : public delivery {
+class recording_delivery : public delivery {
  public:
   // recording_delivery: gone connections are marked by the production rule: only sessions created
   // at least `connect_window` before the send (see k_connect_window), so a test that plays a

@@ -19,6 +19,24 @@ class history_view : public view {
   }
 };
 
+// jobs_delivery: the recording delivery plus send_durable as sender_delivery does it (a job in the
+// store), so a durable publish can be checked without a sender.
+class jobs_delivery : public recording_delivery {
+ public:
+  explicit jobs_delivery(store::session_store& store) : recording_delivery(store), jobs_(store) {}
+  result<store::job_id> send_durable(const store::session_query& q, const json::value& message,
+                                     const job_options& options) override {
+    auto target = job_target_of(q);
+    if (!target) return target.error();
+    auto job = start_job(jobs_, *target, message, options);
+    if (!job) return job.error();
+    return job->id;
+  }
+
+ private:
+  store::job_repository& jobs_;
+};
+
 class history_test : public backend_test {
  protected:
   void SetUp() override {
@@ -157,6 +175,34 @@ TEST_P(history_test, recovery_checks_the_channel_policy_and_the_request) {
                                               {"channels", json::array{json::object{{"channel", "room-a"}}}}})
                 .status,
             400U);
+}
+
+TEST_P(history_test, a_durable_publish_is_stored_then_recorded_as_a_job_before_any_request) {
+  jobs_delivery jobs(*store_);
+  channel_history durable(*store_, clock_, {.rules = {{"room-*", {.max_messages = 5}}}, .durable = true});
+  const auto q = store::session_query{}.in_channel("room-a");
+  auto first = durable.publish(jobs, q, json::object{{"type", "note"}, {"n", 1}});
+  ASSERT_TRUE(first.wait()) << why(first.wait());
+  EXPECT_EQ(first.wait()->delivered, 0U) << "nothing is sent by the publish itself";
+  EXPECT_EQ(jobs.total(), 0U);
+  ASSERT_TRUE(first.job());
+  EXPECT_EQ(first.offset(), 1);
+  auto job = store_->get_job(*first.job());
+  ASSERT_TRUE(job) << why(job);
+  // The job carries the message as recipients get it: the history envelope and the job's id.
+  auto sent = parse_json_object(job->message);
+  ASSERT_TRUE(sent);
+  const auto& envelope = sent->at("apigw").as_object();
+  EXPECT_EQ(envelope.at("channel").as_string(), "room-a");
+  EXPECT_EQ(envelope.at("offset").as_int64(), 1);
+  EXPECT_EQ(envelope.at("id").as_string(), job->message_id);
+  EXPECT_EQ(sent->at("n").as_int64(), 1);
+  // A channel without history is still recorded as a job, without an offset.
+  auto plain = durable.publish(jobs, store::session_query{}.in_channel("lobby"), json::object{{"type", "note"}});
+  ASSERT_TRUE(plain.wait());
+  ASSERT_TRUE(plain.job());
+  EXPECT_EQ(plain.offset(), 0);
+  EXPECT_NE(*plain.job(), *first.job());
 }
 
 INSTANTIATE_TEST_SUITE_P(store, history_test, ::testing::Values(linked_provider()), provider_name);
