@@ -26,6 +26,23 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using namespace std::chrono_literals;
 
+// run_until: runs `io` until `done` is set or `timeout` passes; on a timeout, cancels `stream`'s
+// socket and lets the cancelled operations finish, so nothing is left pending on `io`. Whether
+// `done` was set.
+template <class Stream>
+bool run_until(asio::io_context& io, Stream& stream, bool& done, std::chrono::milliseconds timeout) {
+  io.restart();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done && std::chrono::steady_clock::now() < deadline)
+    io.run_one_for(deadline - std::chrono::steady_clock::now());
+  if (!done) {
+    beast::get_lowest_layer(stream).cancel();
+    io.restart();
+    io.run_for(1s);
+  }
+  return done;
+}
+
 // ws_client: connects to 127.0.0.1:`port` and upgrades `target` with `headers`.
 class ws_client {
  public:
@@ -74,16 +91,7 @@ class ws_client {
 
  private:
   bool run_until(bool& done, std::chrono::milliseconds timeout) {
-    io_.restart();
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done && std::chrono::steady_clock::now() < deadline)
-      io_.run_one_for(deadline - std::chrono::steady_clock::now());
-    if (!done) {
-      beast::get_lowest_layer(ws_).cancel();
-      io_.restart();
-      io_.run_for(1s);
-    }
-    return done;
+    return ws_client_detail::run_until(io_, ws_, done, timeout);
   }
   asio::io_context io_;
   websocket::stream<beast::tcp_stream> ws_;
@@ -93,6 +101,7 @@ class ws_client {
 
 }  // namespace ws_client_detail
 
+using ws_client_detail::run_until;
 using ws_client_detail::ws_client;
 
 }  // namespace apigw::testing

@@ -6,25 +6,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ApigwClient, backoffDelay } from '../apigw-ws.js';
-
-// server: a WebSocket server recording each connection's query and messages.
-async function server() {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await once(wss, 'listening');
-  const s = { wss, connections: [], url: `ws://127.0.0.1:${wss.address().port}/dev` };
-  wss.on('connection', (socket, req) => {
-    const c = { socket, query: new URL(req.url, 'http://x').searchParams, messages: [] };
-    socket.on('message', (data) => c.messages.push(JSON.parse(data.toString())));
-    s.connections.push(c);
-    wss.emit('client', c);
-  });
-  s.nextConnection = async () => (await once(wss, 'client'))[0];
-  s.close = () => new Promise((resolve) => {
-    for (const c of s.connections) c.socket.terminate();
-    wss.close(resolve);
-  });
-  return s;
-}
+import { server, until } from './support.js';
 
 // tokenFetch: a fake token endpoint; `status` other than 200 refuses.
 function tokenFetch(status = 200) {
@@ -38,15 +20,6 @@ function tokenFetch(status = 200) {
 
 function client(s, extra = {}) {
   return new ApigwClient({ url: s.url, channel: 'room', csrfToken: 'csrf', fetch: tokenFetch(), WebSocket, initialDelayMs: 10, maxDelayMs: 50, ...extra });
-}
-
-// until: resolves when predicate() holds (polling), or rejects after `ms`.
-async function until(predicate, ms = 3000) {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 test('backoffDelay grows exponentially, is capped, and keeps half of the delay fixed', () => {

@@ -4,37 +4,11 @@
 // real WebSocket server (npm `ws`) on 127.0.0.1 that plays the backend.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { ApigwClient, RECOVERED } from '../apigw-ws.js';
-
-async function server() {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await once(wss, 'listening');
-  const s = { wss, connections: [], url: `ws://127.0.0.1:${wss.address().port}/dev` };
-  wss.on('connection', (socket) => {
-    const c = { socket, messages: [], send: (m) => socket.send(JSON.stringify(m)) };
-    socket.on('message', (data) => c.messages.push(JSON.parse(data.toString())));
-    s.connections.push(c);
-    wss.emit('client', c);
-  });
-  s.nextConnection = async () => (await once(wss, 'client'))[0];
-  s.close = () => new Promise((resolve) => {
-    for (const c of s.connections) c.socket.terminate();
-    wss.close(resolve);
-  });
-  return s;
-}
+import { server, until } from './support.js';
 
 const tokenFetch = async () => ({ ok: true, status: 200, json: async () => ({ token: 't', expires_in: 30 }) });
-
-async function until(predicate, ms = 3000) {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 // started: a client on `s` recording what the app sees (notes and recovery events).
 async function started(s, extra = {}) {

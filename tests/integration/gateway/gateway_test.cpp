@@ -10,6 +10,7 @@
 #include "apigw/net/http_client_pool.hpp"
 #include "apigw/net/http_server.hpp"
 #include "support/io_runner.hpp"
+#include "support/ws_client.hpp"
 #include "support/ws_frames.hpp"
 
 #include <fmt/format.h>
@@ -238,16 +239,7 @@ class ws_client {
 
  private:
   bool run_until(bool& done, std::chrono::milliseconds timeout) {
-    io_.restart();
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done && std::chrono::steady_clock::now() < deadline)
-      io_.run_one_for(deadline - std::chrono::steady_clock::now());
-    if (!done) {
-      beast::get_lowest_layer(ws_).cancel();
-      io_.restart();
-      io_.run_for(1s);
-    }
-    return done;
+    return apigw::testing::run_until(io_, ws_, done, timeout);
   }
 
   asio::io_context io_;
