@@ -81,6 +81,10 @@ inline constexpr std::string_view insert_job =
 inline constexpr std::string_view cancel_job =
     "UPDATE delivery_jobs SET state = 'cancelled', updated_at = $2 WHERE id = $1 AND state = 'running'";
 
+// delete_finished: $1 cutoff; the pages go with their job (ON DELETE CASCADE).
+inline constexpr std::string_view delete_finished =
+    "DELETE FROM delivery_jobs WHERE state <> 'running' AND updated_at < $1";
+
 // Abandoned pages: claimed, lease expired ($1 now), job still running; the oldest expiry first.
 inline constexpr std::string_view expired_page_pg =
     "SELECT p.job_id, p.page, p.after_id, p.last_id, p.attempt FROM delivery_job_pages p JOIN delivery_jobs j ON "
@@ -340,6 +344,15 @@ result<std::vector<job_page>> sql_store::job_pages(job_id id) {
     if (auto j = get_job(id); !j) return j.error();
   }
   return pages;
+}
+
+result<std::size_t> sql_store::delete_finished_jobs(clock::time_point cutoff) {
+  return with_connection(*db_, [&](connection& c) -> result<std::size_t> {
+    const param params[] = {unix_millis(cutoff)};
+    auto r = c.exec(sql_jobs::delete_finished, params);
+    if (!r) return r.error();
+    return static_cast<std::size_t>(r->affected);
+  });
 }
 
 result<bool> sql_store::cancel_job(job_id id) {

@@ -95,6 +95,7 @@ class sql_store final : public session_store {
   result<std::vector<delivery_job>> list_jobs(std::size_t limit) override;
   result<std::vector<job_page>> job_pages(job_id id) override;
   result<bool> cancel_job(job_id id) override;
+  result<std::size_t> delete_finished_jobs(clock::time_point cutoff) override;
   result<std::optional<job_page_claim>> claim_page(std::string_view owner, std::chrono::milliseconds lease,
                                                    std::int64_t max_attempts) override;
   result<bool> renew_lease(const job_page_claim& claim, std::chrono::milliseconds lease) override;

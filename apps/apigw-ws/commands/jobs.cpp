@@ -1,4 +1,4 @@
-// apigw-ws jobs list|show|cancel: the delivery jobs in the store (durable broadcasts started with
+// apigw-ws jobs list|show|cancel|prune: the delivery jobs in the store (durable broadcasts started with
 // `send --durable` or send_durable in app code): their state, progress and delivery report, and
 // cancelling one. Sending is done by the job workers of the backend processes (docs/design/jobs.md).
 #include "cli_common.hpp"
@@ -21,6 +21,7 @@ struct jobs_options {
   std::int64_t id = 0;
   std::size_t limit = 20;
   std::string format = "text";
+  std::string older_than;
 };
 
 json::object job_json(const store::delivery_job& j) {
@@ -143,6 +144,22 @@ int cancel(const globals& g, const jobs_options& o) {
   return k_exit_ok;
 }
 
+int prune(const globals& g, const jobs_options& o) {
+  auto older = parse_duration(o.older_than);
+  if (!older) return fail("jobs prune", older.error());
+  auto st = open_migrated_store(g);
+  if (!st) return fail("jobs prune", st.error());
+  auto deleted = (*st)->delete_finished_jobs((*st)->time().now() - *older);
+  if (!deleted) return fail("jobs prune", deleted.error());
+  if (o.format == "json") {
+    fmt::print("{}\n", json::serialize(json::object{{"deleted", *deleted}, {"older_than", o.older_than}}));
+  } else if (!g.quiet) {
+    fmt::print("deleted {} finished job(s) that ended more than {} ago; running jobs are kept\n", *deleted,
+               o.older_than);
+  }
+  return k_exit_ok;
+}
+
 }  // namespace
 
 void register_jobs(CLI::App& app, const globals& g, command_runner& run) {
@@ -170,6 +187,15 @@ void register_jobs(CLI::App& app, const globals& g, command_runner& run) {
   add_format_option(cancel_cmd, o->format);
   add_example(cancel_cmd, "apigw-ws jobs cancel 12");
   cancel_cmd->callback([&g, &run, o] { run = [&g, o] { return cancel(g, *o); }; });
+
+  auto* prune_cmd = jobs->add_subcommand(
+      "prune", "Delete finished jobs (done, cancelled, failed) and their pages; running jobs are kept");
+  prune_cmd->add_option("--older-than", o->older_than, "Jobs that ended longer ago than this (90s, 15m, 12h, 7d)")
+      ->required()
+      ->check(duration_check());
+  add_format_option(prune_cmd, o->format);
+  add_example(prune_cmd, "apigw-ws jobs prune --older-than 7d");
+  prune_cmd->callback([&g, &run, o] { run = [&g, o] { return prune(g, *o); }; });
 }
 
 }  // namespace apigw::cli

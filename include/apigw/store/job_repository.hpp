@@ -164,6 +164,10 @@ class job_repository {
   // cancel_job: stops a running job: no more pages are claimed; pages in flight still report.
   // true when it was running, false when it had already ended; not_found for an unknown id.
   virtual result<bool> cancel_job(job_id id) = 0;
+  // delete_finished_jobs: deletes the jobs that ended (done, cancelled or failed) before `cutoff`
+  // (by their last change), with their pages; a running job is never deleted, however old. How many
+  // jobs went. Jobs are kept until then so `apigw-ws jobs show` can report on them.
+  virtual result<std::size_t> delete_finished_jobs(clock::time_point cutoff) = 0;
 
   // claim_page: the next page of work for `owner`, leased until now + `lease`: first a page of a
   // running job whose lease expired (the same bounds, attempt + 1), else a new page cut from the

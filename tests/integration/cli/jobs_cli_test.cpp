@@ -1,4 +1,4 @@
-// apigw-ws send --durable and jobs list|show|cancel, end to end: the real binary on a SQLite file.
+// apigw-ws send --durable and jobs list|show|cancel|prune, end to end: the real binary on a SQLite file.
 // Sending the job is the backends' job workers' part (tests/integration/jobs); here the CLI records
 // jobs, shows them and cancels them, and refuses what cannot be a job.
 #include "cli_fixture.hpp"
@@ -40,6 +40,20 @@ TEST_F(jobs_cli_test, send_durable_records_a_job_that_jobs_show_and_cancel_see) 
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(boost::json::parse(r.out).at("cancelled_now").as_bool());
   EXPECT_EQ(boost::json::parse(r.out).at("state").as_string(), "cancelled");
+
+  // prune: the cancelled job ended just now, so a week's cutoff keeps it and 0s deletes it.
+  r = run({"jobs", "prune", "--older-than", "7d", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(boost::json::parse(r.out).at("deleted").as_int64(), 0);
+  r = run({"jobs", "prune", "--older-than", "0s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("deleted 1 finished job"), std::string::npos) << r.out;
+  r = run({"jobs", "show", id});
+  EXPECT_EQ(r.exit_code, 1) << "pruned: " << r.out;
+  r = run({"jobs", "prune"});
+  EXPECT_EQ(r.exit_code, 2) << "--older-than is required";
+  r = run({"jobs", "prune", "--older-than", "soon"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
 }
 
 TEST_F(jobs_cli_test, what_cannot_be_a_job_gets_a_clear_error) {

@@ -124,6 +124,33 @@ TEST_P(job_store_test, pages_cover_every_recipient_once_and_finish_the_job) {
   EXPECT_EQ(store_->get_job(j.id)->counts.delivered, 25);
 }
 
+TEST_P(job_store_test, finished_jobs_are_deleted_with_their_pages_once_old_running_ones_never) {
+  connect(5);
+  auto done = create(job_target::all(), 10);
+  auto c = store_->claim_page("w1", 30s);
+  ASSERT_TRUE(c && c->has_value()) << why(c);
+  ASSERT_TRUE(*store_->finish_page(**c, delivered_all(**c)));
+  ASSERT_EQ(store_->get_job(done.id)->state, job_state::done);
+  auto cancelled = create(job_target::in_channel("news"), 10);
+  ASSERT_TRUE(*store_->cancel_job(cancelled.id));
+  clock_.advance(2h);
+  auto running = create(job_target::in_channel("news"), 10);  // new: nothing claimed yet
+  auto old_running = store_->get_job(running.id);
+  ASSERT_TRUE(old_running);
+
+  auto none = store_->delete_finished_jobs(clock_.now() - 3h);
+  ASSERT_TRUE(none) << why(none);
+  EXPECT_EQ(*none, 0u) << "nothing ended before the cutoff";
+  clock_.advance(24h);
+  auto deleted = store_->delete_finished_jobs(clock_.now() - 1h);
+  ASSERT_TRUE(deleted) << why(deleted);
+  EXPECT_EQ(*deleted, 2u);
+  EXPECT_EQ(store_->get_job(done.id).error(), condition::not_found);
+  EXPECT_EQ(store_->job_pages(done.id).error(), condition::not_found);
+  EXPECT_EQ(store_->get_job(cancelled.id).error(), condition::not_found);
+  EXPECT_EQ(store_->get_job(running.id)->state, job_state::running) << "running jobs are never deleted";
+}
+
 TEST_P(job_store_test, a_job_with_no_recipients_is_done_at_the_first_claim) {
   connect(3);
   auto j = create(job_target::in_channel("empty"), 10);
