@@ -8,13 +8,16 @@
 //      request to its end marker sent: p50 and p99;
 //   3. publish rate to many small channels (K channels of two sessions each, T publishing threads,
 //      each waiting for its delivery report), against send_message to the same channels.
-// The store is SQLite in a temp dir. The last line is machine-readable:
+// The store is SQLite in a temp dir. Options (KEY=VALUE arguments, bench/key_values.hpp): n=10000
+// latency_ms clients missed channels publishes threads. The last line is machine-readable:
 //   RESULT history n=<N> publish_per_s=<x> send_per_s=<y> publish_share=<x/y> recover_clients=<C>
 //     recover_missed=<M> recover_p50_ms=<a> recover_p99_ms=<b> small_channels=<K> small_publish_per_s=<p>
 //     small_send_per_s=<s>
-#include "apigw/dispatch/history.hpp"
+#include "key_values.hpp"
+
 #include "apigw/core/ids.hpp"
 #include "apigw/dispatch/backend.hpp"
+#include "apigw/dispatch/history.hpp"
 #include "apigw/dispatch/sender_delivery.hpp"
 #include "apigw/dispatch/testing.hpp"
 #include "apigw/mgmt/sender.hpp"
@@ -31,7 +34,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -100,36 +102,21 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
-bool parse_flag(std::string_view arg, std::string_view name, std::size_t& out) {
-  if (arg.substr(0, name.size()) != name || arg.size() <= name.size() || arg[name.size()] != '=') return false;
-  const auto value = arg.substr(name.size() + 1);
-  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
-  if (ec != std::errc{} || end != value.data() + value.size() || out == 0) {
-    std::fprintf(stderr, "bad value for %.*s\n", static_cast<int>(name.size()), name.data());
-    std::exit(2);
-  }
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   bench_config cfg;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.find('=') == std::string::npos && i + 1 < argc && arg.rfind("--", 0) == 0)
-      arg += std::string("=") + argv[++i];
-    if (!parse_flag(arg, "--n", cfg.n) && !parse_flag(arg, "--latency-ms", cfg.latency_ms) &&
-        !parse_flag(arg, "--clients", cfg.clients) && !parse_flag(arg, "--missed", cfg.missed) &&
-        !parse_flag(arg, "--channels", cfg.channels) && !parse_flag(arg, "--publishes", cfg.publishes) &&
-        !parse_flag(arg, "--threads", cfg.threads)) {
-      std::fprintf(stderr,
-                   "usage: %s [--n N] [--latency-ms D] [--clients C] [--missed M] [--channels K] [--publishes P] "
-                   "[--threads T]\n",
-                   argv[0]);
-      return 2;
-    }
-  }
+  bench::key_values keys;
+  keys.counts = {{"n", &cfg.n},
+                 {"latency_ms", &cfg.latency_ms},
+                 {"clients", &cfg.clients},
+                 {"missed", &cfg.missed},
+                 {"channels", &cfg.channels},
+                 {"publishes", &cfg.publishes},
+                 {"threads", &cfg.threads}};
+  bench::parse_key_values(argc, argv, keys,
+                          "apigw-bench-history [n=N] [latency_ms=D] [clients=C] [missed=M] [channels=K] "
+                          "[publishes=P] [threads=T]");
 
   local_endpoint server(cfg.latency_ms);
   const auto dir = std::filesystem::temp_directory_path() / fmt::format("apigw-bench-history-{}", ::getpid());
