@@ -30,12 +30,15 @@ struct recipient {
 // database restarting between two pages, see source_retry_policy in sender.hpp) without skipping or
 // repeating anyone; a failure it gives up on ends the reading, reported in
 // delivery_report::source_error. May block: it is called on the sender's blocking pool, one call
-// at a time.
+// at a time, unless may_block() says it never does.
 class recipient_source {
  public:
   virtual ~recipient_source() = default;
   // next_page: the next recipients; empty when done.
   virtual result<std::vector<recipient>> next_page() = 0;
+  // may_block: false for a source whose pages are already in memory: the sender then reads them
+  // on the send's own strand, sparing a reply the two hops to the blocking pool and back.
+  virtual bool may_block() const noexcept { return true; }
 };
 
 // vector_source: a recipient_source over a vector (one page).
@@ -44,6 +47,7 @@ class vector_source final : public recipient_source {
   explicit vector_source(std::vector<recipient> recipients) : recipients_(std::move(recipients)) {}
   // next_page: the whole vector once, then empty.
   result<std::vector<recipient>> next_page() override;
+  bool may_block() const noexcept override { return false; }
 
  private:
   std::vector<recipient> recipients_;

@@ -1,7 +1,13 @@
 #include "apigw/mgmt/sender.hpp"
 
 #include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
 
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
 #include <stdexcept>
 #include <vector>
 
@@ -70,6 +76,51 @@ TEST(mgmt_sender, on_outcome_is_called_after_each_recorded_outcome) {
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->failed.size(), 3U);
   EXPECT_EQ(seen, (std::vector<std::size_t>{1, 2, 3}));
+}
+
+// A reply's recipients are in memory: it is read on the send's strand, so a broadcast whose page
+// query is slow (the blocking pool busy) does not hold the reply back.
+TEST(mgmt_sender, recipients_in_memory_do_not_wait_for_the_blocking_pool) {
+  struct stuck_source final : recipient_source {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool entered = false;
+    bool released = false;
+    result<std::vector<recipient>> next_page() override {
+      std::unique_lock lock(mu);
+      entered = true;
+      cv.notify_all();
+      cv.wait(lock, [this] { return released; });
+      return std::vector<recipient>{};
+    }
+    void release() {
+      std::lock_guard lock(mu);
+      released = true;
+      cv.notify_all();
+    }
+  } stuck;
+  sender_options o;
+  o.blocking_threads = 1;
+  sender s(std::move(o));
+  auto broadcast =
+      boost::asio::co_spawn(s.executor(), s.send(stuck, std::string("to everyone")), boost::asio::use_future);
+  {
+    std::unique_lock lock(stuck.mu);
+    ASSERT_TRUE(stuck.cv.wait_for(lock, std::chrono::seconds(10), [&] { return stuck.entered; }));
+  }
+  // The one blocking thread is taken by the broadcast's page query.
+  auto reply = std::async(std::launch::async, [&s] {
+    return s.send_sync(std::vector<recipient>{{"bad id", "http://127.0.0.1:1/dev"}}, "a reply");
+  });
+  const bool replied = reply.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  stuck.release();
+  ASSERT_TRUE(replied) << "the reply waited for the broadcast's page query";
+  auto r = reply.get();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->failed.size(), 1U);
+  auto b = broadcast.get();
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ(b->recipients(), 0U);
 }
 
 TEST(mgmt_vector_source, one_page_then_done) {
