@@ -8,6 +8,7 @@
 #include "store/sqlite_database.hpp"
 
 #include "apigw/store/error.hpp"
+#include "store/sqlite_checkpointer.hpp"
 
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -57,6 +58,8 @@ class sqlite_connection final : public connection {
     if (!r) return r.error();
     return ok();
   }
+
+  sqlite3* handle() const noexcept { return db_; }
 
   // fail: the failure for SQLite result code `rc`, with the connection's message.
   failure fail(int rc) const {
@@ -158,6 +161,15 @@ class sqlite_database final : public database {
     return lease(*this, connection_);
   }
 
+  // checkpoint_off_path: WAL checkpoints from now on run on a thread of their own.
+  result<void> checkpoint_off_path(std::chrono::milliseconds busy_timeout) {
+    std::lock_guard lock(mutex_);
+    auto c = sqlite_checkpointer::start(connection_.handle(), path_, busy_timeout);
+    if (!c) return c.error();
+    checkpointer_ = std::move(*c);
+    return ok();
+  }
+
  protected:
   void release(connection&) noexcept override { mutex_.unlock(); }
 
@@ -165,6 +177,7 @@ class sqlite_database final : public database {
   std::string path_;
   std::mutex mutex_;
   sqlite_connection connection_;
+  std::unique_ptr<sqlite_checkpointer> checkpointer_;  // declared last: stopped before the connection closes
 };
 
 }  // namespace
@@ -181,19 +194,25 @@ result<std::unique_ptr<database>> open_sqlite(const std::string& path, std::chro
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
   auto store = std::make_unique<sqlite_database>(db, path, busy_timeout);
-  auto lease = store->acquire();
-  auto& c = **lease;
-  // WAL: readers never block the writer and the writer never blocks readers. NORMAL sync is safe
-  // in WAL mode (a power cut may lose the last commits, never corrupt the file).
-  auto mode = c.run("PRAGMA journal_mode = WAL", {});
-  if (!mode) return mode.error();
-  const auto journal = mode->empty() ? std::string{} : cell_text(*mode, 0, 0);
-  if (journal != "wal" && journal != "memory") {
-    return failure{error::database_error,
-                   fmt::format("cannot switch SQLite database {} to WAL mode (journal mode is '{}')", path, journal)};
+  std::string journal;
+  {
+    auto lease = store->acquire();
+    auto& c = **lease;
+    // WAL: readers never block the writer and the writer never blocks readers. NORMAL sync is safe
+    // in WAL mode (a power cut may lose the last commits, never corrupt the file).
+    auto mode = c.run("PRAGMA journal_mode = WAL", {});
+    if (!mode) return mode.error();
+    journal = mode->empty() ? std::string{} : cell_text(*mode, 0, 0);
+    if (journal != "wal" && journal != "memory") {
+      return failure{error::database_error,
+                     fmt::format("cannot switch SQLite database {} to WAL mode (journal mode is '{}')", path, journal)};
+    }
+    for (const std::string_view pragma : {"PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"}) {
+      if (auto r = c.run(pragma, {}); !r) return r.error();
+    }
   }
-  for (const std::string_view pragma : {"PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"}) {
-    if (auto r = c.run(pragma, {}); !r) return r.error();
+  if (journal == "wal") {
+    if (auto r = store->checkpoint_off_path(busy_timeout); !r) return r.error();
   }
   return std::unique_ptr<database>{std::move(store)};
 }
