@@ -144,7 +144,7 @@ struct front_door::doors : std::enable_shared_from_this<doors> {
   // strand; a TLS stream stays on the listener's executor and is driven from the strand (see
   // gateway/client_stream.hpp).
   void upgrade(net::upgraded_stream stream, net::incoming_request req) {
-    auto strand = conns->next_strand();
+    auto [strand, shard] = conns->next_slot();
     std::optional<client_stream> own;
     if (auto* socket = std::get_if<tcp::socket>(&stream)) {
       boost::system::error_code ec;
@@ -159,7 +159,7 @@ struct front_door::doors : std::enable_shared_from_this<doors> {
     } else {
       own.emplace(socket_t(strand), std::move(std::get<std::unique_ptr<net::tls_connection>>(stream)));
     }
-    asio::co_spawn(strand, handshake(shared_from_this(), std::move(*own), std::move(req), strand),
+    asio::co_spawn(strand, handshake(shared_from_this(), std::move(*own), std::move(req), strand, shard),
                    [](const std::exception_ptr&) {});
   }
 
@@ -198,7 +198,7 @@ struct front_door::doors : std::enable_shared_from_this<doors> {
   // handshake: checks the upgrade, runs $connect (the handshake waits for it, spec §1.2), sends
   // the 101 and starts the session.
   asio::awaitable<void> handshake([[maybe_unused]] std::shared_ptr<doors> self, client_stream socket,
-                                  net::incoming_request req, strand_t strand) {
+                                  net::incoming_request req, strand_t strand, std::size_t shard) {
     const auto q = req.target.find('?');
     const std::string_view path = std::string_view(req.target).substr(0, q);
     const std::string remote_ip = address_of(req.remote_address);
@@ -232,7 +232,7 @@ struct front_door::doors : std::enable_shared_from_this<doors> {
       co_return;
     }
 
-    auto conn = std::make_shared<connection>(strand, opts.limits.max_frame_bytes, std::move(socket));
+    auto conn = std::make_shared<connection>(strand, shard, opts.limits.max_frame_bytes, std::move(socket));
     conn->id = new_request_id();
     conn->at_connect = std::move(*resolved);
     conn->connected_at = system_clock_source::instance().now();
@@ -262,8 +262,9 @@ struct front_door::doors : std::enable_shared_from_this<doors> {
       write_access_log(opts, stage.access_log_format, e);
     };
     if (const route_config* route = api.find_route("$connect")) {
-      auto outcome = co_await ctx->integrations.call(*conn, api, *conn->at_connect.stage, *route, event_kind::connect,
-                                                     "$connect", {}, request_id);
+      auto outcome =
+          co_await ctx->integrations(conn->shard)
+              .call(*conn, api, *conn->at_connect.stage, *route, event_kind::connect, "$connect", {}, request_id);
       if (outcome.timed_out) {
         ctx->log.warn("$connect timed out", "connection_id", conn->id);
         access_log(opts.choices.connect_timeout_status, 0, "Endpoint request timed out");

@@ -5,7 +5,7 @@
 //   served_config    the configuration served now, and the state file
 //   session          each connection's reader, writer, watchdog and close; the registry; the sweeper
 //   deadline         the pure idle / 2-hour / stall / close deadline decision
-//   integration_*    building and sending integration requests
+//   integration_*    building and sending integration requests (a client per shard)
 // This file owns them and runs start and shutdown.
 #include "apigw/gateway/gateway.hpp"
 
@@ -45,12 +45,21 @@ detail::io_executor io_executor_of(const asio::any_io_executor& ex) {
   throw std::invalid_argument("apigw::gateway::gateway needs an io_context's executor");
 }
 
+// shard_executors: the shards as the integration clients take them; none given: `ex` alone.
+std::vector<asio::any_io_executor> shard_executors(const asio::any_io_executor& ex,
+                                                   const std::vector<detail::io_executor>& shards) {
+  if (shards.empty()) return {ex};
+  return {shards.begin(), shards.end()};
+}
+
 }  // namespace
 
 struct gateway::impl {
-  impl(const asio::any_io_executor& ex, gateway_config config, gateway_options options)
-      : ctx(std::make_shared<detail::context>(ex, std::move(config), std::move(options))),
-        conns(std::make_shared<detail::sessions>(ctx, io_executor_of(ex))),
+  impl(const asio::any_io_executor& ex, std::vector<detail::io_executor> shards, gateway_config config,
+       gateway_options options)
+      : ctx(std::make_shared<detail::context>(shard_executors(ex, shards), std::move(config), std::move(options))),
+        conns(std::make_shared<detail::sessions>(
+            ctx, shards.empty() ? std::vector<detail::io_executor>{io_executor_of(ex)} : shards, io_executor_of(ex))),
         mgmt(std::make_shared<detail::management_api>(ctx, conns)),
         door(ex, ctx, conns, mgmt) {}
 
@@ -80,7 +89,11 @@ struct gateway::impl {
 };
 
 gateway::gateway(asio::any_io_executor ex, gateway_config config, gateway_options options)
-    : impl_(std::make_shared<impl>(ex, std::move(config), std::move(options))) {}
+    : impl_(std::make_shared<impl>(ex, std::vector<detail::io_executor>{}, std::move(config), std::move(options))) {}
+
+gateway::gateway(asio::any_io_executor ex, std::vector<asio::io_context::executor_type> shards, gateway_config config,
+                 gateway_options options)
+    : impl_(std::make_shared<impl>(ex, std::move(shards), std::move(config), std::move(options))) {}
 
 gateway::~gateway() {
   impl_->stop_accepting();
@@ -146,7 +159,7 @@ asio::awaitable<void> gateway::shutdown(std::chrono::milliseconds grace) {
     co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   conns.stop_sweeper();
-  self->ctx->integrations.close();
+  self->ctx->close_integrations();
   self->ctx->log.info("stopped", "left", conns.active());
 }
 

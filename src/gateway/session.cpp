@@ -116,16 +116,20 @@ std::string connection_json(const connection& c) {
   return json::serialize(body);
 }
 
-sessions::sessions(std::shared_ptr<context> ctx, io_executor io)
-    : ctx_(std::move(ctx)), opts_(ctx_->opts), sweep_strand_(asio::make_strand(io)), sweep_timer_(sweep_strand_) {
-  strands_.reserve(k_connection_strands);
-  for (std::size_t i = 0; i < k_connection_strands; ++i) strands_.push_back(asio::make_strand(io));
+sessions::sessions(std::shared_ptr<context> ctx, const std::vector<io_executor>& shards, io_executor main)
+    : ctx_(std::move(ctx)), opts_(ctx_->opts), sweep_strand_(asio::make_strand(main)), sweep_timer_(sweep_strand_) {
+  // Strand i is on shard i mod N: taking strands in turn spreads connections evenly.
+  slots_.reserve(k_connection_strands);
+  for (std::size_t i = 0; i < k_connection_strands; ++i) {
+    const std::size_t shard = i % shards.size();
+    slots_.push_back(slot{asio::make_strand(shards[shard]), shard});
+  }
 }
 
 // -- the registry ---------------------------------------------------------------------------------
 
-strand_t sessions::next_strand() {
-  return strands_[next_strand_.fetch_add(1) % strands_.size()];
+sessions::slot sessions::next_slot() {
+  return slots_[next_slot_.fetch_add(1) % slots_.size()];
 }
 
 void sessions::add(const connection_ptr& conn) {
@@ -313,8 +317,9 @@ asio::awaitable<void> sessions::fire_disconnect(connection& conn, const close_ca
   const disconnect_details details = details_of(cause);
   const std::string request_id = new_request_id();
   const auto request_time = system_clock_source::instance().now();
-  auto outcome = co_await ctx_->integrations.call(conn, *view.api, *view.stage, *route, event_kind::disconnect,
-                                                  "$disconnect", {}, request_id, &details);
+  auto outcome =
+      co_await ctx_->integrations(conn.shard)
+          .call(conn, *view.api, *view.stage, *route, event_kind::disconnect, "$disconnect", {}, request_id, &details);
   if (!outcome.response) ctx_->log.warn("$disconnect failed", "connection_id", conn.id, "error", outcome.error);
   if (!view.stage->access_log_format.empty()) {
     auto e = access_event(conn, *view.api, *view.stage, "DISCONNECT", request_time);
@@ -352,8 +357,9 @@ asio::awaitable<void> sessions::handle_message([[maybe_unused]] std::shared_ptr<
       error = "Forbidden";
     } else {
       const route_config& route = *api.find_route(*choice.route_key);
-      auto outcome = co_await ctx_->integrations.call(*conn, api, *view.stage, route, event_kind::message, route.key,
-                                                      std::move(message), request_id);
+      auto outcome =
+          co_await ctx_->integrations(conn->shard)
+              .call(*conn, api, *view.stage, route, event_kind::message, route.key, std::move(message), request_id);
       integration_status = outcome.response ? outcome.response->status : 0;
       status = integration_status;
       if (outcome.timed_out) {

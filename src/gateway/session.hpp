@@ -70,13 +70,14 @@ struct close_cause {
 
 // connection: one accepted WebSocket client (see the file comment).
 struct connection : connection_identity, std::enable_shared_from_this<connection> {
-  connection(strand_t s, std::uint64_t max_frame, client_stream&& stream)
-      : strand(std::move(s)), ws(max_frame, std::move(stream)) {}
+  connection(strand_t s, std::size_t shard_index, std::uint64_t max_frame, client_stream&& stream)
+      : strand(std::move(s)), shard(shard_index), ws(max_frame, std::move(stream)) {}
 
   // enqueue result for PostToConnection.
   enum class post_status { queued, full, closed };
 
   strand_t strand;
+  std::size_t shard;  // the io_context its strand is on; its integration calls use that shard's pools
   ws_stream ws;
   // due: when the watchdog must next look at this connection (steady_clock ticks; the sweeper
   // reads it). Only ever lowered outside watch(), which sets it exactly.
@@ -124,14 +125,21 @@ std::string connection_json(const connection& c);
 // said; the rest runs on the connection's strand.
 class sessions : public std::enable_shared_from_this<sessions> {
  public:
-  sessions(std::shared_ptr<context> ctx, io_executor io);
+  // slot: where a new connection runs: a strand and the shard (index into `shards`) it is on.
+  struct slot {
+    strand_t strand;
+    std::size_t shard;
+  };
+
+  // sessions: connections spread over `shards` in turn; the sweeper runs on `main`.
+  sessions(std::shared_ptr<context> ctx, const std::vector<io_executor>& shards, io_executor main);
 
   // -- the registry (any thread) --
 
-  // next_strand: a strand for a new connection, taken in turn from a fixed set. Connections
-  // sharing a strand are only serialized with each other (their handlers are short and never
-  // block); a strand of its own would cost every connection another allocation.
-  strand_t next_strand();
+  // next_slot: a strand for a new connection, taken in turn from a fixed set spread over the
+  // shards. Connections sharing a strand are only serialized with each other (their handlers are
+  // short and never block); a strand of its own would cost every connection another allocation.
+  slot next_slot();
   // add: registers `conn` under its id (before its 101 goes out, so a backend that posts as soon
   // as the client sees the 101 finds it).
   void add(const connection_ptr& conn);
@@ -187,8 +195,8 @@ class sessions : public std::enable_shared_from_this<sessions> {
 
   std::shared_ptr<context> ctx_;
   const gateway_options& opts_;
-  std::vector<strand_t> strands_;
-  std::atomic<std::size_t> next_strand_{0};
+  std::vector<slot> slots_;
+  std::atomic<std::size_t> next_slot_{0};
   std::atomic<std::size_t> active_{0};
   std::mutex mu_;
   // Keyed by a view of the connection's own id (the entry keeps the connection, so the key stays

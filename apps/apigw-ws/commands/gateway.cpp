@@ -7,6 +7,7 @@
 #include "apigw/gateway/gateway.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -17,6 +18,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -117,8 +119,17 @@ int run_gateway(const globals& g, const gateway_cli_options& o) {
   }
   const bool tls = o.tls_cert.has_value();
 
-  boost::asio::io_context io;
-  gateway::gateway gw(io.get_executor(), std::move(config), std::move(opts));
+  // One io_context per thread, each a shard of the gateway's connections (a connection's reads,
+  // integration calls and writes stay on its thread). The first also runs the listener, the
+  // control plane and the signals, on the main thread.
+  std::vector<std::unique_ptr<boost::asio::io_context>> shards;
+  std::vector<boost::asio::io_context::executor_type> shard_executors;
+  for (std::size_t i = 0; i < o.threads; ++i) {
+    shards.push_back(std::make_unique<boost::asio::io_context>(1));
+    shard_executors.push_back(shards.back()->get_executor());
+  }
+  boost::asio::io_context& io = *shards.front();
+  gateway::gateway gw(io.get_executor(), shard_executors, std::move(config), std::move(opts));
   if (auto r = gw.start(); !r) return fail("gateway", r.error());
   if (!g.quiet) {
     std::printf("apigw-ws gateway listening on %s://%s:%u (@connections at %s://%s:%u/{stage}/@connections)\n",
@@ -129,7 +140,9 @@ int run_gateway(const globals& g, const gateway_cli_options& o) {
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;
-    boost::asio::co_spawn(io, gw.shutdown(*grace), [&io](const std::exception_ptr&) { io.stop(); });
+    boost::asio::co_spawn(io, gw.shutdown(*grace), [&shards](const std::exception_ptr&) {
+      for (auto& s : shards) s->stop();
+    });
   });
   // SIGHUP: read the certificate files again (renewed certificates without a restart).
   boost::asio::signal_set reload_signal(io);
@@ -146,8 +159,14 @@ int run_gateway(const globals& g, const gateway_cli_options& o) {
     reload_signal.async_wait(on_reload);
   }
   std::vector<std::thread> workers;
-  for (std::size_t i = 1; i < o.threads; ++i) workers.emplace_back([&io] { io.run(); });
+  for (std::size_t i = 1; i < shards.size(); ++i) {
+    workers.emplace_back([s = shards[i].get()] {
+      auto busy = boost::asio::make_work_guard(*s);  // a shard without connections waits for one
+      s->run();
+    });
+  }
   io.run();
+  for (auto& s : shards) s->stop();  // (when the main loop ended some other way)
   for (auto& t : workers) t.join();
   boost::system::error_code ignored;
   signals.clear(ignored);
@@ -180,7 +199,9 @@ void register_gateway(CLI::App& app, const globals& g, command_runner& run) {
   cmd->add_option("--state-file", o->state_file,
                   "JSON file keeping the APIs across restarts: loaded at start when it exists (it then replaces "
                   "--config's APIs), rewritten after every control-plane change; a corrupt one stops the start");
-  cmd->add_option("--threads", o->threads, "I/O threads")->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--threads", o->threads, "I/O threads, one io_context each; connections are spread over them in turn")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   cmd->add_option("--max-frame-bytes", o->max_frame, "Largest client frame; larger closes with 1009")
       ->capture_default_str();
   cmd->add_option("--max-message-bytes", o->max_message,

@@ -19,6 +19,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -28,6 +29,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace apigw::gateway {
 
@@ -129,6 +131,13 @@ class gateway {
   // any number of threads; anything else throws std::invalid_argument). Nothing is bound until
   // start().
   gateway(boost::asio::any_io_executor ex, gateway_config config, gateway_options options);
+  // gateway: the listener, the control plane and the sweeper on `ex`; the WebSocket connections
+  // spread in turn over `shards`, executors of io_contexts run by one thread each (`ex` may be
+  // one of them). Each shard has its own integration connections, so a connection's reads, its
+  // integration calls and its writes all complete on one thread: no hand-over between threads
+  // per message, which is what a shared io_context run by several threads costs.
+  gateway(boost::asio::any_io_executor ex, std::vector<boost::asio::io_context::executor_type> shards,
+          gateway_config config, gateway_options options);
   ~gateway();
   gateway(const gateway&) = delete;
   gateway& operator=(const gateway&) = delete;

@@ -375,6 +375,20 @@ class GatewayTest : public ::testing::Test {
     ASSERT_TRUE(gw->start());
   }
 
+  // start_sharded: the listener on `io`, the connections spread over two shards of one thread each.
+  void start_sharded() {
+    auto cfg = parse_gateway_config(test_config(backend.port(), free_port(), junk.port()));
+    ASSERT_TRUE(cfg) << cfg.error().message;
+    gateway_options o;
+    o.port = 0;
+    o.log = [](std::string_view) {};
+    gw = std::make_unique<gateway>(io.executor(),
+                                   std::vector<asio::io_context::executor_type>{shard_a.context().get_executor(),
+                                                                                shard_b.context().get_executor()},
+                                   std::move(*cfg), std::move(o));
+    ASSERT_TRUE(gw->start());
+  }
+
   void TearDown() override {
     if (gw) io.run(gw->shutdown(2s));
   }
@@ -432,6 +446,8 @@ class GatewayTest : public ::testing::Test {
 
   junk_backend junk;
   testing::io_runner io{2};
+  testing::io_runner shard_a{1};
+  testing::io_runner shard_b{1};
   recording_backend backend{io.executor()};
   net::http_client_pool client{io.executor()};
   std::unique_ptr<gateway> gw;
@@ -835,6 +851,27 @@ TEST_F(GatewayTest, ShutdownClosesEveryConnectionAndFiresDisconnect) {
   done.get();
   EXPECT_EQ(disconnects(id_a).size(), 1u);
   EXPECT_EQ(disconnects(id_b).size(), 1u);
+  gw.reset();
+}
+
+TEST_F(GatewayTest, ShardedGatewayServesEachConnectionOnItsShard) {
+  start_sharded();
+  std::vector<std::pair<std::unique_ptr<ws_client>, std::string>> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(connect());
+  for (auto& [c, id] : clients) {
+    c->send(R"({"action":"echo","id":")" + id + R"("})");
+    EXPECT_EQ(c->read(), R"(echo:{"action":"echo","id":")" + id + R"("})");
+    EXPECT_EQ(manage("POST", "/dev/@connections/" + encode_id(id), "to " + id).status, 200u);
+    EXPECT_EQ(c->read(), "to " + id);
+  }
+  // One message at a time would reuse one pooled connection; the shards' own pools make two.
+  std::set<std::string> callers;
+  for (const auto& r : backend.wait("/ws/echo", 4)) callers.insert(r.remote_address);
+  EXPECT_EQ(callers.size(), 2u);
+  auto done = asio::co_spawn(io.context(), gw->shutdown(5s), asio::use_future);
+  for (auto& [c, id] : clients) EXPECT_EQ(c->wait_close(), 1001);
+  done.get();
+  for (auto& [c, id] : clients) EXPECT_EQ(disconnects(id).size(), 1u);
   gw.reset();
 }
 
