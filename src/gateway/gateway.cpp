@@ -59,7 +59,7 @@ struct gateway::impl {
        gateway_options options)
       : ctx(std::make_shared<detail::context>(shard_executors(ex, shards), std::move(config), std::move(options))),
         conns(std::make_shared<detail::sessions>(
-            ctx, shards.empty() ? std::vector<detail::io_executor>{io_executor_of(ex)} : shards, io_executor_of(ex))),
+            ctx, shards.empty() ? std::vector<detail::io_executor>{io_executor_of(ex)} : shards)),
         mgmt(std::make_shared<detail::management_api>(ctx, conns)),
         door(ex, ctx, conns, mgmt) {}
 

@@ -116,8 +116,11 @@ std::string connection_json(const connection& c) {
   return json::serialize(body);
 }
 
-sessions::sessions(std::shared_ptr<context> ctx, const std::vector<io_executor>& shards, io_executor main)
-    : ctx_(std::move(ctx)), opts_(ctx_->opts), sweep_strand_(asio::make_strand(main)), sweep_timer_(sweep_strand_) {
+sessions::sessions(std::shared_ptr<context> ctx, const std::vector<io_executor>& shards)
+    : ctx_(std::move(ctx)),
+      opts_(ctx_->opts),
+      sweep_strand_(asio::make_strand(shards.front())),
+      sweep_timer_(sweep_strand_) {
   // Strand i is on shard i mod N: taking strands in turn spreads connections evenly.
   slots_.reserve(k_connection_strands);
   for (std::size_t i = 0; i < k_connection_strands; ++i) {

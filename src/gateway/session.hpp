@@ -131,8 +131,9 @@ class sessions : public std::enable_shared_from_this<sessions> {
     std::size_t shard;
   };
 
-  // sessions: connections spread over `shards` in turn; the sweeper runs on `main`.
-  sessions(std::shared_ptr<context> ctx, const std::vector<io_executor>& shards, io_executor main);
+  // sessions: connections spread over `shards` in turn; the sweeper runs on the first. (Only
+  // shard strands: the registry never outlives the shards' io_contexts.)
+  sessions(std::shared_ptr<context> ctx, const std::vector<io_executor>& shards);
 
   // -- the registry (any thread) --
 

@@ -27,6 +27,14 @@
 namespace apigw::cli {
 namespace {
 
+// shard_context: one shard's io_context (one thread), whose pending handlers can be destroyed
+// (shutdown) before any shard's io_context is.
+class shard_context : public boost::asio::io_context {
+ public:
+  shard_context() : boost::asio::io_context(1) {}
+  using boost::asio::io_context::shutdown;
+};
+
 struct gateway_cli_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 4510;
@@ -122,14 +130,15 @@ int run_gateway(const globals& g, const gateway_cli_options& o) {
   // One io_context per thread, each a shard of the gateway's connections (a connection's reads,
   // integration calls and writes stay on its thread). The first also runs the listener, the
   // control plane and the signals, on the main thread.
-  std::vector<std::unique_ptr<boost::asio::io_context>> shards;
+  std::vector<std::unique_ptr<shard_context>> shards;
   std::vector<boost::asio::io_context::executor_type> shard_executors;
   for (std::size_t i = 0; i < o.threads; ++i) {
-    shards.push_back(std::make_unique<boost::asio::io_context>(1));
+    shards.push_back(std::make_unique<shard_context>());
     shard_executors.push_back(shards.back()->get_executor());
   }
   boost::asio::io_context& io = *shards.front();
-  gateway::gateway gw(io.get_executor(), shard_executors, std::move(config), std::move(opts));
+  std::optional<gateway::gateway> gateway_object;
+  auto& gw = gateway_object.emplace(io.get_executor(), shard_executors, std::move(config), std::move(opts));
   if (auto r = gw.start(); !r) return fail("gateway", r.error());
   if (!g.quiet) {
     std::printf("apigw-ws gateway listening on %s://%s:%u (@connections at %s://%s:%u/{stage}/@connections)\n",
@@ -168,6 +177,10 @@ int run_gateway(const globals& g, const gateway_cli_options& o) {
   io.run();
   for (auto& s : shards) s->stop();  // (when the main loop ended some other way)
   for (auto& t : workers) t.join();
+  // Handlers left on one shard hold objects with strands on the others (the connection registry
+  // has strands on every shard): every shard's handlers go before any shard itself does.
+  gateway_object.reset();
+  for (auto& s : shards) s->shutdown();
   boost::system::error_code ignored;
   signals.clear(ignored);
   reload_signal.clear(ignored);

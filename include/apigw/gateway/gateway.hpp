@@ -131,11 +131,16 @@ class gateway {
   // any number of threads; anything else throws std::invalid_argument). Nothing is bound until
   // start().
   gateway(boost::asio::any_io_executor ex, gateway_config config, gateway_options options);
-  // gateway: the listener, the control plane and the sweeper on `ex`; the WebSocket connections
-  // spread in turn over `shards`, executors of io_contexts run by one thread each (`ex` may be
-  // one of them). Each shard has its own integration connections, so a connection's reads, its
-  // integration calls and its writes all complete on one thread: no hand-over between threads
-  // per message, which is what a shared io_context run by several threads costs.
+  // gateway: the listener and the control plane on `ex`; the WebSocket connections spread in
+  // turn over `shards`, executors of io_contexts run by one thread each (`ex` may be one of
+  // them), and the deadline sweeper on the first. Each shard has its own integration
+  // connections, so a connection's reads, its integration calls and its writes all complete on
+  // one thread: no hand-over between threads per message, which is what a shared io_context run
+  // by several threads costs. Lifetimes: handlers on `ex` and on each shard hold objects with
+  // strands on the shards, so the shards' io_contexts must outlive `ex`'s, and no shard's
+  // io_context may be destroyed while another still holds handlers: destroy the gateway, then
+  // shut every one down (or run each until it is out of work) before destroying any
+  // (apps/apigw-ws/commands/gateway.cpp does).
   gateway(boost::asio::any_io_executor ex, std::vector<boost::asio::io_context::executor_type> shards,
           gateway_config config, gateway_options options);
   ~gateway();

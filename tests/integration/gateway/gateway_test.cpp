@@ -445,9 +445,10 @@ class GatewayTest : public ::testing::Test {
   }
 
   junk_backend junk;
-  testing::io_runner io{2};
+  // The shards outlive `io`: its handlers hold the gateway's registry, which has strands on them.
   testing::io_runner shard_a{1};
   testing::io_runner shard_b{1};
+  testing::io_runner io{2};
   recording_backend backend{io.executor()};
   net::http_client_pool client{io.executor()};
   std::unique_ptr<gateway> gw;
