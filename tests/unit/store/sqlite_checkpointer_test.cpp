@@ -3,12 +3,12 @@
 // past the hard limit a commit checkpoints inline, so the log stays bounded.
 #include "store/sqlite_checkpointer.hpp"
 
+#include "support/temp_dir.hpp"
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -21,20 +21,12 @@ using steady = std::chrono::steady_clock;
 class sqlite_checkpointer_test : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "apigw-ckpt-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    path_ = (dir_ / "apigw.db").string();
     writer_ = open();
     ASSERT_EQ(exec(writer_, "PRAGMA journal_mode = WAL"), SQLITE_OK);
     ASSERT_EQ(exec(writer_, "PRAGMA synchronous = NORMAL"), SQLITE_OK);
     ASSERT_EQ(exec(writer_, "CREATE TABLE t (id INTEGER PRIMARY KEY, payload BLOB)"), SQLITE_OK);
   }
-  void TearDown() override {
-    sqlite3_close_v2(writer_);
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
+  void TearDown() override { sqlite3_close_v2(writer_); }
 
   sqlite3* open() const {
     sqlite3* db = nullptr;
@@ -71,8 +63,8 @@ class sqlite_checkpointer_test : public ::testing::Test {
     return true;
   }
 
-  std::filesystem::path dir_;
-  std::string path_;
+  testing::temp_dir dir_{"apigw-ckpt-"};
+  std::string path_ = dir_.file("apigw.db");
   sqlite3* writer_ = nullptr;
 };
 
@@ -166,7 +158,7 @@ TEST_F(sqlite_checkpointer_test, stops_cleanly_with_a_wake_pending_and_unhooks_t
 }
 
 TEST_F(sqlite_checkpointer_test, a_missing_file_is_a_clear_failure) {
-  auto c = sqlite_checkpointer::start(writer_, (dir_ / "nowhere" / "x.db").string(), 100ms);
+  auto c = sqlite_checkpointer::start(writer_, dir_.file("nowhere/x.db"), 100ms);
   ASSERT_FALSE(c);
   EXPECT_NE(c.error().message.find("cannot open"), std::string::npos) << c.error().message;
 }

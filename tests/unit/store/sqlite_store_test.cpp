@@ -2,6 +2,8 @@
 // locked" failure after the busy timeout, and nothing is lost on either side.
 #include "apigw/store/session_store.hpp"
 
+#include "support/temp_dir.hpp"
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -15,19 +17,8 @@ using namespace std::chrono_literals;
 
 class sqlite_store_test : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "apigw-sqlite-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    path_ = (dir_ / "apigw.db").string();
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-
-  std::filesystem::path dir_;
-  std::string path_;
+  testing::temp_dir dir_{"apigw-sqlite-"};
+  std::string path_ = dir_.file("apigw.db");
   manual_clock clock_;
 };
 
@@ -115,7 +106,7 @@ TEST_F(sqlite_store_test, accepts_every_sqlite_url_form) {
 }
 
 TEST_F(sqlite_store_test, unopenable_file_names_the_path) {
-  const auto missing = (dir_ / "no" / "such" / "dir" / "apigw.db").string();
+  const auto missing = dir_.file("no/such/dir/apigw.db");
   auto opened = open_store(missing, clock_);
   ASSERT_FALSE(opened);
   EXPECT_EQ(opened.error(), condition::unavailable);
