@@ -260,19 +260,25 @@ asio::awaitable<void> deliver_one(send_state& st, const recipient& r) {
   }
 }
 
+// deliver_recorded: deliver_one, with an exception (bad_alloc, say) recorded as the recipient's
+// failure rather than thrown.
+asio::awaitable<void> deliver_recorded(send_state& st, const recipient& r) {
+  try {
+    co_await deliver_one(st, r);
+  } catch (const std::exception& e) {
+    st.report.failed.push_back(
+        {r.connection_id, r.endpoint, failure{error::network_error, fmt::format("delivery failed: {}", e.what())}, 0});
+    st.recorded();
+  }
+}
+
 // worker: delivers recipients of the current page until none is left. A failed delivery is
 // recorded, never thrown; the completion handler given to co_spawn frees the worker's slot.
 asio::awaitable<void> worker(std::shared_ptr<send_state> st) {
   while (st->next < st->page.size()) {
     recipient r = std::move(st->page[st->next++]);
     if (st->next == st->page.size()) st->wake.cancel();  // the driver may fetch the next page
-    try {
-      co_await deliver_one(*st, r);
-    } catch (const std::exception& e) {
-      st->report.failed.push_back({r.connection_id, r.endpoint,
-                                   failure{error::network_error, fmt::format("delivery failed: {}", e.what())}, 0});
-      st->recorded();
-    }
+    co_await deliver_recorded(*st, r);
   }
 }
 
@@ -376,6 +382,14 @@ asio::awaitable<result<delivery_report>> run_send(std::shared_ptr<send_state> st
         break;
       }
       if (page->empty()) break;
+      if (page->size() == 1 && st->workers == 0 && !source.may_block()) {
+        // One recipient already in memory (a reply): delivered right here, with no worker to
+        // start, no page to read ahead and no wake-up to wait for.
+        recipient r = std::move(page->front());
+        co_await deliver_recorded(*st, r);
+        page = co_await fetch_page(st, source);
+        continue;
+      }
       st->page = std::move(*page);
       st->next = 0;
       auto ahead = std::make_shared<std::optional<result<std::vector<recipient>>>>();

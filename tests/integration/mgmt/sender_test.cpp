@@ -129,6 +129,34 @@ TEST(mgmt_sender_fanout, fan_out_to_1000_with_gone_throttled_failing_and_dropped
   EXPECT_GT(report->elapsed.count(), 0);
 }
 
+// A reply (one recipient in memory) is delivered without the page machinery: the same outcomes,
+// retries and gone marking as in a fan-out.
+TEST(mgmt_sender_fanout, one_recipient_sends_report_like_a_fan_out) {
+  connections_server server(1);
+  const auto ids = make_ids(3);
+  server.script(ids[1], {reply{429}, reply{200}});
+  server.script(ids[2], {reply{410}});
+  sender s(fast_retries());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    recording_sink sink;
+    auto report = s.send_sync(std::vector<recipient>{{ids[i], server.endpoint("/dev")}}, "a reply", &sink);
+    ASSERT_TRUE(report) << report.error().message;
+    EXPECT_EQ(report->recipients(), 1U) << i;
+    EXPECT_EQ(report->delivered, i < 2 ? 1U : 0U) << i;
+    EXPECT_EQ(report->retries, i == 1 ? 1U : 0U) << i;
+    EXPECT_EQ(server.count_for(ids[i]), i == 1 ? 2U : 1U) << i;
+    const auto calls = sink.calls();
+    if (i == 2) {
+      EXPECT_EQ(report->gone, std::vector<std::string>{ids[2]});
+      ASSERT_EQ(calls.size(), 1U);
+      EXPECT_EQ(calls[0], std::vector<std::string>{ids[2]});
+    } else {
+      EXPECT_TRUE(report->gone.empty()) << i;
+      EXPECT_TRUE(calls.empty()) << i;
+    }
+  }
+}
+
 TEST(mgmt_sender_fanout, unreachable_endpoint_fails_every_recipient_with_a_reason) {
   std::uint16_t closed_port = 0;
   {
