@@ -1,6 +1,6 @@
 // Private to the gateway: what its rooms share: the options, the log, the counters, the served
-// configuration and the integration clients (one per shard). One per gateway, owned by shared_ptr; a room's
-// pending operations keep it alive.
+// configuration and the integration clients (one per shard). One per gateway, owned by
+// shared_ptr; a room's pending operations keep it alive.
 #pragma once
 
 #include "apigw/core/log.hpp"

@@ -318,9 +318,9 @@ asio::awaitable<result<T>> wait_out(send_state& st, Attempt attempt, std::size_t
 }
 
 // fetch_page: the next page, on the send's strand (read on the blocking pool unless the source
-// never blocks). A failure that may pass is waited out, asking
-// the source for the same page again (it keeps its position on failure), so a database restart
-// between two pages neither stops the send nor repeats anyone.
+// never blocks). A failure that may pass is waited out, asking the source for the same page again
+// (it keeps its position on failure), so a database restart between two pages neither stops the
+// send nor repeats anyone.
 asio::awaitable<result<std::vector<recipient>>> fetch_page(std::shared_ptr<send_state> st, recipient_source& source) {
   if (!source.may_block()) co_return source.next_page();  // in memory: no hop to the blocking pool
   co_return co_await wait_out<std::vector<recipient>>(

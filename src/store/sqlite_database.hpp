@@ -1,5 +1,6 @@
 // store/sqlite_database.hpp (private): the SQLite driver. One connection in WAL mode behind a
-// mutex, with a busy timeout, foreign keys on and a prepared-statement cache.
+// mutex, with a busy timeout, foreign keys on and a prepared-statement cache; checkpoints of the
+// write-ahead log run on a thread with a connection of its own (store/sqlite_checkpointer.hpp).
 #pragma once
 
 #include "store/database.hpp"
