@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -44,11 +45,15 @@ inline std::vector<char*> c_strings(std::vector<std::string>& strings) {
   return out;
 }
 
-// environment_strings: `env` as NAME=value strings.
+// environment_strings: `env` as NAME=value strings, plus TSAN_OPTIONS when this process has it
+// and `env` does not: under the tsan preset a child must read the same suppressions as the test
+// (Asio's ref_count_down false positive), or its report lands in the output the test parses.
 inline std::vector<std::string> environment_strings(const std::map<std::string, std::string>& env) {
   std::vector<std::string> out;
-  out.reserve(env.size());
+  out.reserve(env.size() + 1);
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  if (const char* tsan = std::getenv("TSAN_OPTIONS"); tsan != nullptr && !env.contains("TSAN_OPTIONS"))
+    out.push_back(std::string("TSAN_OPTIONS=") + tsan);
   return out;
 }
 

@@ -33,14 +33,14 @@ class dev_process {
                                     "--source-dir",   source != nullptr ? source : "."};
     argv_s.insert(argv_s.end(), extra.begin(), extra.end());
     auto argv = c_strings(argv_s);
-    std::string path_env = "PATH=/usr/bin:/bin";
-    char* envp[] = {path_env.data(), nullptr};
+    auto env_s = environment_strings({{"PATH", "/usr/bin:/bin"}});  // (and TSAN_OPTIONS under tsan)
+    auto envp = c_strings(env_s);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, (dir / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_addopen(&fa, 2, (dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), envp) != 0) pid_ = 0;
+    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), envp.data()) != 0) pid_ = 0;
     posix_spawn_file_actions_destroy(&fa);
   }
   ~dev_process() { stop(); }
