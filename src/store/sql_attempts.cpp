@@ -38,12 +38,7 @@ result<attempt_counts> sql_store::count_attempts_since(std::string_view ip, std:
 }
 
 result<std::size_t> sql_store::delete_attempts_older_than(clock::time_point cutoff) {
-  return with_connection(*db_, [&](connection& c) -> result<std::size_t> {
-    const param params[] = {unix_millis(cutoff)};
-    auto r = c.exec(sql::delete_attempts, params);
-    if (!r) return r.error();
-    return static_cast<std::size_t>(r->affected);
-  });
+  return delete_older_than(*db_, sql::delete_attempts, cutoff);
 }
 
 }  // namespace apigw::store::detail

@@ -2,6 +2,7 @@
 // running a transaction, and the argument checks and messages more than one slice uses.
 #pragma once
 
+#include "apigw/core/clock.hpp"
 #include "apigw/core/ids.hpp"
 #include "apigw/core/json.hpp"
 #include "apigw/store/error.hpp"
@@ -10,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -52,6 +54,17 @@ auto with_connection(database& db, F&& f) -> std::invoke_result_t<F, connection&
   auto lease = db.acquire();
   if (!lease) return lease.error();
   return std::forward<F>(f)(**lease);
+}
+
+// delete_older_than: runs `sql` (a DELETE taking the cutoff in unix milliseconds as $1) and
+// returns how many rows it removed. The pruning members of every slice are this.
+inline result<std::size_t> delete_older_than(database& db, std::string_view sql, clock::time_point cutoff) {
+  return with_connection(db, [&](connection& c) -> result<std::size_t> {
+    const param params[] = {unix_millis(cutoff)};
+    auto r = c.exec(sql, params);
+    if (!r) return r.error();
+    return static_cast<std::size_t>(r->affected);
+  });
 }
 
 // in_transaction: runs `f()` between begin and commit; rolls back when `f` or the commit fails.

@@ -347,12 +347,7 @@ result<std::vector<job_page>> sql_store::job_pages(job_id id) {
 }
 
 result<std::size_t> sql_store::delete_finished_jobs(clock::time_point cutoff) {
-  return with_connection(*db_, [&](connection& c) -> result<std::size_t> {
-    const param params[] = {unix_millis(cutoff)};
-    auto r = c.exec(sql_jobs::delete_finished, params);
-    if (!r) return r.error();
-    return static_cast<std::size_t>(r->affected);
-  });
+  return delete_older_than(*db_, sql_jobs::delete_finished, cutoff);
 }
 
 result<bool> sql_store::cancel_job(job_id id) {

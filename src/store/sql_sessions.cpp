@@ -111,12 +111,7 @@ result<std::size_t> sql_store::mark_gone(std::span<const std::string> connection
 }
 
 result<std::size_t> sql_store::delete_disconnected_older_than(clock::time_point cutoff) {
-  return with_connection(*db_, [&](connection& c) -> result<std::size_t> {
-    const param params[] = {unix_millis(cutoff)};
-    auto r = c.exec(sql::delete_disconnected, params);
-    if (!r) return r.error();
-    return static_cast<std::size_t>(r->affected);
-  });
+  return delete_older_than(*db_, sql::delete_disconnected, cutoff);
 }
 
 result<std::int64_t> sql_store::count(const session_query& q) {

@@ -43,12 +43,7 @@ result<std::int64_t> sql_store::count_tokens_since(user_id user, clock::time_poi
 }
 
 result<std::size_t> sql_store::delete_tokens_older_than(clock::time_point cutoff) {
-  return with_connection(*db_, [&](connection& c) -> result<std::size_t> {
-    const param params[] = {unix_millis(cutoff)};
-    auto r = c.exec(sql::delete_tokens, params);
-    if (!r) return r.error();
-    return static_cast<std::size_t>(r->affected);
-  });
+  return delete_older_than(*db_, sql::delete_tokens, cutoff);
 }
 
 }  // namespace apigw::store::detail
