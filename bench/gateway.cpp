@@ -16,10 +16,16 @@
 // post_concurrency=64 gateway_threads=2 gateway=PATH (default: the apigw-ws built alongside).
 // The last line is machine-readable:
 //   RESULT gateway conns=<N> kib_per_conn=<x> route_msgs_per_s=<y> direct_req_per_s=<d> route_share=<y/d>
-//          gw_cpu_us_per_msg=<c> post_per_s=<z>
+//          gw_cpu_us_per_msg=<c> post_per_s=<z> gw_sys_us_per_msg=<k> others_us_per_msg=<o>
+//          direct_us_per_req=<r> gw_us_for_half=<a>
 // (direct_req_per_s: the reference rate straight to the backend; route_share: the route rate over it;
-// gw_cpu_us_per_msg: the gateway's user + system CPU time over the route slices per message.)
+// gw_cpu_us_per_msg: the gateway's user + system CPU time over the route slices per message, and
+// gw_sys_us_per_msg the system part of it; others_us_per_msg: the load client's and the backend's
+// CPU time per routed message; direct_us_per_req: all three processes' per direct request;
+// gw_us_for_half: the gateway's CPU per message that would leave a route share of 0.5, see
+// route_costs.)
 #include "key_values.hpp"
+#include "processes.hpp"
 
 #include "apigw/net/http_client_pool.hpp"
 #include "apigw/net/http_server.hpp"
@@ -37,9 +43,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <algorithm>
 #include <atomic>
@@ -48,10 +51,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <functional>
-#include <iterator>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -68,6 +68,7 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using steady = std::chrono::steady_clock;
 using namespace apigw;
+using namespace apigw::bench;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 struct bench_config {
@@ -107,40 +108,42 @@ bench_config parse_args(int argc, char** argv) {
   return c;
 }
 
-// raise_open_files: 10,000 clients need more descriptors than the usual soft limit of 1,024;
-// the children (gateway, backend) inherit the raised limit.
-void raise_open_files() {
-  rlimit rl{};
-  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &rl);
-  }
-}
+// route_costs: where the CPU goes per message, in microseconds, and what that leaves the gateway.
+// A phase's rate is the cores it keeps busy over the CPU time the three processes spend per
+// message. For the route to reach half the direct rate with the cores it keeps busy, the three
+// together may spend `busy_route / (0.5 * direct rate)` per routed message; less what the load
+// client and the backend are measured to spend, that is the gateway's allowance
+// (`gw_us_for_half`), to set beside the kernel's part of the gateway's time (`gw_sys_us`, mostly
+// its two loopback sends and two receives) and beside the backend's whole cost per direct request
+// (an echo server on the same net code).
+struct route_costs {
+  double gw_us = 0;              // the gateway, user + system, per routed message
+  double gw_sys_us = 0;          // of which system
+  double others_us = 0;          // the load client and the backend per routed message
+  double direct_us = 0;          // all three per direct request (the gateway idle, the others busy)
+  double backend_direct_us = 0;  // of which the backend: an echo server's cost per request
+  double busy_route = 0;         // cores busy (all three processes) during the route slices
+  double busy_direct = 0;        // and during the direct slices
+  double gw_us_for_half = 0;
 
-// cpu_seconds: a process's user + system CPU time so far (/proc/PID/stat), or 0.
-double cpu_seconds(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/stat", pid));
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto close = stat.rfind(')');  // the command name may hold spaces
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(stat.substr(close + 2));
-  std::string skip;
-  for (int i = 3; i < 14; ++i) fields >> skip;  // state .. cmajflt: fields 3 to 13
-  unsigned long long utime = 0;
-  unsigned long long stime = 0;
-  fields >> utime >> stime;
-  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-// rss_kib: a process's resident set (VmRSS) in KiB, or -1.
-long rss_kib(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/status", pid));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+  static route_costs of(const cpu_sample& route, std::uint64_t replies, steady::duration route_time,
+                        const cpu_sample& direct, std::uint64_t requests, steady::duration direct_time) {
+    route_costs c;
+    const auto secs = [](steady::duration d) { return std::max(1e-9, std::chrono::duration<double>(d).count()); };
+    c.busy_route = route.total() / secs(route_time);
+    c.busy_direct = direct.total() / secs(direct_time);
+    if (replies == 0 || requests == 0) return c;
+    const auto per = [](double seconds, std::uint64_t n) { return seconds * 1e6 / static_cast<double>(n); };
+    c.gw_us = per(route.gateway.total(), replies);
+    c.gw_sys_us = per(route.gateway.sys, replies);
+    c.others_us = per(route.backend.total() + route.client.total(), replies);
+    c.direct_us = per(direct.total(), requests);
+    c.backend_direct_us = per(direct.backend.total(), requests);
+    const double direct_rate = static_cast<double>(requests) / secs(direct_time);
+    c.gw_us_for_half = c.busy_route / (0.5 * direct_rate) * 1e6 - c.others_us;
+    return c;
   }
-  return -1;
-}
+};
 
 std::uint16_t free_port() {
   asio::io_context io;
@@ -176,19 +179,6 @@ std::uint16_t free_port() {
   ::close(fd);
   io.run();
   std::_Exit(0);
-}
-
-pid_t spawn(const std::vector<std::string>& args) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::fprintf(stderr, "cannot run %s\n", argv[0]);
-    std::_Exit(127);
-  }
-  return pid;
 }
 
 // The gateway's configuration: one API, stage "bench", all three routes to the backend, $default
@@ -353,17 +343,6 @@ asio::awaitable<void> poster(load_state& st, net::http_client_pool& pool, std::s
   ++done;
 }
 
-// wait_for: polls `ready` every 10 ms until it holds or `limit` passes; false on timeout.
-template <class Pred>
-bool wait_for(Pred ready, std::chrono::seconds limit) {
-  const auto end = steady::now() + limit;
-  while (!ready()) {
-    if (steady::now() > end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
-
 bool wait_listening(std::uint16_t port) {
   return wait_for(
       [port] {
@@ -379,31 +358,6 @@ bool wait_listening(std::uint16_t port) {
 double per_second(double n, steady::duration d) {
   return n / std::max(1e-9, std::chrono::duration<double>(d).count());
 }
-
-// children: the gateway and backend processes, stopped (gateway first, so its $disconnect calls
-// reach the backend) by stop() or at the latest on destruction.
-struct children {
-  pid_t backend = -1;
-  pid_t gateway = -1;
-  children() = default;
-  children(const children&) = delete;
-  children& operator=(const children&) = delete;
-  ~children() { stop(); }
-  void stop() {
-    for (pid_t& p : {std::ref(gateway), std::ref(backend)}) {
-      if (p <= 0) continue;
-      ::kill(p, SIGTERM);
-      int status = 0;
-      for (int i = 0; i < 300 && ::waitpid(p, &status, WNOHANG) == 0; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (::waitpid(p, &status, WNOHANG) == 0) {
-        ::kill(p, SIGKILL);
-        ::waitpid(p, &status, 0);
-      }
-      p = -1;
-    }
-  }
-};
 
 int fail(const std::string& what) {
   std::fprintf(stderr, "apigw-bench-gateway: %s\n", what.c_str());
@@ -511,11 +465,12 @@ int main(int argc, char** argv) {
 
   // 2. The two-way route and the same load straight to the backend, in alternating slices
   //    (`rounds` of each, `seconds` in all per side), so that a change in the machine's load hits
-  //    both sides alike. The gateway's CPU time over the route slices, per message, is the figure
-  //    that noise moves least.
+  //    both sides alike. The CPU time of all three processes is read around every slice: the
+  //    gateway's per message is the figure that noise moves least, and the others' give the
+  //    gateway's allowance for a route share of 0.5 (see route_costs).
   double route_per_s = 0;
   double direct_per_s = 0;
-  double gw_us_per_msg = 0;
+  route_costs costs;
   if (error.empty()) {
     const auto slice =
         std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(cfg.seconds) / cfg.rounds);
@@ -523,33 +478,36 @@ int main(int argc, char** argv) {
     std::uint64_t direct_count = 0;
     steady::duration route_time{};
     steady::duration direct_time{};
-    double gw_cpu_s = 0;
+    cpu_sample route_cpu;
+    cpu_sample direct_cpu;
     for (std::size_t round = 0; error.empty() && round < cfg.rounds; ++round) {
       std::atomic<std::size_t> done{0};
       st.replies = 0;
-      const double cpu0 = cpu_seconds(kids.gateway);
+      const auto cpu0 = cpu_sample::of(kids.gateway, kids.backend);
       const auto t0 = steady::now();
       for (std::size_t i = 0; i < cfg.route_clients; ++i)
         asio::co_spawn(io, router(st, cfg.window, t0 + slice, done), asio::detached);
       if (!wait_for([&] { return done.load() == cfg.route_clients; }, std::chrono::seconds(cfg.seconds + 60)))
         error = "the route phase did not finish";
       route_time += steady::now() - t0;
-      gw_cpu_s += cpu_seconds(kids.gateway) - cpu0;
+      route_cpu += cpu_sample::of(kids.gateway, kids.backend) - cpu0;
       replies += st.replies.load();
 
       std::atomic<std::size_t> ddone{0};
       std::atomic<std::uint64_t> dcount{0};
+      const auto dcpu0 = cpu_sample::of(kids.gateway, kids.backend);
       const auto d0 = steady::now();
       const std::size_t loops = cfg.route_clients * cfg.window;
       for (std::size_t i = 0; i < loops; ++i)
         asio::co_spawn(io, direct(pool, backend_port, d0 + slice, dcount, ddone), asio::detached);
       wait_for([&] { return ddone.load() == loops; }, std::chrono::seconds(cfg.seconds + 60));
       direct_time += steady::now() - d0;
+      direct_cpu += cpu_sample::of(kids.gateway, kids.backend) - dcpu0;
       direct_count += dcount.load();
     }
     route_per_s = per_second(static_cast<double>(replies), route_time);
     direct_per_s = per_second(static_cast<double>(direct_count), direct_time);
-    gw_us_per_msg = replies > 0 ? gw_cpu_s * 1e6 / static_cast<double>(replies) : 0.0;
+    costs = route_costs::of(route_cpu, replies, route_time, direct_cpu, direct_count, direct_time);
   }
 
   // 3. @connections posts, until every posted frame arrived.
@@ -581,7 +539,13 @@ int main(int argc, char** argv) {
   std::printf(
       "two-way route: %.0f msg/s through the gateway vs %.0f req/s straight to the backend (%.2f of it), "
       "%zu clients x %zu in flight, %zu alternating rounds; the gateway spent %.1f us of CPU per message\n",
-      route_per_s, direct_per_s, route_share, cfg.route_clients, cfg.window, cfg.rounds, gw_us_per_msg);
+      route_per_s, direct_per_s, route_share, cfg.route_clients, cfg.window, cfg.rounds, costs.gw_us);
+  std::printf(
+      "CPU per message: route: gateway %.1f us (%.1f in the kernel), load client and backend %.1f us, %.2f "
+      "cores busy; direct: all three %.1f us (the backend %.1f), %.2f cores busy; a route share of "
+      "0.5 would leave the gateway %.1f us per message\n",
+      costs.gw_us, costs.gw_sys_us, costs.others_us, costs.busy_route, costs.direct_us, costs.backend_direct_us,
+      costs.busy_direct, costs.gw_us_for_half);
   std::printf("@connections: %.0f posts/s delivered (%llu of %zu), %zu concurrent callers\n", post_per_s,
               static_cast<unsigned long long>(st.posts_received.load()), cfg.posts, cfg.post_concurrency);
   if (!error.empty()) {
@@ -590,8 +554,10 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "RESULT gateway conns=%zu kib_per_conn=%.2f route_msgs_per_s=%.0f direct_req_per_s=%.0f route_share=%.3f "
-      "gw_cpu_us_per_msg=%.1f post_per_s=%.0f\n",
-      st.opened.load(), kib_per_conn, route_per_s, direct_per_s, route_share, gw_us_per_msg, post_per_s);
+      "gw_cpu_us_per_msg=%.1f post_per_s=%.0f gw_sys_us_per_msg=%.1f others_us_per_msg=%.1f direct_us_per_req=%.1f "
+      "gw_us_for_half=%.1f\n",
+      st.opened.load(), kib_per_conn, route_per_s, direct_per_s, route_share, costs.gw_us, post_per_s, costs.gw_sys_us,
+      costs.others_us, costs.direct_us, costs.gw_us_for_half);
   std::fflush(stdout);
 
   // Stop the gateway first (it sends every $disconnect, and the clients' reads end), then let the
