@@ -1,6 +1,7 @@
-// The sources of the credentials provider that run a process or call HTTP: credential_process,
-// STS (AssumeRole, AssumeRoleWithWebIdentity), the container endpoint and EC2 instance metadata,
-// plus the environment; and the wire helpers they share (form encoding, STS's XML, AWS times).
+// The sources of the credentials provider that call HTTP: STS (AssumeRole,
+// AssumeRoleWithWebIdentity), the container endpoint and EC2 instance metadata, plus the
+// environment; and the wire helpers they share with SSO (credentials_sso.cpp): form encoding, one
+// HTTP call on the calling thread, STS's XML, AWS times.
 #include "mgmt/credentials_sources.hpp"
 
 #include "apigw/core/json.hpp"
@@ -9,15 +10,11 @@
 #include "apigw/sigv4/error.hpp"
 #include "apigw/sigv4/signer.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <openssl/sha.h>
-#include <unistd.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <array>
@@ -43,6 +40,11 @@ using detail::cut;
 using detail::env_is_set;
 using detail::env_of;
 using detail::fetch_failed;
+using detail::form_encode;
+using detail::http_call;
+using detail::http_settings;
+using detail::join_url;
+using detail::make_request;
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -51,20 +53,6 @@ std::string lower(std::string_view s) {
 }
 
 // ---- Small wire helpers ----
-
-// form_encode: application/x-www-form-urlencoded as botocore's query serializer writes it (every
-// byte but unreserved ones percent-encoded).
-std::string form_encode(std::string_view s) {
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-      out.push_back(static_cast<char>(ch));
-    } else {
-      out += fmt::format("%{:02X}", ch);
-    }
-  }
-  return out;
-}
 
 // xml_text: the text of the first <tag>...</tag> in `xml`, entities decoded. STS answers are small
 // and flat enough that this is all the XML reading they need.
@@ -101,25 +89,21 @@ std::optional<std::string> xml_text(std::string_view xml, std::string_view tag) 
 
 }  // namespace
 
-std::string detail::cut(std::string_view s, std::size_t n) {
-  std::string out(s.substr(0, n));
-  for (char& ch : out) {
-    if (static_cast<unsigned char>(ch) < 0x20) ch = ' ';
+// ---- Wire helpers shared with credentials_sso.cpp ----
+
+std::string detail::form_encode(std::string_view s) {
+  std::string out;
+  for (unsigned char ch : s) {
+    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+      out.push_back(static_cast<char>(ch));
+    } else {
+      out += fmt::format("%{:02X}", ch);
+    }
   }
-  if (s.size() > n) out += "...";
   return out;
 }
 
-namespace {
-
-// ---- HTTP: one request on a private io_context, run on the calling thread ----
-
-struct http_settings {
-  std::chrono::milliseconds timeout;
-  const std::string* extra_ca_pem;
-};
-
-result<net::http_response> http_call(net::http_request req, const http_settings& s) {
+result<net::http_response> detail::http_call(net::http_request req, const http_settings& s) {
   asio::io_context io;
   net::client_pool_options po;
   po.max_connections_per_origin = 1;
@@ -129,24 +113,23 @@ result<net::http_response> http_call(net::http_request req, const http_settings&
   po.timeouts.queue = s.timeout;
   if (s.extra_ca_pem != nullptr) po.extra_ca_pem = *s.extra_ca_pem;
   net::http_client_pool pool(io.get_executor(), po);
-  std::optional<result<net::http_response>> out;
+  result<net::http_response> out = fetch_failed("the HTTP request did not complete");
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
         try {
           out = co_await pool.request(std::move(req), net::request_options{.timeout = s.timeout});
         } catch (const std::exception& e) {
-          out = result<net::http_response>(fetch_failed(e.what()));
+          out = fetch_failed(e.what());
         }
         pool.close();
       },
       asio::detached);
   io.run();
-  if (!out) return fetch_failed("the HTTP request did not complete");
-  return std::move(*out);
+  return out;
 }
 
-result<net::http_request> make_request(std::string_view method, std::string_view url_text) {
+result<net::http_request> detail::make_request(std::string_view method, std::string_view url_text) {
   auto u = net::parse_url(url_text);
   if (!u) return u.error();
   net::http_request req;
@@ -158,13 +141,19 @@ result<net::http_request> make_request(std::string_view method, std::string_view
   return req;
 }
 
-// join_url: `base` + `path` with exactly one '/' between them (botocore's _construct_url).
-std::string join_url(std::string_view base, std::string_view path) {
+std::string detail::join_url(std::string_view base, std::string_view path) {
   if (!base.empty() && base.back() == '/') return fmt::format("{}{}", base, path);
   return fmt::format("{}/{}", base, path);
 }
 
-}  // namespace
+std::string detail::cut(std::string_view s, std::size_t n) {
+  std::string out(s.substr(0, n));
+  for (char& ch : out) {
+    if (static_cast<unsigned char>(ch) < 0x20) ch = ' ';
+  }
+  if (s.size() > n) out += "...";
+  return out;
+}
 
 // ---- Credentials documents (container, IMDS, credential_process) ----
 
@@ -546,267 +535,6 @@ result<std::optional<resolved_credentials>> credential_sources::environment_cred
     return fetch_failed("environment: AWS_CREDENTIAL_EXPIRATION is no longer set");
   }
   return std::optional<resolved_credentials>{std::move(r)};
-}
-
-// ---- SSO (IAM Identity Center) ----
-
-namespace {
-
-// python_json_string: `s` as Python's json.dumps writes a str (ensure_ascii: every character
-// outside ASCII as \uXXXX, UTF-16 surrogate pairs above U+FFFF), so a token file this provider
-// rewrites is byte for byte what botocore would have written.
-std::string python_json_string(std::string_view s) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto ch = static_cast<unsigned char>(s[i]);
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        continue;
-      case '\\':
-        out += "\\\\";
-        continue;
-      case '\n':
-        out += "\\n";
-        continue;
-      case '\r':
-        out += "\\r";
-        continue;
-      case '\t':
-        out += "\\t";
-        continue;
-      case '\b':
-        out += "\\b";
-        continue;
-      case '\f':
-        out += "\\f";
-        continue;
-      default:
-        break;
-    }
-    if (ch < 0x20) {
-      out += fmt::format("\\u{:04x}", ch);
-      continue;
-    }
-    if (ch < 0x80) {
-      out.push_back(static_cast<char>(ch));
-      continue;
-    }
-    // UTF-8 sequence (the JSON reader already validated it).
-    std::size_t len = ch >= 0xF0 ? 4 : ch >= 0xE0 ? 3 : 2;
-    std::uint32_t cp = ch & (len == 4 ? 0x07 : len == 3 ? 0x0F : 0x1F);
-    for (std::size_t k = 1; k < len && i + k < s.size(); ++k)
-      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-    i += len - 1;
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      out += fmt::format("\\u{:04x}\\u{:04x}", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
-    } else {
-      out += fmt::format("\\u{:04x}", cp);
-    }
-  }
-  out += '"';
-  return out;
-}
-
-// utc_seconds: "2026-12-06T05:00:00Z" (botocore's _serialize_utc_timestamp: whole seconds).
-std::string utc_seconds(clock::time_point t) {
-  const auto secs = std::chrono::floor<std::chrono::seconds>(t);
-  const auto day = std::chrono::floor<std::chrono::days>(secs);
-  const std::chrono::year_month_day ymd{day};
-  const std::chrono::hh_mm_ss hms{secs - day};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
-                     hms.minutes().count(), hms.seconds().count());
-}
-
-// The SSO token's refresh window (botocore's SSOTokenProvider._REFRESH_WINDOW).
-constexpr std::chrono::seconds k_sso_token_refresh_window{15 * 60};
-
-}  // namespace
-
-// refresh_sso_token: botocore's SSOTokenProvider._refresh_access_token for a token of an
-// sso_session profile within the refresh window: SSO OIDC CreateToken (grant_type
-// refresh_token) at AWS_ENDPOINT_URL_SSO_OIDC, AWS_ENDPOINT_URL, else
-// https://oidc.{sso_region}.amazonaws.com, and the new token written back to `file` as botocore
-// writes it (same keys, order and format, mode 0600 for a new file). nullopt when the token cannot
-// be refreshed (a key missing, the registration expired, the service refusing): the caller keeps the
-// cached token. A transport failure is an error, as botocore raises anything but a ClientError.
-result<std::optional<std::pair<std::string, clock::time_point>>> credential_sources::refresh_sso_token(
-    const sso_config& c, const json::object& token, const std::filesystem::path& file, const std::string& source) {
-  using refreshed = std::optional<std::pair<std::string, clock::time_point>>;
-  const auto note = [&](const std::string& why) {
-    if (opts.log) opts.log(fmt::format("{}: the SSO token is not refreshed: {}", source, why));
-  };
-  std::vector<std::string> missing;
-  for (const char* key : {"refreshToken", "clientId", "clientSecret", "registrationExpiresAt"}) {
-    if (!token.contains(key)) missing.emplace_back(key);
-  }
-  if (!missing.empty()) {
-    std::string list;
-    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-    note(fmt::format("missing keys: {}", list));
-    return refreshed{};
-  }
-  auto client_id = get_string(token, "clientId");
-  auto client_secret = get_string(token, "clientSecret");
-  auto refresh_token = get_string(token, "refreshToken");
-  auto registration = get_string(token, "registrationExpiresAt");
-  if (!client_id || !client_secret || !refresh_token || !registration) {
-    note("clientId, clientSecret, refreshToken and registrationExpiresAt must be strings");
-    return refreshed{};
-  }
-  const auto registration_expiry = parse_aws_time(*registration);
-  if (!registration_expiry) {
-    return fetch_failed(
-        fmt::format("{}: registrationExpiresAt \"{}\" in {} is not a time", source, cut(*registration), file.string()));
-  }
-  if (*registration_expiry <= clk.now()) {
-    note(fmt::format("the client registration expired at {}", *registration));
-    return refreshed{};
-  }
-  const std::string endpoint =
-      env_of(opts.chain, "AWS_ENDPOINT_URL_SSO_OIDC")
-          .value_or(
-              env_of(opts.chain, "AWS_ENDPOINT_URL").value_or(fmt::format("https://oidc.{}.amazonaws.com", c.region)));
-  auto req = make_request("POST", join_url(endpoint, "token"));
-  if (!req) return fetch_failed(fmt::format("{}: SSO OIDC endpoint {}: {}", source, endpoint, req.error().message));
-  req->headers.push_back({"Content-Type", "application/json"});
-  req->body = json::serialize(json::object{{"clientId", *client_id},
-                                           {"clientSecret", *client_secret},
-                                           {"grantType", "refresh_token"},
-                                           {"refreshToken", *refresh_token}});
-  const auto now = clk.now();
-  auto resp = http_call(std::move(*req), {opts.sts_timeout, &opts.extra_ca_pem});
-  if (!resp) {
-    return fetch_failed(fmt::format("{}: SSO OIDC CreateToken at {}: {}", source, endpoint, resp.error().message));
-  }
-  if (resp->status != 200) {
-    note(fmt::format("SSO OIDC CreateToken at {} answered HTTP {}: {}", endpoint, resp->status, cut(resp->body)));
-    return refreshed{};
-  }
-  auto answer = parse_json_object(resp->body);
-  std::optional<std::string_view> access;
-  std::optional<std::int64_t> expires_in;
-  if (answer) {
-    access = get_string(*answer, "accessToken");
-    expires_in = get_int(*answer, "expiresIn");
-  }
-  if (!access || !expires_in) {
-    return fetch_failed(fmt::format("{}: SSO OIDC CreateToken answered without accessToken and expiresIn: {}", source,
-                                    cut(resp->body)));
-  }
-  const auto expires_at = now + std::chrono::seconds{*expires_in};
-  // botocore's new token dict, in its order; refreshToken only when the answer has one.
-  std::vector<std::pair<std::string, std::string>> fields{{"startUrl", python_json_string(c.start_url)},
-                                                          {"region", python_json_string(c.region)},
-                                                          {"accessToken", python_json_string(*access)},
-                                                          {"expiresAt", python_json_string(utc_seconds(expires_at))},
-                                                          {"clientId", python_json_string(*client_id)},
-                                                          {"clientSecret", python_json_string(*client_secret)},
-                                                          {"registrationExpiresAt", python_json_string(*registration)}};
-  if (auto rotated = get_string(*answer, "refreshToken"))
-    fields.emplace_back("refreshToken", python_json_string(*rotated));
-  std::string text = "{";
-  for (const auto& [k, v] : fields)
-    text += fmt::format("{}{}: {}", text.size() > 1 ? ", " : "", python_json_string(k), v);
-  text += "}";
-  // As botocore's JSONFileCache: open for writing (created 0600), truncate, write.
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-  bool written = fd >= 0 && ::ftruncate(fd, 0) == 0;
-  for (std::size_t done = 0; written && done < text.size();) {
-    const auto n = ::write(fd, text.data() + done, text.size() - done);
-    if (n <= 0)
-      written = false;
-    else
-      done += static_cast<std::size_t>(n);
-  }
-  if (fd >= 0) ::close(fd);
-  if (!written) {
-    // The new token is still good for this process; the next run refreshes again.
-    if (opts.log)
-      opts.log(fmt::format("{}: the refreshed SSO token could not be written to {}", source, file.string()));
-  }
-  if (opts.log) opts.log(fmt::format("{}: SSO token refreshed through {}", source, endpoint));
-  return refreshed{std::pair{std::string(*access), expires_at}};
-}
-
-result<resolved_credentials> credential_sources::fetch_sso(const sso_config& c) {
-  const std::string source =
-      fmt::format("SSO {} account {} role {}", c.session_name ? "session " + *c.session_name : c.start_url,
-                  c.account_id, c.role_name);
-  // The token cache file is named by the SHA-1 of the session name (or, for legacy profiles, the
-  // start URL), as botocore's SSOTokenLoader and the AWS CLI's `aws sso login` write it.
-  const std::string key = c.session_name.value_or(c.start_url);
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  ::SHA1(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
-  std::string hex;
-  for (unsigned char b : digest) hex += fmt::format("{:02x}", b);
-  const auto file = opts.chain.home / ".aws" / "sso" / "cache" / (hex + ".json");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    return fetch_failed(fmt::format("{}: no cached token {} (run `aws sso login`)", source, file.string()));
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  in.close();
-  auto doc = parse_json_object(ss.str());
-  if (!doc) return fetch_failed(fmt::format("{}: {} is not a JSON object", source, file.string()));
-  auto cached = get_string(*doc, "accessToken");
-  auto expires = get_string(*doc, "expiresAt");
-  if (!cached || !expires) {
-    return fetch_failed(fmt::format("{}: {} has no accessToken and expiresAt", source, file.string()));
-  }
-  std::string token(*cached);
-  auto expiry = parse_aws_time(*expires);
-  if (!expiry)
-    return fetch_failed(fmt::format("{}: expiresAt \"{}\" in {} is not a time", source, cut(*expires), file.string()));
-  // sso_session profiles refresh the token within botocore's window (SSOTokenProvider); legacy
-  // profiles never do (botocore reads their token as it is).
-  if (c.session_name && *expiry - clk.now() < k_sso_token_refresh_window) {
-    auto fresh = refresh_sso_token(c, *doc, file, source);
-    if (!fresh) return fresh.error();
-    if (*fresh) {
-      token = std::move((*fresh)->first);
-      expiry = (*fresh)->second;
-    }
-  }
-  if (*expiry <= clk.now()) {
-    return fetch_failed(fmt::format("{}: the SSO token in {} has expired{} (run `aws sso login`)", source,
-                                    file.string(), c.session_name ? " and could not be refreshed" : ""));
-  }
-  const std::string endpoint =
-      env_of(opts.chain, "AWS_ENDPOINT_URL_SSO")
-          .value_or(env_of(opts.chain, "AWS_ENDPOINT_URL")
-                        .value_or(fmt::format("https://portal.sso.{}.amazonaws.com", c.region)));
-  auto req = make_request("GET", join_url(endpoint, fmt::format("federation/credentials?account_id={}&role_name={}",
-                                                                form_encode(c.account_id), form_encode(c.role_name))));
-  if (!req) return fetch_failed(fmt::format("{}: {}", source, req.error().message));
-  req->headers.push_back({"x-amz-sso_bearer_token", token});
-  auto resp = http_call(std::move(*req), {opts.sts_timeout, &opts.extra_ca_pem});
-  if (!resp) return fetch_failed(fmt::format("{}: {}", source, resp.error().message));
-  if (resp->status != 200) return fetch_failed(fmt::format("{}: HTTP {}: {}", source, resp->status, cut(resp->body)));
-  auto answer = parse_json_object(resp->body);
-  const json::object* rc = nullptr;
-  if (answer) {
-    if (auto it = answer->find("roleCredentials"); it != answer->end() && it->value().is_object()) {
-      rc = &it->value().get_object();
-    }
-  }
-  if (rc == nullptr) return fetch_failed(fmt::format("{}: the answer has no roleCredentials", source));
-  auto id = get_string(*rc, "accessKeyId");
-  auto secret = get_string(*rc, "secretAccessKey");
-  auto session = get_string(*rc, "sessionToken");
-  auto ms = get_int(*rc, "expiration");
-  if (!id || !secret || !session || !ms) {
-    return fetch_failed(fmt::format("{}: incomplete roleCredentials", source));
-  }
-  resolved_credentials r;
-  r.creds = {std::string(*id), std::string(*secret), std::string(*session)};
-  r.expiry = from_unix_millis(*ms);
-  r.kind = credential_kind::sso;
-  r.source = source;
-  return r;
 }
 
 }  // namespace detail

@@ -1,13 +1,15 @@
 // src/mgmt/credentials_sources.hpp (internal): the sources of mgmt::credentials_provider that need
-// a process or HTTP — credential_process (credentials_process.cpp), STS AssumeRole and
-// AssumeRoleWithWebIdentity, the container endpoint, EC2 instance metadata — and the environment
-// (credentials_sources.cpp). credentials_provider.cpp chains them in botocore's order, caches the
-// answer and refreshes it.
+// a process or HTTP — credential_process (credentials_process.cpp); STS AssumeRole and
+// AssumeRoleWithWebIdentity, the container endpoint, EC2 instance metadata and the environment
+// (credentials_sources.cpp); IAM Identity Center (credentials_sso.cpp).
+// credentials_provider.cpp chains them in botocore's order, caches the answer and refreshes it.
 #pragma once
 
 #include "apigw/core/json.hpp"
 #include "apigw/mgmt/credentials_provider.hpp"
+#include "apigw/net/http_message.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -25,6 +27,22 @@ bool env_is_set(const sigv4::chain_options& c, const std::string& name);
 failure fetch_failed(std::string message);
 // cut: at most `n` characters of `s` for a message, control characters shown as spaces.
 std::string cut(std::string_view s, std::size_t n = 200);
+
+// form_encode: application/x-www-form-urlencoded as botocore's query serializer writes it (every
+// byte but unreserved ones percent-encoded).
+std::string form_encode(std::string_view s);
+
+// http_call: one request on a private io_context, run on the calling thread, every step bounded
+// by `timeout`; https:// trusts the system store plus `extra_ca_pem` (when not null).
+struct http_settings {
+  std::chrono::milliseconds timeout;
+  const std::string* extra_ca_pem;
+};
+result<net::http_response> http_call(net::http_request req, const http_settings& s);
+// make_request: a request for `method` and `url_text` with its Host header.
+result<net::http_request> make_request(std::string_view method, std::string_view url_text);
+// join_url: `base` + `path` with exactly one '/' between them (botocore's _construct_url).
+std::string join_url(std::string_view base, std::string_view path);
 
 // credentials_from_json: AccessKeyId, SecretAccessKey, `token_key` and Expiration (required when
 // `expiry_required`) of a container, IMDS or credential_process document.
