@@ -25,6 +25,7 @@
 #include "support/child_process.hpp"
 #include "support/fake_aws.hpp"
 #include "support/io_runner.hpp"
+#include "support/temp_dir.hpp"
 #include "support/ws_client.hpp"
 
 #include <fmt/format.h>
@@ -95,17 +96,12 @@ void PrintTo(const a_case& c, std::ostream* os) {
 class readme_backend : public ::testing::TestWithParam<a_case> {
  protected:
   void SetUp() override {
-    std::string templ = (fs::temp_directory_path() / "apigw_readme_creds_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
     fs::create_directories(dir_ / "web");  // the README's static_root, relative to the working directory
     backend_port_ = free_port();
   }
   void TearDown() override {
     backend_.reset();
     gateway_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   // keys: every key a provider of this test hands out, as the gateway's config lists them.
@@ -228,7 +224,8 @@ class readme_backend : public ::testing::TestWithParam<a_case> {
   }
 
   testing::fake_aws aws_{system_clock_source::instance()};
-  fs::path dir_;
+  apigw::testing::temp_dir tmp_{"apigw_readme_creds_"};
+  const fs::path dir_ = tmp_.path();
   std::uint16_t backend_port_ = 0;
   std::uint16_t gateway_port_ = 0;
   std::unique_ptr<testing::background_process> gateway_;

@@ -5,6 +5,7 @@
 #include "support/backdate.hpp"
 #include "support/child_process.hpp"
 #include "support/connections_server.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -24,14 +25,10 @@ using testing::run_result;
 class cli_admin_test : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "apigw-cli-admin-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
     db_ = (dir_ / "apigw.sqlite3").string();
     env_ = {{"HOME", dir_.string()}, {"PATH", "/usr/bin:/bin"}, {"AWS_EC2_METADATA_DISABLED", "true"}};
     ASSERT_EQ(run({"migrate"}).exit_code, 0);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // run: apigw-ws --db <db> args..., with env_ as the whole environment and stdin from /dev/null.
   run_result run(std::vector<std::string> args) {
@@ -46,7 +43,8 @@ class cli_admin_test : public ::testing::Test {
     return st ? std::move(*st) : nullptr;
   }
 
-  fs::path dir_;
+  apigw::testing::temp_dir tmp_{"apigw-cli-admin-"};
+  const fs::path dir_ = tmp_.path();
   std::string db_;
   std::map<std::string, std::string> env_;
 };

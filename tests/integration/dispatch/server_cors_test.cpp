@@ -8,6 +8,7 @@
 #include "apigw/net/http_client_pool.hpp"
 #include "apigw/store/session_store.hpp"
 #include "support/io_runner.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -23,9 +24,6 @@ constexpr std::string_view k_app = "http://127.0.0.1:5173";
 class server_cors_test : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "apigw-cors-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
     auto opened = store::open_store((dir_ / "db.sqlite3").string(), clock_);
     ASSERT_TRUE(opened);
     store_ = std::move(*opened);
@@ -39,8 +37,6 @@ class server_cors_test : public ::testing::Test {
     server_.reset();
     app_.reset();
     auth_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
   }
 
   // start: a server with these CORS and cookie settings; its start() result.
@@ -75,7 +71,8 @@ class server_cors_test : public ::testing::Test {
     return std::string{net::find_header(r.headers, name).value_or("")};
   }
 
-  std::filesystem::path dir_;
+  apigw::testing::temp_dir tmp_{"apigw-cors-"};
+  const std::filesystem::path dir_ = tmp_.path();
   manual_clock clock_;
   std::unique_ptr<store::session_store> store_;
   std::unique_ptr<dispatch::recording_delivery> out_;

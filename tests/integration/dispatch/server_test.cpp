@@ -6,6 +6,7 @@
 #include "apigw/net/http_client_pool.hpp"
 #include "apigw/store/session_store.hpp"
 #include "support/io_runner.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -25,21 +26,7 @@ std::string cid(int n) {
   return "s" + std::string(14 - std::to_string(n).size(), '0') + std::to_string(n) + "=";
 }
 
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "apigw-server-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using apigw::testing::temp_dir;
 
 class server_test : public ::testing::Test {
  protected:
@@ -104,7 +91,7 @@ class server_test : public ::testing::Test {
     return send(req.method, req.path + (req.query.empty() ? "" : "?" + req.query), req.headers, req.body);
   }
 
-  temp_dir dir_;
+  temp_dir dir_{"apigw-server-"};
   manual_clock clock_;
   std::unique_ptr<store::session_store> store_;
   std::unique_ptr<dispatch::builtin_authenticator> auth_;

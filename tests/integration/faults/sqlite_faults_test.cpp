@@ -3,6 +3,7 @@
 // gone sessions waits the lock out, or, when it lasts, reports a clear unavailable error while the
 // report keeps every gone id. The other writer's work is never lost either.
 #include "faults_support.hpp"
+#include "support/temp_dir.hpp"
 
 #include <sqlite3.h>
 #include <unistd.h>
@@ -55,9 +56,6 @@ class hooked_gone_sink final : public mgmt::gone_sink {
 class sqlite_faults : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "apigw-faults-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
     path_ = (dir_ / "apigw.db").string();
     store::store_options o;
     o.busy_timeout = 100ms;
@@ -69,11 +67,7 @@ class sqlite_faults : public ::testing::Test {
     for (std::size_t i = 0; i < k_sessions; i += k_gone_every) posts_.script(cid(i), {testing::reply{410}});
     clock_.advance(10min);  // every session is past its connect window: a 410 means gone
   }
-  void TearDown() override {
-    store_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
+  void TearDown() override { store_.reset(); }
 
   result<mgmt::delivery_report> broadcast(hooked_gone_sink& sink, mgmt::source_retry_policy retry) {
     hooked_source source(*store_, 300);
@@ -86,7 +80,8 @@ class sqlite_faults : public ::testing::Test {
   std::int64_t connected() { return store_->count(store::session_query{}.connected_only()).value(); }
 
   manual_clock clock_;
-  std::filesystem::path dir_;
+  apigw::testing::temp_dir tmp_{"apigw-faults-"};
+  const std::filesystem::path dir_ = tmp_.path();
   std::string path_;
   std::unique_ptr<store::session_store> store_;
   testing::connections_server posts_;

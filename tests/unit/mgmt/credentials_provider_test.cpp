@@ -19,6 +19,7 @@
 #include "support/child_process.hpp"
 #include "support/fake_aws.hpp"
 #include "support/io_runner.hpp"
+#include "support/temp_dir.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -73,9 +74,6 @@ std::ostream& operator<<(std::ostream& os, const outcome& o) {
 class credentials_provider_test : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string templ = (fs::temp_directory_path() / "apigw_creds_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(templ.data()), nullptr);
-    home_ = templ;
     fs::create_directories(home_ / ".aws");
     env_ = {
         {"HOME", home_.string()},
@@ -86,10 +84,6 @@ class credentials_provider_test : public ::testing::Test {
         {"AWS_ENDPOINT_URL_STS", aws_.url()},
         {"AWS_DEFAULT_REGION", "eu-west-1"},
     };
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(home_, ec);
   }
 
   void write(const fs::path& p, const std::string& text) {
@@ -187,7 +181,8 @@ class credentials_provider_test : public ::testing::Test {
 
   manual_clock clock_{whole_seconds(std::chrono::system_clock::now())};
   fake_aws aws_{clock_};
-  fs::path home_;
+  apigw::testing::temp_dir tmp_{"apigw_creds_"};
+  const fs::path home_ = tmp_.path();
   std::map<std::string, std::string> env_;
   std::string skip_;
   std::mutex log_mu_;

@@ -1,6 +1,7 @@
 // Tests of the server's pure helpers: static file resolution (no escape from the root) and
 // content types.
 #include "apigw/server/server.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,17 +14,14 @@ namespace {
 class static_files : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "apigw-static-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
     std::filesystem::create_directories(dir_ / "root" / "js");
     std::ofstream(dir_ / "root" / "index.html") << "x";
     std::ofstream(dir_ / "root" / "js" / "app.js") << "x";
     std::ofstream(dir_ / "outside.txt") << "x";
     std::filesystem::create_symlink(dir_ / "outside.txt", dir_ / "root" / "link.txt");
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
+  apigw::testing::temp_dir tmp_{"apigw-static-"};
+  const std::filesystem::path dir_ = tmp_.path();
 };
 
 TEST_F(static_files, resolves_only_files_under_the_root) {
