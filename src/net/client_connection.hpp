@@ -33,15 +33,13 @@ namespace apigw::net::detail {
 // away meanwhile, as it takes `guard` too), which completes the pending operation with an error
 // the request then reports as the timeout. Opening a connection (resolve, connect, TLS handshake)
 // runs on the connection's strand, where its timer may cancel the resolver and close the socket.
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
-using steady = std::chrono::steady_clock;
-
 struct connection {
-  connection(asio::any_io_executor ex, ssl::context& tls_ctx, const origin& o, std::string k)
-      : strand(asio::make_strand(ex)), org(o), key(std::move(k)), timer(ex) {
+  using executor = boost::asio::any_io_executor;
+  using tcp = boost::asio::ip::tcp;
+  using steady = std::chrono::steady_clock;
+
+  connection(executor ex, boost::asio::ssl::context& tls_ctx, const origin& o, std::string k)
+      : strand(boost::asio::make_strand(ex)), org(o), key(std::move(k)), timer(ex) {
     if (org.scheme == scheme::https) {
       tls.emplace(ex, tls_ctx);
     } else {
@@ -68,12 +66,12 @@ struct connection {
     lowest().close(ignored);
   }
 
-  asio::strand<asio::any_io_executor> strand;  // opening the connection only
+  boost::asio::strand<executor> strand;  // opening the connection only
   origin org;
   std::string key;
   std::optional<tcp::socket> plain;
-  std::optional<ssl::stream<tcp::socket>> tls;
-  beast::flat_buffer buffer;
+  std::optional<boost::asio::ssl::stream<tcp::socket>> tls;
+  boost::beast::flat_buffer buffer;
   bool connected = false;
   steady::time_point idle_since{};
   // deadline: the running request's overall deadline (steady::time_point::max() when it has
@@ -83,12 +81,12 @@ struct connection {
   // The step timer of an exchange (see the struct comment). `guard` orders the timer handler
   // against the exchange re-arming it, ending it, and `close`.
   std::mutex guard;
-  asio::steady_timer timer;       // guarded
-  steady::time_point step_due{};  // guarded: when the current step times out
-  std::uint64_t exchange_id = 0;  // guarded: bumped when an exchange ends; stale handlers see it
-  bool timer_armed = false;       // guarded: a wait is pending
-  bool timed_out = false;         // guarded: the timer shut the socket down in this exchange
-  bool closed = false;            // guarded
+  boost::asio::steady_timer timer;  // guarded
+  steady::time_point step_due{};    // guarded: when the current step times out
+  std::uint64_t exchange_id = 0;    // guarded: bumped when an exchange ends; stale handlers see it
+  bool timer_armed = false;         // guarded: a wait is pending
+  bool timed_out = false;           // guarded: the timer shut the socket down in this exchange
+  bool closed = false;              // guarded
 
   steady::time_point cap(std::chrono::milliseconds step) const {
     const auto now = steady::now();
