@@ -88,7 +88,10 @@ class channel_history {
   // is new after a reconnect and must receive the channel's live messages again), then replies, in order,
   // the missed messages in {"type": "apigw.replay", "channel", "messages": [...]} batches and
   // {"type": "apigw.recovered", "channel", "recovered": true|false, "epoch", "offset", "reason"?}.
-  // 400 "Invalid recovery request" for a malformed body.
+  // 400 "Invalid recovery request" for a malformed body. A channel is named by a client here, so
+  // it must be a name a client may join (is_valid_channel_name) or it is answered recovered:false,
+  // reason "invalid_channel": publish() takes any name the store does, but only such channels can
+  // be recovered.
   response recover(const view& v, request_context& ctx) const;
   const history_options& options() const noexcept { return options_; }
 

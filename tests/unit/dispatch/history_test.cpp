@@ -177,6 +177,20 @@ TEST_P(history_test, recovery_checks_the_channel_policy_and_the_request) {
             400U);
 }
 
+TEST_P(history_test, a_channel_only_the_server_api_may_name_keeps_history_but_is_not_recovered) {
+  ASSERT_EQ(gw_->connect(cid(1), {.query = "channel=room-a"}).status, 200U);
+  // "room-a.b" matches the rule "room-*", and the server API takes it; a client may not name it.
+  auto h = publish("room-a.b", 1);
+  ASSERT_TRUE(h.wait());
+  EXPECT_EQ(h.offset(), 1);
+  const auto got = recover("room-a.b", h.epoch(), 0, out_->json_for(cid(1)).size());
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_EQ(got[0].at("type"), "apigw.recovered");
+  EXPECT_EQ(got[0].at("recovered"), false);
+  EXPECT_EQ(got[0].at("reason"), "invalid_channel");
+  EXPECT_EQ(*store_->channels_of(cid(1)), std::vector<std::string>{"room-a"}) << "not joined either";
+}
+
 TEST_P(history_test, a_durable_publish_is_stored_then_recorded_as_a_job_before_any_request) {
   jobs_delivery jobs(*store_);
   channel_history durable(*store_, clock_, {.rules = {{"room-*", {.max_messages = 5}}}, .durable = true});
