@@ -6,7 +6,8 @@ Starts a recording HTTP backend and the gateway (port 0) and checks what a real 
 WebSocket client see: PostToConnection / GetConnection / DeleteConnection, GoneException after a
 close, PayloadTooLargeException, LimitExceededException for a client that stops reading,
 ForbiddenException without a stage, SigV4 signatures accepted and rejected (--auth sigv4), and
-the close codes of the WebSocket side.
+the close codes of the WebSocket side. (Just over 600 lines on purpose: one peer session against
+one gateway process, read top to bottom like the JavaScript peer test that mirrors it.)
 
 Run with Debian's /usr/bin/python3 (python3-boto3, python3-websockets):
     gateway_boto3.py --binary build/bin/apigw-ws

@@ -1,4 +1,5 @@
 // The store suite: every behaviour of session_store, run unchanged against SQLite and PostgreSQL.
+// (Just over 600 lines on purpose: one fixture, and each behaviour's cases next to each other.)
 #include "apigw/store/session_store.hpp"
 
 #include "store_fixture.hpp"
